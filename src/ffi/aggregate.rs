@@ -1,0 +1,257 @@
+//! The safe aggregate abstraction: implement [`Aggregate`], call [`register_aggregate`].
+//!
+//! How DuckDB runs an aggregate (multi-phase, one state per thread and group):
+//!
+//! ```text
+//!   thread 1: init -> update(chunk) -> update(chunk) ...  \
+//!   thread 2: init -> update(chunk) ...                    +-> combine(src, dst) ... -> finalize -> destroy
+//!   thread N: init -> update(chunk) ...                   /
+//! ```
+//!
+//! Contract for implementors:
+//! * `State::default()` is the identity: combining it into anything changes nothing.
+//!   A combine *target* may be a freshly initialised state.
+//! * `update` sees rows `rows` of the chunk, all belonging to one state (the generic
+//!   callback splits a chunk into runs of rows that share a state, so GROUP BY works).
+//! * `combine` never mutates its source; the result must not depend on how rows were
+//!   split between states or on the combine order.
+//! * `finalize` may be called once per state; it may be heavy (it runs on a DuckDB
+//!   thread; use a rayon pool sized from DuckDB's `threads` setting, never more).
+//!
+//! The Rust state is boxed and its pointer kept in DuckDB's state memory (8 bytes):
+//! DuckDB aligns states to 8 bytes, Rust states may need 16 (u128 fields).
+//! NULLs reach `update` (special null handling is set), so the profile can count them.
+
+use std::marker::PhantomData;
+use std::ffi::CString;
+use std::ops::Range;
+use std::time::Instant;
+
+use libduckdb_sys as sys;
+
+use super::guard::{guard, FnResult};
+use super::types::Ty;
+use super::value::{write_value, Value};
+use super::vector::Args;
+use crate::metrics::{self, FunctionMetrics};
+
+/// An aggregate function over a Rust state.
+pub trait Aggregate: 'static {
+    /// The per-group, per-thread state. `Default` must be the identity element.
+    type State: Default + Send + 'static;
+    /// Adds rows `rows` of `args` (all for this state).
+    fn update(state: &mut Self::State, args: &Args, rows: Range<usize>) -> FnResult<()>;
+    /// Merges `source` into `target` without modifying `source`.
+    fn combine(source: &Self::State, target: &mut Self::State) -> FnResult<()>;
+    /// Produces the result value of type `return_type`.
+    fn finalize(state: &mut Self::State) -> FnResult<Value>;
+    /// Approximate heap bytes of a state, for `dr_metrics()`.
+    fn state_bytes(_state: &Self::State) -> usize {
+        0
+    }
+}
+
+/// Name, overloads and result type of an aggregate.
+pub struct AggregateSpec {
+    /// SQL name.
+    pub name: &'static str,
+    /// One parameter list per overload (`Ty::Any` accepts every type).
+    pub overloads: Vec<Vec<Ty>>,
+    /// Result type (the same for every overload).
+    pub return_type: Ty,
+}
+
+struct AggInfo<A: Aggregate> {
+    name: &'static str,
+    return_type: Ty,
+    metrics: &'static FunctionMetrics,
+    _a: PhantomData<fn() -> A>,
+}
+
+type StatePtr<S> = *mut S;
+
+/// # Safety
+/// `info` must be the function info of an aggregate registered by [`register_aggregate`]`::<A>`.
+unsafe fn info_of<'a, A: Aggregate>(info: sys::duckdb_function_info) -> &'a AggInfo<A> {
+    &*(sys::duckdb_aggregate_function_get_extra_info(info) as *const AggInfo<A>)
+}
+
+unsafe fn set_error(info: sys::duckdb_function_info, message: &str) {
+    let c = CString::new(message.replace('\0', " ")).unwrap_or_default();
+    sys::duckdb_aggregate_function_set_error(info, c.as_ptr());
+}
+
+unsafe extern "C" fn state_size<A: Aggregate>(_info: sys::duckdb_function_info) -> sys::idx_t {
+    std::mem::size_of::<StatePtr<A::State>>() as sys::idx_t
+}
+
+unsafe extern "C" fn state_init<A: Aggregate>(info: sys::duckdb_function_info, state: sys::duckdb_aggregate_state) {
+    let meta = info_of::<A>(info);
+    let slot = state as *mut StatePtr<A::State>;
+    // Write a null pointer first so destroy is safe even if Default panics.
+    std::ptr::write(slot, std::ptr::null_mut());
+    match guard(meta.name, Some(meta.metrics), || Ok(Box::into_raw(Box::<A::State>::default()))) {
+        Ok(p) => std::ptr::write(slot, p),
+        Err(e) => set_error(info, &e),
+    }
+}
+
+unsafe extern "C" fn update<A: Aggregate>(
+    info: sys::duckdb_function_info,
+    input: sys::duckdb_data_chunk,
+    states: *mut sys::duckdb_aggregate_state,
+) {
+    let meta = info_of::<A>(info);
+    let start = Instant::now();
+    let result = guard(meta.name, Some(meta.metrics), || {
+        // Safety: DuckDB passes a chunk of flat vectors and one state pointer per row.
+        let args = Args::read(input);
+        let n = args.rows();
+        let states = std::slice::from_raw_parts(states, n);
+        let mut begin = 0;
+        while begin < n {
+            let s = states[begin];
+            let mut end = begin + 1;
+            while end < n && states[end] == s {
+                end += 1;
+            }
+            let state = *(s as *mut StatePtr<A::State>);
+            if state.is_null() {
+                return Err("internal: aggregate state was not initialised".to_string());
+            }
+            A::update(&mut *state, &args, begin..end)?;
+            begin = end;
+        }
+        Ok(n)
+    });
+    match result {
+        Ok(n) => meta.metrics.record_update(n as u64, start),
+        Err(e) => set_error(info, &e),
+    }
+}
+
+unsafe extern "C" fn combine<A: Aggregate>(
+    info: sys::duckdb_function_info,
+    source: *mut sys::duckdb_aggregate_state,
+    target: *mut sys::duckdb_aggregate_state,
+    count: sys::idx_t,
+) {
+    let meta = info_of::<A>(info);
+    let start = Instant::now();
+    let result = guard(meta.name, Some(meta.metrics), || {
+        for i in 0..count as usize {
+            let src = *(*source.add(i) as *mut StatePtr<A::State>);
+            let dst = *(*target.add(i) as *mut StatePtr<A::State>);
+            if src.is_null() || dst.is_null() {
+                return Err("internal: aggregate state was not initialised".to_string());
+            }
+            if src != dst {
+                A::combine(&*src, &mut *dst)?;
+            }
+        }
+        Ok(())
+    });
+    match result {
+        Ok(()) => meta.metrics.record_combine(count, start),
+        Err(e) => set_error(info, &e),
+    }
+}
+
+unsafe extern "C" fn finalize<A: Aggregate>(
+    info: sys::duckdb_function_info,
+    source: *mut sys::duckdb_aggregate_state,
+    result: sys::duckdb_vector,
+    count: sys::idx_t,
+    offset: sys::idx_t,
+) {
+    let meta = info_of::<A>(info);
+    let start = Instant::now();
+    let outcome = guard(meta.name, Some(meta.metrics), || {
+        for i in 0..count as usize {
+            let state = *(*source.add(i) as *mut StatePtr<A::State>);
+            if state.is_null() {
+                return Err("internal: aggregate state was not initialised".to_string());
+            }
+            meta.metrics.record_state_bytes(A::state_bytes(&*state));
+            let value = A::finalize(&mut *state)?;
+            write_value(result, &meta.return_type, offset as usize + i, &value)?;
+        }
+        Ok(())
+    });
+    match outcome {
+        Ok(()) => meta.metrics.record_finalize(count, start),
+        Err(e) => set_error(info, &e),
+    }
+}
+
+unsafe extern "C" fn destroy<A: Aggregate>(states: *mut sys::duckdb_aggregate_state, count: sys::idx_t) {
+    // No error channel here: contain any panic from a Drop impl and carry on.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        for i in 0..count as usize {
+            let slot = *states.add(i) as *mut StatePtr<A::State>;
+            let p = *slot;
+            if !p.is_null() {
+                *slot = std::ptr::null_mut();
+                drop(Box::from_raw(p));
+            }
+        }
+    }));
+}
+
+unsafe extern "C" fn drop_info<A: Aggregate>(p: *mut std::ffi::c_void) {
+    let _ = std::panic::catch_unwind(|| drop(Box::from_raw(p as *mut AggInfo<A>)));
+}
+
+/// Registers aggregate `A` on `conn` under `spec.name` (a function set when it has
+/// several overloads).
+///
+/// # Safety
+/// `conn` must be an open connection.
+pub(crate) unsafe fn register_aggregate<A: Aggregate>(conn: sys::duckdb_connection, spec: &AggregateSpec) -> Result<(), String> {
+    let name = CString::new(spec.name).map_err(|_| "name contains NUL".to_string())?;
+    let ret = spec.return_type.logical()?;
+    let metrics = metrics::for_function(spec.name);
+    let mut set = sys::duckdb_create_aggregate_function_set(name.as_ptr());
+    for params in &spec.overloads {
+        let mut f = sys::duckdb_create_aggregate_function();
+        sys::duckdb_aggregate_function_set_name(f, name.as_ptr());
+        for p in params {
+            let t = p.logical()?;
+            sys::duckdb_aggregate_function_add_parameter(f, t.raw);
+        }
+        sys::duckdb_aggregate_function_set_return_type(f, ret.raw);
+        sys::duckdb_aggregate_function_set_functions(
+            f,
+            Some(state_size::<A>),
+            Some(state_init::<A>),
+            Some(update::<A>),
+            Some(combine::<A>),
+            Some(finalize::<A>),
+        );
+        sys::duckdb_aggregate_function_set_destructor(f, Some(destroy::<A>));
+        sys::duckdb_aggregate_function_set_special_handling(f);
+        let info = Box::new(AggInfo::<A> {
+            name: spec.name,
+            return_type: spec.return_type.clone(),
+            metrics,
+            _a: PhantomData,
+        });
+        sys::duckdb_aggregate_function_set_extra_info(f, Box::into_raw(info) as *mut _, Some(drop_info::<A>));
+        let added = sys::duckdb_add_aggregate_function_to_set(set, f);
+        sys::duckdb_destroy_aggregate_function(&mut f);
+        if added != sys::DuckDBSuccess {
+            sys::duckdb_destroy_aggregate_function_set(&mut set);
+            return Err(format!("could not add overload ({}) of {}", sig(params), spec.name));
+        }
+    }
+    let state = sys::duckdb_register_aggregate_function_set(conn, set);
+    sys::duckdb_destroy_aggregate_function_set(&mut set);
+    if state != sys::DuckDBSuccess {
+        return Err(format!("DuckDB refused to register aggregate {}", spec.name));
+    }
+    Ok(())
+}
+
+fn sig(params: &[Ty]) -> String {
+    params.iter().map(Ty::sql).collect::<Vec<_>>().join(", ")
+}

@@ -1,0 +1,22 @@
+//! The one layer that talks to DuckDB: every `unsafe` block and every use of
+//! `libduckdb-sys` lives here. Functions elsewhere implement the safe traits
+//! ([`Aggregate`], [`Scalar`], [`TableRows`]) and never write `extern "C"`.
+
+pub mod aggregate;
+pub mod config;
+pub mod entry;
+pub mod guard;
+pub mod scalar;
+pub mod table;
+pub mod types;
+pub mod value;
+pub mod vector;
+
+pub use aggregate::{Aggregate, AggregateSpec};
+pub use config::{Context, Setting, SettingDefault};
+pub use guard::FnResult;
+pub use scalar::{Scalar, ScalarSpec};
+pub use table::{TableRows, TableSpec};
+pub use types::{InputType, TimeUnit, Ty};
+pub use value::Value;
+pub use vector::{Args, Column, Data, Validity};

@@ -1,0 +1,8 @@
+//! One file per SQL function: each adapts a kernel to an FFI trait, documents itself
+//! (description + runnable example) and registers itself at the bottom.
+
+pub mod basic_stats;
+pub mod listing;
+pub mod metrics;
+pub mod selftest;
+pub mod version;

@@ -1,0 +1,51 @@
+//! `dr_version()`: the extension's version and the DuckDB it runs in.
+
+use crate::ffi::entry::{duckdb_version, Registrar, MIN_CAPI_VERSION};
+use crate::ffi::{Args, FnResult, Scalar, ScalarSpec, Ty, Value};
+use crate::registry::{FunctionDoc, Kind};
+
+/// Extension version from Cargo.toml.
+pub const EXTENSION_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+struct Version;
+
+impl Scalar for Version {
+    fn invoke(_args: &Args, _row: usize) -> FnResult<Value> {
+        Ok(Value::Struct(vec![
+            Value::from(EXTENSION_VERSION),
+            Value::from(duckdb_version()),
+            Value::from(MIN_CAPI_VERSION),
+            Value::from(crate::macros_status()),
+        ]))
+    }
+}
+
+fn return_type() -> Ty {
+    Ty::structure(&[
+        ("extension_version", Ty::Varchar),
+        ("duckdb_version", Ty::Varchar),
+        ("c_api_version", Ty::Varchar),
+        ("macros", Ty::Varchar),
+    ])
+}
+
+/// Documentation.
+pub const DOC: FunctionDoc = FunctionDoc {
+    name: "dr_version",
+    kind: Kind::Scalar,
+    parameters: "",
+    returns: "STRUCT(extension_version VARCHAR, duckdb_version VARCHAR, c_api_version VARCHAR, macros VARCHAR)",
+    description: "Version of the dataraum extension, the DuckDB it runs in, the C API it uses, and whether the table macros were registered.",
+    example: "SELECT dr_version().extension_version;",
+};
+
+/// Registers `dr_version`.
+pub fn register(r: &mut Registrar) {
+    r.scalar::<Version>(ScalarSpec {
+        name: DOC.name,
+        overloads: vec![vec![]],
+        return_type: return_type(),
+        special_nulls: false,
+        volatile: false,
+    });
+}

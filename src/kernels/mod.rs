@@ -1,0 +1,7 @@
+//! Pure-Rust kernels: the math behind every SQL function.
+//!
+//! Nothing in here touches DuckDB, tokio or `unsafe`; every kernel is unit-tested
+//! with `cargo test`. Kernels never panic on data: bad input returns [`Error`].
+
+pub mod error;
+pub use error::{Error, ErrorKind, Result};

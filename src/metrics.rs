@@ -1,0 +1,140 @@
+//! Lock-free per-function metrics since `LOAD`, read by `dr_metrics()`.
+//!
+//! Every SQL function owns one [`FunctionMetrics`] (a leaked, 'static block of atomic
+//! counters); callbacks add to it with relaxed atomics, so recording costs a few
+//! nanoseconds per chunk and never blocks a DuckDB thread. Threads are counted by
+//! giving each OS thread a small id on first use and setting bit `id % 64` of a mask.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Counters of one SQL function.
+#[derive(Default)]
+pub struct FunctionMetrics {
+    /// SQL name.
+    pub name: &'static str,
+    /// update / scalar / table-exec invocations (one per chunk).
+    pub calls: AtomicU64,
+    /// rows consumed by update / scalar calls.
+    pub rows: AtomicU64,
+    /// nanoseconds in update (or scalar / table exec) callbacks.
+    pub update_ns: AtomicU64,
+    /// combine callbacks and nanoseconds spent in them.
+    pub combines: AtomicU64,
+    /// nanoseconds in combine.
+    pub combine_ns: AtomicU64,
+    /// finalized states and nanoseconds spent finalizing.
+    pub finalizes: AtomicU64,
+    /// nanoseconds in finalize.
+    pub finalize_ns: AtomicU64,
+    /// bit mask of the threads that ran a callback.
+    pub threads: AtomicU64,
+    /// largest state seen at finalize, in bytes.
+    pub peak_state_bytes: AtomicU64,
+    /// errors returned to DuckDB.
+    pub errors: AtomicU64,
+    /// panics caught by the guard.
+    pub panics: AtomicU64,
+    /// LLM requests sent.
+    pub llm_requests: AtomicU64,
+    /// LLM retries.
+    pub llm_retries: AtomicU64,
+    /// LLM tokens (prompt + completion).
+    pub llm_tokens: AtomicU64,
+    /// LLM cache hits.
+    pub llm_cache_hits: AtomicU64,
+    /// summed LLM latency, milliseconds.
+    pub llm_latency_ms: AtomicU64,
+}
+
+static THREAD_SEQ: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    static THREAD_BIT: u64 = 1u64 << (THREAD_SEQ.fetch_add(1, Relaxed) % 64);
+}
+
+impl FunctionMetrics {
+    /// Records one update-like call over `rows` rows that started at `start`.
+    pub fn record_update(&self, rows: u64, start: Instant) {
+        self.calls.fetch_add(1, Relaxed);
+        self.rows.fetch_add(rows, Relaxed);
+        self.update_ns.fetch_add(start.elapsed().as_nanos() as u64, Relaxed);
+        self.mark_thread();
+    }
+    /// Records `n` combines that started at `start`.
+    pub fn record_combine(&self, n: u64, start: Instant) {
+        self.combines.fetch_add(n, Relaxed);
+        self.combine_ns.fetch_add(start.elapsed().as_nanos() as u64, Relaxed);
+        self.mark_thread();
+    }
+    /// Records `n` finalized states that started at `start`.
+    pub fn record_finalize(&self, n: u64, start: Instant) {
+        self.finalizes.fetch_add(n, Relaxed);
+        self.finalize_ns.fetch_add(start.elapsed().as_nanos() as u64, Relaxed);
+        self.mark_thread();
+    }
+    /// Records a state size.
+    pub fn record_state_bytes(&self, bytes: usize) {
+        self.peak_state_bytes.fetch_max(bytes as u64, Relaxed);
+    }
+    /// Records an error returned to DuckDB.
+    pub fn record_error(&self) {
+        self.errors.fetch_add(1, Relaxed);
+    }
+    /// Records a caught panic.
+    pub fn record_panic(&self) {
+        self.panics.fetch_add(1, Relaxed);
+    }
+    fn mark_thread(&self) {
+        let bit = THREAD_BIT.try_with(|b| *b).unwrap_or(1);
+        self.threads.fetch_or(bit, Relaxed);
+    }
+    fn reset(&self) {
+        for c in [
+            &self.calls,
+            &self.rows,
+            &self.update_ns,
+            &self.combines,
+            &self.combine_ns,
+            &self.finalizes,
+            &self.finalize_ns,
+            &self.threads,
+            &self.peak_state_bytes,
+            &self.errors,
+            &self.panics,
+            &self.llm_requests,
+            &self.llm_retries,
+            &self.llm_tokens,
+            &self.llm_cache_hits,
+            &self.llm_latency_ms,
+        ] {
+            c.store(0, Relaxed);
+        }
+    }
+}
+
+static ALL: Mutex<Vec<&'static FunctionMetrics>> = Mutex::new(Vec::new());
+
+/// The metrics block of `name`, created on first use (registration time) and kept
+/// for the life of the process (a handful of small blocks).
+pub fn for_function(name: &'static str) -> &'static FunctionMetrics {
+    let mut all = ALL.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(m) = all.iter().find(|m| m.name == name) {
+        return m;
+    }
+    let m: &'static FunctionMetrics = Box::leak(Box::new(FunctionMetrics { name, ..Default::default() }));
+    all.push(m);
+    m
+}
+
+/// Every metrics block, in registration order.
+pub fn all() -> Vec<&'static FunctionMetrics> {
+    ALL.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// Zeroes every counter.
+pub fn reset_all() {
+    for m in all() {
+        m.reset();
+    }
+}
