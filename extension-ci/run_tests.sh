@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs every test suite and prints one closing line: "total: N passed, N failed".
+#   run_tests.sh <extension file> <venv with duckdb 2.0.1> <venv with duckdb 1.5.6>
+set -uo pipefail
+EXT=$1; VENV2=$2; VENV1=$3
+mkdir -p build/test-logs
+passed=0; failed=0
+tally() { # $1 = log file; adds the last "N passed, N failed" line of the log
+  local line
+  line=$(grep -E '^([A-Za-z0-9_-]+: )?[0-9]+ passed, [0-9]+ failed' "$1" | tail -1)
+  if [[ -z "$line" ]]; then
+    echo "!! $1 printed no 'N passed, N failed' line: counting 1 failure"; failed=$((failed + 1)); return
+  fi
+  local p f
+  p=$(sed -E 's/^([A-Za-z0-9_-]+: )?([0-9]+) passed.*/\2/' <<<"$line")
+  f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+  passed=$((passed + p)); failed=$((failed + f))
+}
+
+echo "== cargo test (kernels)"
+cargo test --release --lib 2>&1 | tee build/test-logs/cargo.log | grep -E '^test result|FAILED|panicked' 
+cargo_line=$(grep -E '^test result' build/test-logs/cargo.log | tail -1)
+if [[ -n "$cargo_line" ]]; then
+  p=$(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$cargo_line"); f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$cargo_line")
+  passed=$((passed + p)); failed=$((failed + f))
+else
+  echo "!! cargo test did not run"; failed=$((failed + 1))
+fi
+
+for V in "$VENV2" "$VENV1"; do
+  echo "== sqllogictest on $($V/bin/python -c 'import duckdb; print("duckdb", duckdb.__version__)')"
+  log=build/test-logs/sql-$(basename "$V").log
+  "$V/bin/python" extension-ci/sqllogictest.py --extension "$EXT" test/sql/*.test 2>&1 | tee "$log" | grep -E 'FAIL|passed, '
+  tally "$log"
+done
+
+echo "== process tests (CLI 1.5.6, file locks, read-only databases)"
+"$VENV2/bin/python" extension-ci/test_process.py "$EXT" "$VENV2" "$VENV1" 2>&1 | tee build/test-logs/process.log | grep -E 'FAIL|passed, '
+tally build/test-logs/process.log
+
+echo "== runner self-test"
+"$VENV2/bin/python" extension-ci/test_sqllogictest.py > build/test-logs/runner.log 2>&1
+if [[ $? -eq 0 ]]; then passed=$((passed + 1)); echo "runner self-test ok"; else failed=$((failed + 1)); tail -20 build/test-logs/runner.log; fi
+
+echo
+echo "total: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
