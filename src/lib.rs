@@ -7,6 +7,7 @@
 pub mod ffi;
 pub mod functions;
 pub mod kernels;
+pub mod macros;
 pub mod metrics;
 pub mod registry;
 
@@ -22,9 +23,32 @@ pub fn macros_status() -> &'static str {
     }
 }
 
-/// Every function's documentation, native and macro.
+/// Every function's documentation: native functions, then the macros of `sql/`.
 pub fn all_function_docs() -> Vec<registry::FunctionDoc> {
-    registry::functions()
+    static MACRO_DOCS: std::sync::OnceLock<Vec<registry::FunctionDoc>> = std::sync::OnceLock::new();
+    let mut docs = registry::functions();
+    docs.extend(MACRO_DOCS.get_or_init(macro_docs).iter().cloned());
+    docs
+}
+
+fn macro_docs() -> Vec<registry::FunctionDoc> {
+    let mut docs = Vec::new();
+    // Macro texts are compiled in; a parse error is caught by the macros unit tests.
+    for m in macros::all().unwrap_or_default() {
+        let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+        docs.push(registry::FunctionDoc {
+            name: leak(m.name.clone()),
+            kind: match m.kind {
+                macros::MacroKind::Table => registry::Kind::TableMacro,
+                macros::MacroKind::Scalar => registry::Kind::ScalarMacro,
+            },
+            parameters: leak(m.signature()),
+            returns: if m.kind == macros::MacroKind::Table { "TABLE" } else { "expression" },
+            description: leak(m.description),
+            example: leak(m.example),
+        });
+    }
+    docs
 }
 
 /// The C API v1 entry point DuckDB calls on `LOAD dataraum`.
