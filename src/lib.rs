@@ -11,15 +11,25 @@ pub mod macros;
 pub mod metrics;
 pub mod registry;
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Mutex;
 
-static MACROS: AtomicU8 = AtomicU8::new(0);
+/// What happened to the SQL macros on the last `LOAD` in this process (see [`macros_status`]).
+static MACROS: Mutex<Option<String>> = Mutex::new(None);
 
-/// Whether the SQL macros were registered into the catalog on this LOAD.
-pub fn macros_status() -> &'static str {
-    match MACROS.load(Ordering::Relaxed) {
-        1 => "registered",
-        _ => "not registered: this DuckDB has no C API v2 companion; run the files in sql/ to get the table macros",
+/// Whether the SQL macros of `sql/` were registered into the catalog by the C API v2
+/// companion on the last `LOAD`, and if not, why (shown by `dr_version().macros`).
+pub fn macros_status() -> String {
+    let status = MACROS.lock().map(|g| g.clone()).unwrap_or_else(|p| p.into_inner().clone());
+    status.unwrap_or_else(|| {
+        "not registered: dataraum was not loaded through its C API v1 entry point; run the files in sql/ to get the table macros".to_string()
+    })
+}
+
+/// Records the macros' status (called once per `LOAD` by [`ffi::entry`]).
+pub(crate) fn set_macros_status(status: String) {
+    match MACROS.lock() {
+        Ok(mut g) => *g = Some(status),
+        Err(p) => *p.into_inner() = Some(status),
     }
 }
 
@@ -61,4 +71,17 @@ pub unsafe extern "C" fn dataraum_init_c_api(
     access: *const libduckdb_sys::duckdb_extension_access,
 ) -> bool {
     ffi::entry::init_extension(info, access, registry::register_all)
+}
+
+/// The C API v2 entry point of the companion file `dataraum_v2.duckdb_extension` (DuckDB
+/// calls `<file base name>_init_c_api_v2` for a `C_STRUCT_UNSTABLE` footer). It registers
+/// the macros of `sql/` into the system catalog; `LOAD dataraum` loads it when the running
+/// DuckDB is exactly the release it was built for.
+///
+/// # Safety
+/// Called by DuckDB with a valid `input` pointer.
+#[cfg(feature = "v2")]
+#[no_mangle]
+pub unsafe extern "C" fn dataraum_v2_init_c_api_v2(input: *mut libduckdb_sys::v2::duckdb_v2_extension_input) {
+    ffi::v2::init_companion(input)
 }

@@ -15,7 +15,11 @@
 //! run them themselves (`.read sql/profile.sql`).
 
 /// Every file in `sql/`, embedded at build time (name, text).
-pub const SQL_FILES: &[(&str, &str)] = &[("basic.sql", include_str!("../sql/basic.sql"))];
+pub const SQL_FILES: &[(&str, &str)] = &[
+    ("basic.sql", include_str!("../sql/basic.sql")),
+    ("profile.sql", include_str!("../sql/profile.sql")),
+    ("infer.sql", include_str!("../sql/infer.sql")),
+];
 
 /// Scalar or table macro.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -62,6 +62,8 @@ pub fn functions() -> Vec<FunctionDoc> {
         functions::metrics::METRICS_DOC,
         functions::metrics::RESET_DOC,
         functions::basic_stats::DOC,
+        functions::profile::DOC,
+        functions::infer_type::DOC,
         functions::selftest::SCALAR_DOC,
         functions::selftest::AGGREGATE_DOC,
         functions::selftest::TABLE_DOC,
@@ -70,11 +72,13 @@ pub fn functions() -> Vec<FunctionDoc> {
 
 /// Every `dataraum_*` setting.
 pub fn settings() -> Vec<Setting> {
-    vec![Setting {
+    let mut s = vec![Setting {
         name: "dataraum_exact_limit",
         default: SettingDefault::Int(100_000),
         description: "Distinct values per column kept exactly before statistics switch to mergeable sketches",
-    }]
+    }];
+    s.extend(functions::infer_type::settings());
+    s
 }
 
 /// Registers every function and setting (the entry point's whole job).
@@ -86,6 +90,8 @@ pub fn register_all(r: &mut Registrar) {
     functions::listing::register(r);
     functions::metrics::register(r);
     functions::basic_stats::register(r);
+    functions::profile::register(r);
+    functions::infer_type::register(r);
     functions::selftest::register(r);
 }
 

@@ -98,6 +98,13 @@ pub unsafe fn init_extension(
         }
         let mut r = Registrar { conn, failures: Vec::new() };
         register(&mut r);
+        if r.failures.is_empty() {
+            // Whatever happens with the companion, LOAD of dataraum succeeds.
+            let status = std::panic::catch_unwind(|| load_companion(conn)).unwrap_or_else(|_| {
+                "not registered: internal error (Rust panic) while loading the C API v2 companion".to_string()
+            });
+            crate::set_macros_status(status);
+        }
         sys::duckdb_disconnect(&mut conn);
         if r.failures.is_empty() {
             Ok(())
@@ -115,4 +122,133 @@ pub unsafe fn init_extension(
         set_error(info, c.as_ptr());
     }
     false
+}
+
+// ---------------------------------------------------------------- the C API v2 companion
+
+/// The exact DuckDB release the companion `dataraum_v2.duckdb_extension` is built for: the
+/// Makefile's `DUCKDB_V2`, passed in as `DATARAUM_DUCKDB_V2` (e.g. `v2.0.1`).
+pub const COMPANION_DUCKDB_VERSION: &str = match option_env!("DATARAUM_DUCKDB_V2") {
+    Some(v) => v,
+    None => "v2.0.1",
+};
+
+/// File name of the companion, looked for next to the loaded `dataraum.duckdb_extension`.
+pub const COMPANION_FILE: &str = "dataraum_v2.duckdb_extension";
+
+const FOOTER_SIZE: usize = 534;
+const FOOTER_HEADER: usize = 22;
+const FIELD: usize = 32;
+
+/// Loads the companion when, and only when, this DuckDB is exactly the release it was built
+/// for; returns the status `dr_version().macros` reports. A failure here never fails the
+/// `LOAD` of dataraum.
+unsafe fn load_companion(conn: sys::duckdb_connection) -> String {
+    let running = duckdb_version();
+    let run_sql = "run the files in sql/ yourself (in the CLI `.read sql/basic.sql` and so on) to create the table macros in this database";
+    if running != COMPANION_DUCKDB_VERSION {
+        return format!(
+            "not registered: the table macros come from the C API v2 companion, built for DuckDB \
+             {COMPANION_DUCKDB_VERSION} only, and this is DuckDB {running}; {run_sql}"
+        );
+    }
+    let Some(path) = own_path().and_then(|p| p.parent().map(|d| d.join(COMPANION_FILE))) else {
+        return format!("not registered: could not find the directory of the loaded dataraum file; {run_sql}");
+    };
+    let shown = path.display();
+    match companion_footer(&path) {
+        Err(e) => return format!("not registered: companion {shown}: {e}; {run_sql}"),
+        Ok((abi, version)) if abi != "C_STRUCT_UNSTABLE" || version != running => {
+            return format!(
+                "not registered: companion {shown} is built for DuckDB {version} (ABI {abi}), this is DuckDB \
+                 {running} (needs ABI C_STRUCT_UNSTABLE); not loaded; {run_sql}"
+            )
+        }
+        Ok(_) => {}
+    }
+    let sql = format!("LOAD '{}'", path.to_string_lossy().replace('\'', "''"));
+    match query(conn, &sql) {
+        Ok(()) => "registered".to_string(),
+        Err(e) => format!("not registered: loading the companion {shown} failed: {e}; {run_sql}"),
+    }
+}
+
+/// Field 5 (ABI type) and field 3 (exact DuckDB version) of a `.duckdb_extension` footer.
+fn companion_footer(path: &std::path::Path) -> Result<(String, String), String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).map_err(|e| format!("not found ({e})"))?;
+    let len = f.metadata().map_err(|e| e.to_string())?.len();
+    if len < FOOTER_SIZE as u64 {
+        return Err("too short to be a DuckDB extension".into());
+    }
+    let mut footer = [0u8; FOOTER_SIZE];
+    f.seek(SeekFrom::Start(len - FOOTER_SIZE as u64))
+        .and_then(|_| f.read_exact(&mut footer))
+        .map_err(|e| e.to_string())?;
+    // Fields are stored in reverse order: field 8 first, field 1 last.
+    let field = |n: usize| {
+        let at = FOOTER_HEADER + (8 - n) * FIELD;
+        let raw = &footer[at..at + FIELD];
+        let end = raw.iter().position(|&b| b == 0).unwrap_or(FIELD);
+        String::from_utf8_lossy(&raw[..end]).into_owned()
+    };
+    if field(1) != "4" {
+        return Err("no DuckDB extension footer".into());
+    }
+    Ok((field(5), field(3)))
+}
+
+/// Runs one statement on `conn`, returning DuckDB's error message on failure.
+unsafe fn query(conn: sys::duckdb_connection, sql: &str) -> Result<(), String> {
+    let c = CString::new(sql).map_err(|_| "statement contains a NUL byte".to_string())?;
+    let mut result: sys::duckdb_result = std::mem::zeroed();
+    let state = sys::duckdb_query(conn, c.as_ptr(), &mut result);
+    let outcome = if state == sys::DuckDBSuccess {
+        Ok(())
+    } else {
+        let e = sys::duckdb_result_error(&mut result);
+        Err(if e.is_null() { "unknown error".to_string() } else { CStr::from_ptr(e).to_string_lossy().into_owned() })
+    };
+    sys::duckdb_destroy_result(&mut result);
+    outcome
+}
+
+#[cfg(unix)]
+#[repr(C)]
+struct DlInfo {
+    dli_fname: *const std::ffi::c_char,
+    dli_fbase: *mut std::ffi::c_void,
+    dli_sname: *const std::ffi::c_char,
+    dli_saddr: *mut std::ffi::c_void,
+}
+
+#[cfg(unix)]
+extern "C" {
+    fn dladdr(addr: *const std::ffi::c_void, info: *mut DlInfo) -> std::ffi::c_int;
+}
+
+/// The file this library was loaded from (the `dataraum.duckdb_extension` DuckDB opened).
+#[cfg(unix)]
+fn own_path() -> Option<std::path::PathBuf> {
+    let mut info = DlInfo {
+        dli_fname: std::ptr::null(),
+        dli_fbase: std::ptr::null_mut(),
+        dli_sname: std::ptr::null(),
+        dli_saddr: std::ptr::null_mut(),
+    };
+    // Safety: any address inside this library works; dladdr only fills `info`.
+    let found = unsafe { dladdr(own_path as *const std::ffi::c_void, &mut info) };
+    if found == 0 || info.dli_fname.is_null() {
+        return None;
+    }
+    // Safety: dladdr returns a NUL-terminated path owned by the dynamic loader.
+    let name = unsafe { CStr::from_ptr(info.dli_fname) };
+    use std::os::unix::ffi::OsStrExt;
+    Some(std::path::PathBuf::from(std::ffi::OsStr::from_bytes(name.to_bytes())))
+}
+
+/// No `dladdr` here: the companion is not looked for.
+#[cfg(not(unix))]
+fn own_path() -> Option<std::path::PathBuf> {
+    None
 }

@@ -9,6 +9,8 @@ pub mod guard;
 pub mod scalar;
 pub mod table;
 pub mod types;
+#[cfg(feature = "v2")]
+pub mod v2;
 pub mod value;
 pub mod vector;
 

@@ -2,7 +2,10 @@
 //! (description + runnable example) and registers itself at the bottom.
 
 pub mod basic_stats;
+pub mod infer_type;
 pub mod listing;
 pub mod metrics;
+pub mod profile;
+pub mod render;
 pub mod selftest;
 pub mod version;

@@ -4,4 +4,6 @@
 //! with `cargo test`. Kernels never panic on data: bad input returns [`Error`].
 
 pub mod error;
+pub mod infer;
+pub mod profile;
 pub use error::{Error, ErrorKind, Result};

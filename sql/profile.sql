@@ -1,0 +1,38 @@
+-- dataraum column profiles over the dr_profile aggregate.
+-- On DuckDB 2.0.1 LOAD dataraum registers these into the system catalog; elsewhere run this
+-- file yourself (`.read sql/profile.sql` in the CLI) to create them in the current schema.
+
+-- name: profile_columns
+-- description: One row per column of a table or view (TEMP tables, attached databases and the caller's
+--   uncommitted rows included), in table order: column_name, column_type, then every dr_profile statistic,
+--   computed in one parallel scan. exact_limit overrides the setting dataraum_exact_limit.
+-- example: CREATE OR REPLACE TEMP TABLE trips AS SELECT range AS id, range % 7 AS day, 'c' || (range % 3) AS city FROM range(1000); FROM profile_columns('trips');
+CREATE OR REPLACE MACRO profile_columns(tbl, exact_limit := NULL) AS TABLE
+WITH profiles AS (
+    UNPIVOT (
+        SELECT dr_profile(COLUMNS(*), coalesce(exact_limit, current_setting('dataraum_exact_limit'))::BIGINT)
+        FROM query_table(tbl)
+    ) ON COLUMNS(*) INTO NAME column_name VALUE profile
+), described AS (
+    SELECT column_name, column_type, row_number() OVER () AS ordinal FROM (DESCRIBE FROM query_table(tbl))
+)
+SELECT described.column_name, described.column_type, unnest(profiles.profile)
+FROM described JOIN profiles USING (column_name)
+ORDER BY described.ordinal;
+
+-- name: profile_query
+-- description: Like profile_columns, for the result of any SQL query given as text (files, joins, filters):
+--   one row per result column with every dr_profile statistic.
+-- example: FROM profile_query('SELECT range % 10 AS digit, range::VARCHAR AS label FROM range(500)');
+CREATE OR REPLACE MACRO profile_query(sql, exact_limit := NULL) AS TABLE
+WITH profiles AS (
+    UNPIVOT (
+        SELECT dr_profile(COLUMNS(*), coalesce(exact_limit, current_setting('dataraum_exact_limit'))::BIGINT)
+        FROM query(sql)
+    ) ON COLUMNS(*) INTO NAME column_name VALUE profile
+), described AS (
+    SELECT column_name, column_type, row_number() OVER () AS ordinal FROM (DESCRIBE FROM query(sql))
+)
+SELECT described.column_name, described.column_type, unnest(profiles.profile)
+FROM described JOIN profiles USING (column_name)
+ORDER BY described.ordinal;

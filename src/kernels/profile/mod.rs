@@ -1,0 +1,1469 @@
+//! The mergeable column-profile state behind the aggregate `dr_profile(x ANY)`.
+//!
+//! One [`ProfileState`] per thread/group: the FFI adapter feeds it DuckDB vectors
+//! (`update_*`, `add_*`), DuckDB combines states ([`ProfileState::combine`]), and
+//! [`ProfileState::finalize`] produces a [`Profile`] — ~45 statistics, one shape for every
+//! input type (fields that do not apply are `None`).
+//!
+//! # Exact mode, then sketches
+//!
+//! A state keeps every distinct value with its count in a hash map keyed by the exact
+//! bits of the value (`i128` for integers, decimals, temporals and booleans; canonical
+//! `f64` bits for doubles, with −0 → +0 and one NaN; bytes for text, blobs and rendered
+//! nested values — strings longer than 256 bytes are keyed by a 240-byte prefix plus a
+//! 128-bit hash). Every statistic is then computed at finalize from the map sorted by
+//! value, so in exact mode the result is **bit-for-bit independent of how rows were split
+//! and of the combine order**.
+//!
+//! When the map holds more than [`ProfileOptions::exact_limit`] distinct values (or its
+//! keys more than [`ProfileOptions::exact_bytes`] bytes) the state switches, once, to
+//! constant-size sketches (see [`sketch`]): HyperLogLog (p = 14, ≈0.8 % standard error)
+//! for `distinct_count`, Misra–Gries for `top_values`, KLL (k = 1024; documented
+//! normalised rank error ≤ 0.5 %, expected ≈ 0.3 %, measured 0.1 % worst over 99
+//! percentiles of 1.2M values merged from 6 states) for quantiles, plus streaming counters and Pébay moments.
+//! The switch is mergeable: whether a combined state is in sketch mode depends only on
+//! the union of its rows (distinct counts of a union only grow). In sketch mode:
+//! - `distinct_is_exact = false`, `quantiles_exact = false`;
+//! - `mad`, `iqr_outlier_count`, `modified_z_outlier_count` and `histogram` are estimated
+//!   from the KLL sample (counts scaled by item weights);
+//! - `top_values` counts are Misra–Gries lower bounds (under-count ≤ 2n/1024);
+//! - `entropy` is estimated from the top counters plus the remaining mass spread evenly
+//!   over the remaining (HLL-estimated) distinct values;
+//! - `is_unique` is an estimate (no counter ≥ 2 and HLL within 3 % of n);
+//! - `top_patterns` come from a Misra–Gries summary of patterns;
+//! - min, max, counts, sums, lengths and Benford digits stay exact; moments are exact up
+//!   to floating-point rounding, which then depends on the combine order.
+//!
+//! Memory per state: exact mode ≤ `exact_limit` entries (hash-map buckets of ≈ 25 B for
+//! numbers, ≈ 25 B + key bytes for strings; keys capped at 257 B and their total at
+//! `exact_bytes`); measured 2.8 MiB for 100 000 distinct BIGINTs, 4.4 MiB for 100 000
+//! distinct 17-character strings. Sketch mode is constant: HLL 16 KiB + KLL ≈ 30 KiB +
+//! 1024 top-value counters + 256 pattern counters; measured 60–160 KiB for numbers,
+//! < 600 KiB for strings in the worst case (1024 keys of 257 B).
+//!
+//! Speed (release, one thread, 2-core machine under load; `tests::throughput`): exact
+//! mode 5–10 ns per row for BIGINT, 70–100 ns per VARCHAR row; sketch mode (10M
+//! distinct) 160–300 ns per row. DuckDB 2.0.1 `SUMMARIZE` of one 10M-row column, one
+//! thread, same machine and load: 330–450 ns per row.
+//!
+//! # Definitions (checked against DuckDB 2.0.1, see the tests)
+//!
+//! - quantiles `p01 … p99`: `quantile_cont` over non-NULL, non-NaN values (±∞ included),
+//!   as doubles. DuckDB's own `quantile_cont` differs in two places on purpose: it counts
+//!   NaN as the largest value, and on DECIMAL it rounds the interpolation to the scale
+//!   (compare with `quantile_cont(x::DOUBLE, …)`). Temporal quantiles are epoch seconds;
+//! - moments (`sum mean stddev variance skewness kurtosis cv`) over finite values only
+//!   (NaN/±∞ are reported in `nan_count`/`inf_count`); `stddev`/`variance` are sample
+//!   statistics, `skewness`/`kurtosis` DuckDB's estimators, `cv = stddev / |mean|`;
+//! - `min`/`max` use DuckDB's ordering (NaN greatest); `min_value`/`max_value` are the same
+//!   values as doubles (temporal: seconds since the epoch; TIME: seconds since midnight);
+//! - `mad = quantile_cont(|x − median|, 0.5)`; modified z outliers are NULL when MAD = 0;
+//! - `histogram`: `bins` equal-width bins between the finite min and max (last bin
+//!   closed), one bin when min = max; `sparkline`: one bar per bin, space for empty bins;
+//! - `top_values`: the `top_k` most frequent values, ties broken by rendering ascending,
+//!   `share = count / row_count`;
+//! - `entropy`: Shannon entropy in bits over non-NULL values, as DuckDB's `entropy`;
+//! - text: lengths in characters (code points; BLOB: bytes; nested: the length given by
+//!   the caller), `blank` = non-empty and all whitespace, `untrimmed` = leading or
+//!   trailing whitespace, `non_ascii` = any byte ≥ 0x80;
+//! - `benford`: first significant digit of non-zero finite INTEGER/DECIMAL/DOUBLE values
+//!   (correct for |x| < 1), reported when there are ≥ 100 of them.
+
+mod hash;
+pub mod render;
+pub mod sketch;
+mod stats;
+#[cfg(test)]
+mod tests;
+
+use std::cmp::Ordering;
+use std::hash::Hash;
+
+use hash::{hash_bytes, hash_i128, FastMap};
+use sketch::{Frequent, Hll, Kll, KLL_K};
+use stats::{Dist, Moments, Sum};
+
+/// Options of one profile state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProfileOptions {
+    /// Per-column budget of distinct values kept exactly (default 100 000).
+    pub exact_limit: usize,
+    /// Number of top values reported (default 10).
+    pub top_k: usize,
+    /// Number of histogram bins (default 20).
+    pub bins: usize,
+    /// Budget of key bytes kept exactly for text/blob/nested columns (default 32 MiB).
+    pub exact_bytes: usize,
+}
+
+impl Default for ProfileOptions {
+    fn default() -> Self {
+        ProfileOptions {
+            exact_limit: 100_000,
+            top_k: 10,
+            bins: 20,
+            exact_bytes: 32 << 20,
+        }
+    }
+}
+
+/// Physical encoding of a temporal value (all widened to `i64`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TemporalUnit {
+    /// DATE: days since 1970-01-01.
+    Date,
+    /// TIME: microseconds since midnight.
+    Time,
+    /// TIMESTAMP_S: seconds since the epoch.
+    TimestampSec,
+    /// TIMESTAMP_MS: milliseconds since the epoch.
+    TimestampMs,
+    /// TIMESTAMP: microseconds since the epoch.
+    TimestampUs,
+    /// TIMESTAMP_NS: nanoseconds since the epoch.
+    TimestampNs,
+    /// TIMESTAMPTZ: microseconds since the epoch, rendered in UTC.
+    TimestampTzUs,
+}
+
+/// The logical kind of the profiled column, fixed by the first non-NULL value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum ValueKind {
+    /// No non-NULL value seen yet.
+    #[default]
+    Unknown,
+    /// Any integer type (up to HUGEINT/UBIGINT).
+    Integer,
+    /// DOUBLE (or FLOAT widened by the caller with `update_f64`).
+    Float,
+    /// FLOAT fed with `update_f32`: same statistics, rendered in single precision as
+    /// DuckDB does (`0.1`, not `0.10000000149011612`).
+    Float32,
+    /// DECIMAL with `scale` fractional digits (unscaled `i128`).
+    Decimal {
+        /// Fractional digits.
+        scale: u8,
+    },
+    /// A date/time type.
+    Temporal(TemporalUnit),
+    /// BOOLEAN.
+    Boolean,
+    /// VARCHAR.
+    Text,
+    /// BLOB.
+    Blob,
+    /// LIST, STRUCT, MAP, UUID, INTERVAL, … given as their rendering.
+    Other,
+}
+
+impl ValueKind {
+    fn has_quantiles(self) -> bool {
+        self.has_moments() || matches!(self, ValueKind::Temporal(_))
+    }
+    fn has_moments(self) -> bool {
+        matches!(self, ValueKind::Integer | ValueKind::Decimal { .. }) || self.is_float()
+    }
+    fn is_float(self) -> bool {
+        matches!(self, ValueKind::Float | ValueKind::Float32)
+    }
+}
+
+/// Benford's-law test of first significant digits.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Benford {
+    /// Observed frequency of first digits 1..=9.
+    pub digit_freq: [f64; 9],
+    /// Pearson χ² against log10(1 + 1/d), 8 degrees of freedom.
+    pub chi2: f64,
+    /// Upper-tail p-value of `chi2`.
+    pub p_value: f64,
+}
+
+/// The finalized profile of one column; `None` where a field does not apply.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Profile {
+    /// Rows seen, NULLs included.
+    pub row_count: u64,
+    /// NULL rows.
+    pub null_count: u64,
+    /// `null_count / row_count`.
+    pub null_ratio: Option<f64>,
+    /// Distinct non-NULL values (exact or HLL estimate).
+    pub distinct_count: u64,
+    /// Whether `distinct_count` (and top values, entropy) are exact.
+    pub distinct_is_exact: bool,
+    /// `distinct_count / non-NULL count`.
+    pub cardinality_ratio: Option<f64>,
+    /// No non-NULL value occurs twice.
+    pub is_unique: Option<bool>,
+    /// Exactly one distinct non-NULL value.
+    pub is_constant: Option<bool>,
+    /// Smallest value, rendered as DuckDB's `CAST(x AS VARCHAR)`.
+    pub min: Option<String>,
+    /// Largest value, rendered as DuckDB's `CAST(x AS VARCHAR)`.
+    pub max: Option<String>,
+    /// `min` as a double (temporal: epoch seconds).
+    pub min_value: Option<f64>,
+    /// `max` as a double (temporal: epoch seconds).
+    pub max_value: Option<f64>,
+    /// Sum of finite values.
+    pub sum: Option<f64>,
+    /// Mean of finite values.
+    pub mean: Option<f64>,
+    /// Sample standard deviation.
+    pub stddev: Option<f64>,
+    /// Sample variance.
+    pub variance: Option<f64>,
+    /// Skewness (DuckDB `skewness`).
+    pub skewness: Option<f64>,
+    /// Excess kurtosis (DuckDB `kurtosis`).
+    pub kurtosis: Option<f64>,
+    /// Coefficient of variation `stddev / |mean|`.
+    pub cv: Option<f64>,
+    /// Median absolute deviation.
+    pub mad: Option<f64>,
+    /// Values equal to zero.
+    pub zero_count: Option<u64>,
+    /// Values below zero (−∞ included).
+    pub negative_count: Option<u64>,
+    /// NaN values (FLOAT/DOUBLE only).
+    pub nan_count: Option<u64>,
+    /// ±∞ values (FLOAT/DOUBLE only).
+    pub inf_count: Option<u64>,
+    /// 1st percentile (`quantile_cont`).
+    pub p01: Option<f64>,
+    /// 5th percentile.
+    pub p05: Option<f64>,
+    /// 25th percentile.
+    pub p25: Option<f64>,
+    /// Median.
+    pub p50: Option<f64>,
+    /// 75th percentile.
+    pub p75: Option<f64>,
+    /// 95th percentile.
+    pub p95: Option<f64>,
+    /// 99th percentile.
+    pub p99: Option<f64>,
+    /// Whether the quantiles (and MAD, outliers, histogram) are exact.
+    pub quantiles_exact: Option<bool>,
+    /// Values outside `[p25 − 1.5·IQR, p75 + 1.5·IQR]`.
+    pub iqr_outlier_count: Option<u64>,
+    /// Values with |0.6745·(x − median)/MAD| > 3.5.
+    pub modified_z_outlier_count: Option<u64>,
+    /// Equal-width bins `(lower, upper, count)`.
+    pub histogram: Option<Vec<(f64, f64, u64)>>,
+    /// Most frequent values `(rendering, count, count / row_count)`.
+    pub top_values: Vec<(String, u64, f64)>,
+    /// Shannon entropy (bits) of non-NULL values.
+    pub entropy: Option<f64>,
+    /// Shortest length.
+    pub min_length: Option<u64>,
+    /// Mean length.
+    pub avg_length: Option<f64>,
+    /// Longest length.
+    pub max_length: Option<u64>,
+    /// Empty strings.
+    pub empty_count: Option<u64>,
+    /// Non-empty whitespace-only strings.
+    pub blank_count: Option<u64>,
+    /// Strings with leading or trailing whitespace.
+    pub untrimmed_count: Option<u64>,
+    /// Strings with a non-ASCII byte.
+    pub non_ascii_count: Option<u64>,
+    /// The 5 most common `Aa9` shapes with counts.
+    pub top_patterns: Option<Vec<(String, u64)>>,
+    /// First-digit test (≥ 100 non-zero numeric values).
+    pub benford: Option<Benford>,
+    /// The histogram as bars `▁▂▃▄▅▆▇█`.
+    pub sparkline: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Keys
+
+/// Canonical NaN bits (DuckDB treats every NaN as one value).
+const NAN_BITS: u64 = 0x7ff8_0000_0000_0000;
+/// Strings longer than this are keyed by prefix + hash.
+const MAX_KEY: usize = 256;
+const PREFIX: usize = 240;
+
+#[inline(always)]
+fn float_key(x: f64) -> u64 {
+    if x.is_nan() {
+        NAN_BITS
+    } else if x == 0.0 {
+        0
+    } else {
+        x.to_bits()
+    }
+}
+
+/// Operations every exact-map key supports.
+trait Key: Clone + Eq + Hash {
+    fn key_cmp(&self, o: &Self) -> Ordering;
+    fn hll_hash(&self) -> u64;
+    fn render(&self, kind: ValueKind) -> String;
+    fn heap(&self) -> usize;
+    /// (numeric value, exact integer, first significant digit)
+    fn numeric(&self, kind: ValueKind) -> (f64, Option<i128>, Option<u8>);
+    /// The text a pattern is computed from (the prefix of a long key; empty for numbers).
+    fn text_bytes(&self) -> &[u8] {
+        &[]
+    }
+}
+
+impl Key for i128 {
+    fn key_cmp(&self, o: &Self) -> Ordering {
+        self.cmp(o)
+    }
+    fn hll_hash(&self) -> u64 {
+        hash_i128(*self)
+    }
+    fn render(&self, kind: ValueKind) -> String {
+        match kind {
+            ValueKind::Decimal { scale } => render::decimal_str(*self, scale),
+            ValueKind::Temporal(u) => render::temporal_str(*self as i64, u),
+            ValueKind::Boolean => if *self != 0 { "true" } else { "false" }.into(),
+            _ => self.to_string(),
+        }
+    }
+    fn heap(&self) -> usize {
+        0
+    }
+    fn numeric(&self, kind: ValueKind) -> (f64, Option<i128>, Option<u8>) {
+        match kind {
+            ValueKind::Decimal { scale } => (
+                *self as f64 / render::pow10(scale),
+                Some(*self),
+                stats::lead_digit_u128(self.unsigned_abs()),
+            ),
+            ValueKind::Temporal(u) => (render::temporal_seconds(*self as i64, u), None, None),
+            _ => (
+                *self as f64,
+                Some(*self),
+                stats::lead_digit_u128(self.unsigned_abs()),
+            ),
+        }
+    }
+}
+
+impl Key for u64 {
+    fn key_cmp(&self, o: &Self) -> Ordering {
+        f64::from_bits(*self).total_cmp(&f64::from_bits(*o))
+    }
+    fn hll_hash(&self) -> u64 {
+        hash_i128(i128::from(*self))
+    }
+    fn render(&self, kind: ValueKind) -> String {
+        let x = f64::from_bits(*self);
+        if kind == ValueKind::Float32 {
+            render::f32_str(x as f32)
+        } else {
+            render::f64_str(x)
+        }
+    }
+    fn heap(&self) -> usize {
+        0
+    }
+    fn numeric(&self, _: ValueKind) -> (f64, Option<i128>, Option<u8>) {
+        let x = f64::from_bits(*self);
+        (x, None, stats::lead_digit_f64(x))
+    }
+}
+
+impl Key for Box<[u8]> {
+    fn key_cmp(&self, o: &Self) -> Ordering {
+        self.cmp(o)
+    }
+    fn hll_hash(&self) -> u64 {
+        hash_bytes(self, 0x5bd1_e995)
+    }
+    fn render(&self, kind: ValueKind) -> String {
+        let (body, cut) = if self.len() > MAX_KEY {
+            (&self[..PREFIX], true)
+        } else {
+            (&self[..], false)
+        };
+        let mut s = match kind {
+            ValueKind::Blob => render::blob_str(body),
+            _ => String::from_utf8_lossy(body).into_owned(),
+        };
+        if cut {
+            s.push('…');
+        }
+        s
+    }
+    fn heap(&self) -> usize {
+        self.len()
+    }
+    fn numeric(&self, _: ValueKind) -> (f64, Option<i128>, Option<u8>) {
+        (f64::NAN, None, None)
+    }
+    fn text_bytes(&self) -> &[u8] {
+        if self.len() > MAX_KEY {
+            &self[..PREFIX]
+        } else {
+            self
+        }
+    }
+}
+
+/// The map key of a byte string: itself up to 256 bytes, else prefix + 128-bit hash.
+fn bytes_key(s: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if s.len() <= MAX_KEY {
+        std::borrow::Cow::Borrowed(s)
+    } else {
+        let mut k = Vec::with_capacity(PREFIX + 17);
+        k.extend_from_slice(&s[..PREFIX]);
+        k.extend_from_slice(&hash_bytes(s, 1).to_le_bytes());
+        k.extend_from_slice(&hash_bytes(s, 2).to_le_bytes());
+        k.push(0xff);
+        std::borrow::Cow::Owned(k)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Sketch mode
+
+/// Streaming numeric summary used in sketch mode.
+#[derive(Clone)]
+struct NumSketch {
+    kll: Kll,
+    mom: Moments,
+    sum_f: Sum,
+    sum_i: i128,
+    sum_i_overflow: bool,
+    zero: u64,
+    neg: u64,
+    nan: u64,
+    inf: u64,
+    digits: [u64; 9],
+}
+
+impl NumSketch {
+    fn new() -> Self {
+        NumSketch {
+            kll: Kll::new(KLL_K),
+            mom: Moments::default(),
+            sum_f: Sum::default(),
+            sum_i: 0,
+            sum_i_overflow: false,
+            zero: 0,
+            neg: 0,
+            nan: 0,
+            inf: 0,
+            digits: [0; 9],
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, (x, int, digit): (f64, Option<i128>, Option<u8>), w: u64, moments: bool) {
+        if x.is_nan() {
+            self.nan += w;
+            return;
+        }
+        if w == 1 {
+            self.kll.insert(x);
+        } else {
+            self.kll.insert_weighted(x, w);
+        }
+        if x < 0.0 {
+            self.neg += w;
+        }
+        if x.is_infinite() {
+            self.inf += w;
+            return;
+        }
+        if x == 0.0 {
+            self.zero += w;
+        }
+        if !moments {
+            return;
+        }
+        self.mom.push(x, w as f64);
+        match int {
+            Some(i) => match i
+                .checked_mul(w as i128)
+                .and_then(|p| self.sum_i.checked_add(p))
+            {
+                Some(s) => self.sum_i = s,
+                None => self.sum_i_overflow = true,
+            },
+            None => self.sum_f.add(x * w as f64),
+        }
+        if let Some(d) = digit {
+            self.digits[(d - 1) as usize] += w;
+        }
+    }
+
+    fn merge(&mut self, o: &NumSketch) {
+        self.kll.merge(&o.kll);
+        self.mom.merge(&o.mom);
+        self.sum_f.merge(&o.sum_f);
+        match self.sum_i.checked_add(o.sum_i) {
+            Some(s) if !o.sum_i_overflow => self.sum_i = s,
+            _ => self.sum_i_overflow = true,
+        }
+        self.zero += o.zero;
+        self.neg += o.neg;
+        self.nan += o.nan;
+        self.inf += o.inf;
+        for d in 0..9 {
+            self.digits[d] += o.digits[d];
+        }
+    }
+}
+
+/// Constant-size summary of a column once the exact map overflows.
+#[derive(Clone)]
+struct Sketch<K: Key> {
+    n: u64,
+    hll: Hll,
+    freq: Frequent<K>,
+    min: Option<K>,
+    max: Option<K>,
+    num: Option<NumSketch>,
+    patterns: Option<Frequent<Box<[u8]>>>,
+}
+
+const FREQ_CAP: usize = 1024;
+const PATTERN_CAP: usize = 256;
+
+impl<K: Key> Sketch<K> {
+    fn new(kind: ValueKind) -> Self {
+        Sketch {
+            n: 0,
+            hll: Hll::default(),
+            freq: Frequent::new(FREQ_CAP),
+            min: None,
+            max: None,
+            num: kind.has_quantiles().then(NumSketch::new),
+            patterns: matches!(kind, ValueKind::Text).then(|| Frequent::new(PATTERN_CAP)),
+        }
+    }
+
+    /// Adds `w` copies of `k`.
+    #[inline]
+    fn add(&mut self, k: &K, w: u64, kind: ValueKind) {
+        self.n += w;
+        self.hll.insert(k.hll_hash());
+        self.freq.add_with(k, w, || k.clone());
+        if self.patterns.is_some() {
+            self.add_pattern(k.text_bytes(), w);
+        }
+        if let Some(num) = &mut self.num {
+            num.add(k.numeric(kind), w, kind.has_moments());
+            if self
+                .min
+                .as_ref()
+                .is_none_or(|m| k.key_cmp(m) == Ordering::Less)
+            {
+                self.min = Some(k.clone());
+            }
+            if self
+                .max
+                .as_ref()
+                .is_none_or(|m| k.key_cmp(m) == Ordering::Greater)
+            {
+                self.max = Some(k.clone());
+            }
+        }
+    }
+
+    fn add_pattern(&mut self, s: &[u8], w: u64) {
+        if let Some(p) = &mut self.patterns {
+            let pat = stats::pattern(s);
+            p.add_with(&pat[..], w, || pat.clone().into_boxed_slice());
+        }
+    }
+
+    fn merge(&mut self, o: &Sketch<K>) {
+        self.n += o.n;
+        self.hll.merge(&o.hll);
+        self.freq.merge(&o.freq);
+        if let Some(m) = &o.min {
+            if self
+                .min
+                .as_ref()
+                .is_none_or(|s| m.key_cmp(s) == Ordering::Less)
+            {
+                self.min = Some(m.clone());
+            }
+        }
+        if let Some(m) = &o.max {
+            if self
+                .max
+                .as_ref()
+                .is_none_or(|s| m.key_cmp(s) == Ordering::Greater)
+            {
+                self.max = Some(m.clone());
+            }
+        }
+        if let (Some(a), Some(b)) = (&mut self.num, &o.num) {
+            a.merge(b);
+        }
+        if let (Some(a), Some(b)) = (&mut self.patterns, &o.patterns) {
+            a.merge(b);
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        self.hll.bytes()
+            + self.freq.len() * (std::mem::size_of::<K>() + 16)
+            + self.freq.items().map(|(k, _)| k.heap()).sum::<usize>()
+            + self.num.as_ref().map_or(0, |n| n.kll.bytes())
+            + self.patterns.as_ref().map_or(0, |p| p.len() * 48)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Per-domain storage
+
+/// Exact value→count map, or sketches once it overflowed.
+#[derive(Clone)]
+enum Values<K: Key> {
+    Exact {
+        map: FastMap<K, u64>,
+        key_bytes: usize,
+    },
+    Sketch(Box<Sketch<K>>),
+}
+
+impl<K: Key> Default for Values<K> {
+    fn default() -> Self {
+        Values::Exact {
+            map: FastMap::default(),
+            key_bytes: 0,
+        }
+    }
+}
+
+/// Sorted `(key, count)` entries of a map (the deterministic order used everywhere).
+fn sorted_entries<K: Key>(map: &FastMap<K, u64>) -> Vec<(&K, u64)> {
+    let mut v: Vec<(&K, u64)> = map.iter().map(|(k, &c)| (k, c)).collect();
+    v.sort_unstable_by(|a, b| a.0.key_cmp(b.0));
+    v
+}
+
+impl<K: Key> Values<K> {
+    /// Switches to sketch mode when the map exceeds the budget.
+    fn check_budget(&mut self, opts: &ProfileOptions, kind: ValueKind) {
+        if let Values::Exact { map, key_bytes } = self {
+            if map.len() > opts.exact_limit || *key_bytes > opts.exact_bytes {
+                let sk = Self::sketch_of(map, kind);
+                *self = Values::Sketch(sk);
+            }
+        }
+    }
+
+    fn sketch_of(map: &FastMap<K, u64>, kind: ValueKind) -> Box<Sketch<K>> {
+        let mut sk = Box::new(Sketch::new(kind));
+        Self::feed(&mut sk, map, kind);
+        sk
+    }
+
+    fn feed(sk: &mut Sketch<K>, map: &FastMap<K, u64>, kind: ValueKind) {
+        for (k, c) in sorted_entries(map) {
+            sk.add(k, c, kind);
+        }
+    }
+
+    fn merge(&mut self, other: &Values<K>, opts: &ProfileOptions, kind: ValueKind) {
+        match (&mut *self, other) {
+            (Values::Exact { map, key_bytes }, Values::Exact { map: om, .. }) => {
+                for (k, &c) in om {
+                    let e = map.entry(k.clone()).or_insert_with(|| {
+                        *key_bytes += k.heap();
+                        0
+                    });
+                    *e += c;
+                }
+                self.check_budget(opts, kind);
+            }
+            (Values::Sketch(sk), Values::Exact { map: om, .. }) => Self::feed(sk, om, kind),
+            (Values::Exact { map, .. }, Values::Sketch(osk)) => {
+                let mut sk = osk.clone();
+                Self::feed(&mut sk, map, kind);
+                *self = Values::Sketch(sk);
+            }
+            (Values::Sketch(sk), Values::Sketch(osk)) => sk.merge(osk),
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        match self {
+            Values::Exact { map, key_bytes } => {
+                map.capacity() * (std::mem::size_of::<K>() + 9) + key_bytes
+            }
+            Values::Sketch(sk) => sk.bytes(),
+        }
+    }
+}
+
+/// The value storage of a column, by physical domain.
+#[derive(Clone, Default)]
+enum Store {
+    #[default]
+    Empty,
+    Int(Values<i128>),
+    Float(Values<u64>),
+    Bytes(Values<Box<[u8]>>),
+}
+
+/// Streaming length/whitespace statistics of text, blob and nested values.
+#[derive(Clone, Default)]
+struct TextStats {
+    len_n: u64,
+    len_sum: u128,
+    min_len: u64,
+    max_len: u64,
+    empty: u64,
+    blank: u64,
+    untrimmed: u64,
+    non_ascii: u64,
+    min: Option<Vec<u8>>,
+    max: Option<Vec<u8>>,
+}
+
+impl TextStats {
+    #[inline]
+    fn add_len(&mut self, len: u64) {
+        if self.len_n == 0 || len < self.min_len {
+            self.min_len = len;
+        }
+        if len > self.max_len {
+            self.max_len = len;
+        }
+        self.len_n += 1;
+        self.len_sum += u128::from(len);
+    }
+
+    #[inline]
+    fn add_minmax(&mut self, s: &[u8]) {
+        // Reuse the buffers: a descending input would otherwise allocate per row.
+        fn set(slot: &mut Option<Vec<u8>>, s: &[u8]) {
+            match slot {
+                Some(v) => {
+                    v.clear();
+                    v.extend_from_slice(s);
+                }
+                None => *slot = Some(s.to_vec()),
+            }
+        }
+        if self.min.as_deref().is_none_or(|m| s < m) {
+            set(&mut self.min, s);
+        }
+        if self.max.as_deref().is_none_or(|m| s > m) {
+            set(&mut self.max, s);
+        }
+    }
+
+    fn add_text(&mut self, s: &[u8]) {
+        let ascii = s.is_ascii();
+        let chars = if ascii {
+            s.len()
+        } else {
+            s.iter().filter(|&&b| (b as i8) >= -0x40).count()
+        };
+        self.add_len(chars as u64);
+        self.add_minmax(s);
+        if s.is_empty() {
+            self.empty += 1;
+            return;
+        }
+        if !ascii {
+            self.non_ascii += 1;
+        }
+        let (first_ws, last_ws, all_ws) = if ascii {
+            let ws = |b: &u8| b.is_ascii_whitespace() || *b == 0x0b;
+            (
+                ws(&s[0]),
+                ws(&s[s.len() - 1]),
+                ws(&s[0]) && s.iter().all(ws),
+            )
+        } else {
+            let t = String::from_utf8_lossy(s);
+            let f = t.chars().next().is_some_and(char::is_whitespace);
+            let l = t.chars().next_back().is_some_and(char::is_whitespace);
+            (f, l, f && t.chars().all(char::is_whitespace))
+        };
+        if all_ws {
+            self.blank += 1;
+        }
+        if first_ws || last_ws {
+            self.untrimmed += 1;
+        }
+    }
+
+    fn merge(&mut self, o: &TextStats) {
+        if o.len_n > 0 {
+            if self.len_n == 0 || o.min_len < self.min_len {
+                self.min_len = o.min_len;
+            }
+            self.max_len = self.max_len.max(o.max_len);
+        }
+        self.len_n += o.len_n;
+        self.len_sum += o.len_sum;
+        self.empty += o.empty;
+        self.blank += o.blank;
+        self.untrimmed += o.untrimmed;
+        self.non_ascii += o.non_ascii;
+        if let Some(m) = &o.min {
+            self.add_minmax(m);
+        }
+        if let Some(m) = &o.max {
+            self.add_minmax(m);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The state
+
+/// Mergeable profile state of one column (one per thread/group). `Default` is the empty
+/// identity element of [`ProfileState::combine`], with default options.
+#[derive(Clone, Default)]
+pub struct ProfileState {
+    opts: ProfileOptions,
+    kind: ValueKind,
+    rows: u64,
+    nulls: u64,
+    /// Non-NULL values whose kind differed from the column's (dropped, reported by `check`).
+    conflicts: u64,
+    store: Store,
+    text: TextStats,
+}
+
+/// Calls `f(i)` for every valid row index; returns the number of NULL rows.
+#[inline(always)]
+fn for_valid(len: usize, validity: Option<&[u64]>, mut f: impl FnMut(usize)) -> u64 {
+    match validity {
+        None => {
+            for i in 0..len {
+                f(i);
+            }
+            0
+        }
+        Some(mask) => {
+            let mut nulls = 0u64;
+            let mut base = 0usize;
+            while base < len {
+                let word = mask.get(base / 64).copied().unwrap_or(0);
+                let n = (len - base).min(64);
+                let full = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
+                let w = word & full;
+                if w == full {
+                    for i in base..base + n {
+                        f(i);
+                    }
+                } else {
+                    nulls += u64::from(n as u32 - w.count_ones());
+                    let mut bits = w;
+                    while bits != 0 {
+                        let t = bits.trailing_zeros() as usize;
+                        f(base + t);
+                        bits &= bits - 1;
+                    }
+                }
+                base += 64;
+            }
+            nulls
+        }
+    }
+}
+
+/// Number of valid rows in `len` rows under `validity`.
+fn count_valid(len: usize, validity: Option<&[u64]>) -> u64 {
+    len as u64 - for_valid(len, validity, |_| {})
+}
+
+impl ProfileState {
+    /// An empty state with options `o`.
+    pub fn with_options(o: ProfileOptions) -> Self {
+        ProfileState {
+            opts: o,
+            ..Default::default()
+        }
+    }
+
+    /// The column kind fixed by the first non-NULL value.
+    pub fn kind(&self) -> ValueKind {
+        self.kind
+    }
+
+    /// `Err` when values of different kinds were fed to one state (they were dropped).
+    pub fn check(&self) -> crate::kernels::Result<()> {
+        if self.conflicts > 0 {
+            return Err(crate::kernels::Error::invalid(format!(
+                "{} values had a different type than the column's {:?} and were not profiled",
+                self.conflicts, self.kind
+            )));
+        }
+        Ok(())
+    }
+
+    /// Records `n` NULL rows.
+    pub fn add_nulls(&mut self, n: u64) {
+        self.rows += n;
+        self.nulls += n;
+    }
+
+    /// Fixes the kind on first use; false (and counts a conflict) on a mismatch.
+    fn accept(&mut self, kind: ValueKind, valid: u64) -> bool {
+        if valid == 0 {
+            return true;
+        }
+        if self.kind == ValueKind::Unknown {
+            self.kind = kind;
+            self.store = match kind {
+                ValueKind::Float | ValueKind::Float32 => Store::Float(Values::default()),
+                ValueKind::Text | ValueKind::Blob | ValueKind::Other => {
+                    Store::Bytes(Values::default())
+                }
+                _ => Store::Int(Values::default()),
+            };
+            return true;
+        }
+        if self.kind == kind {
+            return true;
+        }
+        self.conflicts += valid;
+        false
+    }
+
+    fn update_int_like<T: Copy>(
+        &mut self,
+        v: &[T],
+        validity: Option<&[u64]>,
+        kind: ValueKind,
+        conv: impl Fn(T) -> i128,
+    ) {
+        let valid = count_valid(v.len(), validity);
+        self.rows += v.len() as u64;
+        self.nulls += v.len() as u64 - valid;
+        if valid == 0 || !self.accept(kind, valid) {
+            return;
+        }
+        let opts = self.opts;
+        if let Store::Int(vals) = &mut self.store {
+            match vals {
+                Values::Exact { map, .. } => {
+                    for_valid(v.len(), validity, |i| {
+                        *map.entry(conv(v[i])).or_insert(0) += 1
+                    });
+                }
+                Values::Sketch(sk) => {
+                    for_valid(v.len(), validity, |i| sk.add(&conv(v[i]), 1, kind));
+                }
+            }
+            vals.check_budget(&opts, kind);
+        }
+    }
+
+    /// TINYINT…BIGINT and UTINYINT…UINTEGER values (widened by the caller).
+    pub fn update_i64(&mut self, v: &[i64], validity: Option<&[u64]>) {
+        self.update_int_like(v, validity, ValueKind::Integer, i128::from);
+    }
+
+    /// HUGEINT and UBIGINT values.
+    pub fn update_i128(&mut self, v: &[i128], validity: Option<&[u64]>) {
+        self.update_int_like(v, validity, ValueKind::Integer, |x| x);
+    }
+
+    /// DECIMAL values as unscaled integers with `scale` fractional digits.
+    pub fn update_decimal(&mut self, v: &[i128], scale: u8, validity: Option<&[u64]>) {
+        self.update_int_like(v, validity, ValueKind::Decimal { scale }, |x| x);
+    }
+
+    /// Date/time values in `unit`.
+    pub fn update_temporal(&mut self, v: &[i64], unit: TemporalUnit, validity: Option<&[u64]>) {
+        self.update_int_like(v, validity, ValueKind::Temporal(unit), i128::from);
+    }
+
+    /// BOOLEAN values.
+    pub fn update_bool(&mut self, v: &[bool], validity: Option<&[u64]>) {
+        self.update_int_like(v, validity, ValueKind::Boolean, i128::from);
+    }
+
+    /// DOUBLE values (and FLOAT widened, then rendered in double precision).
+    pub fn update_f64(&mut self, v: &[f64], validity: Option<&[u64]>) {
+        self.update_float_like(v, validity, ValueKind::Float, |x| x);
+    }
+
+    /// FLOAT values, rendered as DuckDB renders FLOAT.
+    pub fn update_f32(&mut self, v: &[f32], validity: Option<&[u64]>) {
+        self.update_float_like(v, validity, ValueKind::Float32, f64::from);
+    }
+
+    fn update_float_like<T: Copy>(
+        &mut self,
+        v: &[T],
+        validity: Option<&[u64]>,
+        kind: ValueKind,
+        conv: impl Fn(T) -> f64,
+    ) {
+        let valid = count_valid(v.len(), validity);
+        self.rows += v.len() as u64;
+        self.nulls += v.len() as u64 - valid;
+        if valid == 0 || !self.accept(kind, valid) {
+            return;
+        }
+        let opts = self.opts;
+        if let Store::Float(vals) = &mut self.store {
+            match vals {
+                Values::Exact { map, .. } => {
+                    for_valid(v.len(), validity, |i| {
+                        *map.entry(float_key(conv(v[i]))).or_insert(0) += 1
+                    });
+                }
+                Values::Sketch(sk) => {
+                    for_valid(v.len(), validity, |i| {
+                        sk.add(&float_key(conv(v[i])), 1, kind)
+                    });
+                }
+            }
+            vals.check_budget(&opts, kind);
+        }
+    }
+
+    fn add_bytes(&mut self, s: &[u8], kind: ValueKind) {
+        self.rows += 1;
+        if !self.accept(kind, 1) {
+            return;
+        }
+        let opts = self.opts;
+        if let Store::Bytes(vals) = &mut self.store {
+            let key = bytes_key(s);
+            match vals {
+                Values::Exact { map, key_bytes } => {
+                    if let Some(c) = map.get_mut(&key[..]) {
+                        *c += 1;
+                        return;
+                    }
+                    *key_bytes += key.len();
+                    map.insert(Box::from(&key[..]), 1);
+                }
+                Values::Sketch(sk) => {
+                    sk.n += 1;
+                    sk.hll.insert(hash_bytes(&key, 0x5bd1_e995));
+                    sk.freq.add_with(&key[..], 1, || Box::from(&key[..]));
+                    if matches!(kind, ValueKind::Text) {
+                        sk.add_pattern(s, 1);
+                    }
+                    return;
+                }
+            }
+            vals.check_budget(&opts, kind);
+        }
+    }
+
+    /// One VARCHAR value (invalid UTF-8 is rendered lossily).
+    pub fn add_text(&mut self, s: &[u8]) {
+        if self.kind == ValueKind::Text || self.kind == ValueKind::Unknown {
+            self.text.add_text(s);
+        }
+        self.add_bytes(s, ValueKind::Text);
+    }
+
+    /// One BLOB value.
+    pub fn add_blob(&mut self, b: &[u8]) {
+        if self.kind == ValueKind::Blob || self.kind == ValueKind::Unknown {
+            self.text.add_len(b.len() as u64);
+            self.text.add_minmax(b);
+        }
+        self.add_bytes(b, ValueKind::Blob);
+    }
+
+    /// One nested or otherwise unsupported value (LIST, STRUCT, MAP, UUID, INTERVAL, …)
+    /// given as its rendering, with its length when it has one (LIST/MAP entries).
+    pub fn add_other(&mut self, rendered: &str, length: Option<u64>) {
+        if self.kind == ValueKind::Other || self.kind == ValueKind::Unknown {
+            if let Some(l) = length {
+                self.text.add_len(l);
+            }
+        }
+        self.add_bytes(rendered.as_bytes(), ValueKind::Other);
+    }
+
+    /// Merges `other` into `self`; never changes `other`.
+    pub fn combine(&mut self, other: &ProfileState) {
+        self.rows += other.rows;
+        self.nulls += other.nulls;
+        self.conflicts += other.conflicts;
+        if other.kind == ValueKind::Unknown {
+            return;
+        }
+        if self.kind == ValueKind::Unknown {
+            self.kind = other.kind;
+            self.store = other.store.clone();
+            self.text = other.text.clone();
+            if let Store::Int(v) = &mut self.store {
+                v.check_budget(&self.opts, self.kind);
+            } else if let Store::Float(v) = &mut self.store {
+                v.check_budget(&self.opts, self.kind);
+            } else if let Store::Bytes(v) = &mut self.store {
+                v.check_budget(&self.opts, self.kind);
+            }
+            return;
+        }
+        if self.kind != other.kind {
+            self.conflicts += other.rows - other.nulls - other.conflicts;
+            return;
+        }
+        self.text.merge(&other.text);
+        let (opts, kind) = (self.opts, self.kind);
+        match (&mut self.store, &other.store) {
+            (Store::Int(a), Store::Int(b)) => a.merge(b, &opts, kind),
+            (Store::Float(a), Store::Float(b)) => a.merge(b, &opts, kind),
+            (Store::Bytes(a), Store::Bytes(b)) => a.merge(b, &opts, kind),
+            _ => {}
+        }
+    }
+
+    /// Approximate heap bytes held by the state.
+    pub fn state_bytes(&self) -> usize {
+        let store = match &self.store {
+            Store::Empty => 0,
+            Store::Int(v) => v.bytes(),
+            Store::Float(v) => v.bytes(),
+            Store::Bytes(v) => v.bytes(),
+        };
+        store
+            + self.text.min.as_ref().map_or(0, Vec::capacity)
+            + self.text.max.as_ref().map_or(0, Vec::capacity)
+    }
+
+    /// Computes the profile; the state stays usable.
+    pub fn finalize(&self) -> Profile {
+        let mut p = Profile {
+            row_count: self.rows,
+            null_count: self.nulls,
+            null_ratio: (self.rows > 0).then(|| self.nulls as f64 / self.rows as f64),
+            ..Default::default()
+        };
+        match &self.store {
+            Store::Empty => {}
+            Store::Int(v) => self.finish_values(v, &mut p),
+            Store::Float(v) => self.finish_values(v, &mut p),
+            Store::Bytes(v) => self.finish_values(v, &mut p),
+        }
+        self.finish_text(&mut p);
+        p
+    }
+
+    fn finish_text(&self, p: &mut Profile) {
+        let t = &self.text;
+        match self.kind {
+            ValueKind::Text | ValueKind::Blob | ValueKind::Other => {
+                if t.len_n > 0 {
+                    p.min_length = Some(t.min_len);
+                    p.max_length = Some(t.max_len);
+                    p.avg_length = Some(t.len_sum as f64 / t.len_n as f64);
+                }
+            }
+            _ => return,
+        }
+        match self.kind {
+            ValueKind::Text => {
+                p.empty_count = Some(t.empty);
+                p.blank_count = Some(t.blank);
+                p.untrimmed_count = Some(t.untrimmed);
+                p.non_ascii_count = Some(t.non_ascii);
+                p.min = t
+                    .min
+                    .as_deref()
+                    .map(|m| String::from_utf8_lossy(m).into_owned());
+                p.max = t
+                    .max
+                    .as_deref()
+                    .map(|m| String::from_utf8_lossy(m).into_owned());
+            }
+            ValueKind::Blob => {
+                p.min = t.min.as_deref().map(render::blob_str);
+                p.max = t.max.as_deref().map(render::blob_str);
+            }
+            _ => {}
+        }
+    }
+
+    fn finish_values<K: Key>(&self, vals: &Values<K>, p: &mut Profile) {
+        let kind = self.kind;
+        let rows = self.rows.max(1) as f64;
+        match vals {
+            Values::Exact { map, .. } => {
+                let entries = sorted_entries(map);
+                let n: u64 = entries.iter().map(|e| e.1).sum();
+                if n == 0 {
+                    return;
+                }
+                p.distinct_count = entries.len() as u64;
+                p.distinct_is_exact = true;
+                p.cardinality_ratio = Some(entries.len() as f64 / n as f64);
+                p.is_unique = Some(entries.len() as u64 == n);
+                p.is_constant = Some(entries.len() == 1);
+                p.entropy = Some(stats::entropy(entries.iter().map(|e| e.1), n));
+                p.top_values = top_k(
+                    entries.iter().map(|&(k, c)| (k, c)),
+                    self.opts.top_k,
+                    kind,
+                    rows,
+                );
+                if matches!(kind, ValueKind::Text) {
+                    let mut pats: FastMap<Vec<u8>, u64> = FastMap::default();
+                    for &(k, c) in &entries {
+                        *pats.entry(stats::pattern(k.text_bytes())).or_insert(0) += c;
+                    }
+                    p.top_patterns = Some(top_patterns(pats.iter().map(|(k, &c)| (&k[..], c))));
+                }
+                if !kind.has_quantiles() && !matches!(kind, ValueKind::Boolean) {
+                    return;
+                }
+                if let (Some(first), Some(last)) = (entries.first(), entries.last()) {
+                    p.min = Some(first.0.render(kind));
+                    p.max = Some(last.0.render(kind));
+                    if kind.has_quantiles() {
+                        p.min_value = Some(first.0.numeric(kind).0);
+                        p.max_value = Some(last.0.numeric(kind).0);
+                    }
+                }
+                if !kind.has_quantiles() {
+                    return;
+                }
+                // Numeric summary from the exact map.
+                let mut items: Vec<(f64, u64)> = Vec::with_capacity(entries.len());
+                let (mut zero, mut neg, mut nan, mut inf) = (0u64, 0u64, 0u64, 0u64);
+                let mut digits = [0u64; 9];
+                let mut sum_i: Option<i128> = Some(0);
+                let mut finite: Vec<(f64, u64)> = Vec::new();
+                for &(k, c) in &entries {
+                    let (x, int, d) = k.numeric(kind);
+                    if x.is_nan() {
+                        nan += c;
+                        continue;
+                    }
+                    items.push((x, c));
+                    if x < 0.0 {
+                        neg += c;
+                    }
+                    if x.is_infinite() {
+                        inf += c;
+                        continue;
+                    }
+                    if x == 0.0 {
+                        zero += c;
+                    }
+                    finite.push((x, c));
+                    if let Some(d) = d {
+                        digits[(d - 1) as usize] += c;
+                    }
+                    sum_i = match (sum_i, int) {
+                        (Some(s), Some(i)) => {
+                            i.checked_mul(c as i128).and_then(|m| s.checked_add(m))
+                        }
+                        _ => None,
+                    };
+                }
+                if kind.has_moments() {
+                    p.zero_count = Some(zero);
+                    p.negative_count = Some(neg);
+                    if kind.is_float() {
+                        p.nan_count = Some(nan);
+                        p.inf_count = Some(inf);
+                    }
+                    let nf: u64 = finite.iter().map(|x| x.1).sum();
+                    if nf > 0 {
+                        let scale = match kind {
+                            ValueKind::Decimal { scale } => render::pow10(scale),
+                            _ => 1.0,
+                        };
+                        let (sum, mean) = match sum_i {
+                            Some(s) if !kind.is_float() => {
+                                (s as f64 / scale, s as f64 / scale / nf as f64)
+                            }
+                            _ => {
+                                let mut s = Sum::default();
+                                let mut m = Sum::default();
+                                for &(x, c) in &finite {
+                                    s.add(x * c as f64);
+                                    m.add(x * (c as f64 / nf as f64));
+                                }
+                                (s.value(), m.value())
+                            }
+                        };
+                        let mom = Moments::two_pass(&finite, mean);
+                        set_moments(p, sum, &mom);
+                    }
+                    p.benford = stats::benford(&digits);
+                }
+                set_distribution(p, &Dist::new(items), true, self.opts.bins);
+            }
+            Values::Sketch(sk) => {
+                let n = sk.n;
+                if n == 0 {
+                    return;
+                }
+                let est = sk.hll.estimate().round().clamp(1.0, n as f64) as u64;
+                p.distinct_count = est;
+                p.distinct_is_exact = false;
+                p.cardinality_ratio = Some(est as f64 / n as f64);
+                let dup = sk.freq.items().any(|(_, c)| c >= 2);
+                p.is_unique = Some(!dup && est as f64 >= 0.97 * n as f64);
+                p.is_constant = Some(false);
+                // Entropy: known heavy counters, the rest spread evenly.
+                let known: u64 = sk.freq.items().map(|x| x.1).sum();
+                let m = sk.freq.len() as u64;
+                let rest = n.saturating_sub(known);
+                let others = est.saturating_sub(m).max(u64::from(rest > 0));
+                let mut h = stats::entropy(sk.freq.items().map(|x| x.1), n);
+                if rest > 0 && others > 0 {
+                    let pr = rest as f64 / n as f64;
+                    h -= pr * (pr / others as f64).log2();
+                }
+                p.entropy = Some(h);
+                p.top_values = top_k(sk.freq.items(), self.opts.top_k, kind, rows);
+                if let Some(pf) = &sk.patterns {
+                    p.top_patterns = Some(top_patterns(pf.items().map(|(k, c)| (&k[..], c))));
+                }
+                if let (Some(mi), Some(ma)) = (&sk.min, &sk.max) {
+                    p.min = Some(mi.render(kind));
+                    p.max = Some(ma.render(kind));
+                    p.min_value = Some(mi.numeric(kind).0);
+                    p.max_value = Some(ma.numeric(kind).0);
+                }
+                if let Some(num) = &sk.num {
+                    if kind.has_moments() {
+                        p.zero_count = Some(num.zero);
+                        p.negative_count = Some(num.neg);
+                        if kind.is_float() {
+                            p.nan_count = Some(num.nan);
+                            p.inf_count = Some(num.inf);
+                        }
+                        if num.mom.n > 0.0 {
+                            let scale = match kind {
+                                ValueKind::Decimal { scale } => render::pow10(scale),
+                                _ => 1.0,
+                            };
+                            let sum = if kind.is_float() || num.sum_i_overflow {
+                                if kind.is_float() {
+                                    num.sum_f.value()
+                                } else {
+                                    num.mom.mean * num.mom.n
+                                }
+                            } else {
+                                num.sum_i as f64 / scale
+                            };
+                            set_moments(p, sum, &num.mom);
+                        }
+                        p.benford = stats::benford(&num.digits);
+                    }
+                    set_distribution(
+                        p,
+                        &Dist::new(num.kll.weighted_items()),
+                        false,
+                        self.opts.bins,
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn set_moments(p: &mut Profile, sum: f64, mom: &Moments) {
+    let fin = |x: f64| x.is_finite().then_some(x);
+    p.sum = fin(sum);
+    p.mean = fin(mom.mean);
+    p.variance = mom.variance();
+    p.stddev = p.variance.map(f64::sqrt);
+    p.skewness = mom.skewness();
+    p.kurtosis = mom.kurtosis();
+    p.cv = match (p.stddev, p.mean) {
+        (Some(s), Some(m)) if m != 0.0 => fin(s / m.abs()),
+        _ => None,
+    };
+}
+
+/// Quantiles, MAD, outliers and histogram from a sorted weighted list.
+fn set_distribution(p: &mut Profile, d: &Dist, exact: bool, bins: usize) {
+    if d.n() == 0 {
+        return;
+    }
+    p.quantiles_exact = Some(exact);
+    p.p01 = d.quantile(0.01);
+    p.p05 = d.quantile(0.05);
+    p.p25 = d.quantile(0.25);
+    p.p50 = d.quantile(0.5);
+    p.p75 = d.quantile(0.75);
+    p.p95 = d.quantile(0.95);
+    p.p99 = d.quantile(0.99);
+    if let (Some(q1), Some(q3), Some(med)) = (p.p25, p.p75, p.p50) {
+        let iqr = q3 - q1;
+        if iqr.is_finite() {
+            p.iqr_outlier_count = Some(d.count_outside(q1 - 1.5 * iqr, q3 + 1.5 * iqr));
+        }
+        if med.is_finite() {
+            p.mad = d.mad(med).filter(|m| m.is_finite());
+            if let Some(mad) = p.mad.filter(|&m| m > 0.0) {
+                // |0.6745 (x − med) / mad| > 3.5  ⇔  |x − med| > 3.5 mad / 0.6745
+                let r = 3.5 * mad / 0.6745;
+                p.modified_z_outlier_count = Some(d.count_outside(med - r, med + r));
+            }
+        }
+    }
+    let mut fmin = f64::INFINITY;
+    let mut fmax = f64::NEG_INFINITY;
+    for &(v, _) in d.items() {
+        if v.is_finite() {
+            fmin = fmin.min(v);
+            fmax = fmax.max(v);
+        }
+    }
+    if fmin <= fmax {
+        let h = stats::histogram(d.items(), fmin, fmax, bins);
+        p.sparkline = Some(stats::sparkline(&h));
+        p.histogram = Some(h);
+    }
+}
+
+/// The `k` most frequent items, ties by rendering ascending.
+fn top_k<'a, K: Key + 'a>(
+    items: impl Iterator<Item = (&'a K, u64)>,
+    k: usize,
+    kind: ValueKind,
+    rows: f64,
+) -> Vec<(String, u64, f64)> {
+    if k == 0 {
+        return Vec::new();
+    }
+    let mut v: Vec<(&K, u64)> = items.collect();
+    if v.is_empty() {
+        return Vec::new();
+    }
+    // Only items at least as frequent as the k-th count can make the list.
+    let mut counts: Vec<u64> = v.iter().map(|x| x.1).collect();
+    let kth = if counts.len() > k {
+        let idx = counts.len() - k;
+        *counts.select_nth_unstable(idx).1
+    } else {
+        0
+    };
+    v.retain(|x| x.1 >= kth);
+    let mut r: Vec<(String, u64)> = v
+        .into_iter()
+        .map(|(key, c)| (key.render(kind), c))
+        .collect();
+    r.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    r.truncate(k);
+    r.into_iter()
+        .map(|(s, c)| (s, c, c as f64 / rows))
+        .collect()
+}
+
+/// The 5 most common patterns, ties by pattern ascending.
+fn top_patterns<'a>(items: impl Iterator<Item = (&'a [u8], u64)>) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = items
+        .map(|(k, c)| (String::from_utf8_lossy(k).into_owned(), c))
+        .collect();
+    v.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v.truncate(5);
+    v
+}
