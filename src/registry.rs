@@ -64,6 +64,7 @@ pub fn functions() -> Vec<FunctionDoc> {
         functions::basic_stats::DOC,
         functions::profile::DOC,
         functions::infer_type::DOC,
+        functions::correlations::DOC,
         functions::selftest::SCALAR_DOC,
         functions::selftest::AGGREGATE_DOC,
         functions::selftest::TABLE_DOC,
@@ -92,6 +93,7 @@ pub fn register_all(r: &mut Registrar) {
     functions::basic_stats::register(r);
     functions::profile::register(r);
     functions::infer_type::register(r);
+    functions::correlations::register(r);
     functions::selftest::register(r);
 }
 

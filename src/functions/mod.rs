@@ -2,6 +2,7 @@
 //! (description + runnable example) and registers itself at the bottom.
 
 pub mod basic_stats;
+pub mod correlations;
 pub mod infer_type;
 pub mod listing;
 pub mod metrics;

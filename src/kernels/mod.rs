@@ -3,6 +3,7 @@
 //! Nothing in here touches DuckDB, tokio or `unsafe`; every kernel is unit-tested
 //! with `cargo test`. Kernels never panic on data: bad input returns [`Error`].
 
+pub mod correlation;
 pub mod error;
 pub mod infer;
 pub mod profile;

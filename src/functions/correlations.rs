@@ -1,0 +1,254 @@
+//! `dr_correlations(row STRUCT [, methods VARCHAR, sample_size BIGINT, threads BIGINT])`:
+//! every pairwise measure and every dependency of a table's columns, from one scan.
+//!
+//! Adapts [`crate::kernels::correlation::CorrState`]. The argument is a whole row (a
+//! table alias is its row as a STRUCT: `SELECT dr_correlations(t) FROM t`). Numeric
+//! fields feed the numeric measures as DOUBLE, temporal fields as epoch seconds, every
+//! other type is categorical through a 64-bit hash of its rendering. Finalize (ranks,
+//! pair loops, dependency search) runs on a rayon pool of `threads` workers — the
+//! macros pass DuckDB's own `threads` setting.
+
+use std::ops::Range;
+
+use crate::ffi::entry::Registrar;
+use crate::ffi::{Aggregate, AggregateSpec, Args, Column, Data, FnResult, Ty, Value};
+use crate::functions::render::render;
+use crate::kernels::correlation::{ColumnData, ColumnMeta, ColumnRole, CorrOptions, CorrState, METHODS};
+use crate::registry::{FunctionDoc, Kind};
+
+/// Aggregate state.
+#[derive(Default)]
+pub struct CorrAgg {
+    state: CorrState,
+    configured: bool,
+    threads: usize,
+}
+
+/// FNV-1a then a 64-bit finaliser: stable across runs and threads (states merge).
+fn hash_bytes(b: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &x in b {
+        h = (h ^ x as u64).wrapping_mul(0x0100_0000_01b3);
+    }
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^ (h >> 33)
+}
+
+fn role_of(col: &Column) -> ColumnRole {
+    if col.ty.is_numeric() {
+        ColumnRole::Numeric
+    } else if col.ty.is_temporal() {
+        ColumnRole::Temporal
+    } else {
+        ColumnRole::Categorical
+    }
+}
+
+enum Buffer {
+    Num(Vec<f64>),
+    Cat(Vec<u64>),
+}
+
+fn read_fields<'a>(row: &'a Column<'a>) -> FnResult<&'a [(String, Column<'a>)]> {
+    match &row.data {
+        Data::Struct(fields) => Ok(fields),
+        _ => Err(format!(
+            "expects a whole row, e.g. SELECT dr_correlations(t) FROM tbl t; got a {} value",
+            row.ty.sql()
+        )),
+    }
+}
+
+struct DrCorrelations;
+
+impl Aggregate for DrCorrelations {
+    type State = CorrAgg;
+
+    fn update(agg: &mut CorrAgg, args: &Args, rows: Range<usize>) -> FnResult<()> {
+        let row = args.column(0);
+        let fields = read_fields(row)?;
+        if !agg.configured {
+            let mut o = CorrOptions::default();
+            if args.len() >= 4 {
+                if let Some(m) = args.str_at(1, rows.start) {
+                    let tokens: Vec<String> =
+                        m.split(',').map(|s| s.trim().to_ascii_lowercase()).filter(|s| !s.is_empty()).collect();
+                    // 'dependencies' is not a pair measure: it switches the dependency search on.
+                    if !tokens.is_empty() {
+                        o.dependencies = tokens.iter().any(|t| t == "dependencies");
+                        o.methods = tokens.into_iter().filter(|t| t != "dependencies").collect();
+                        if o.methods.is_empty() {
+                            o.methods = vec!["none".to_string()];
+                        }
+                    }
+                    for m in &o.methods {
+                        if m != "none" && !METHODS.contains(&m.as_str()) {
+                            return Err(format!("unknown method '{m}'; use a comma-separated subset of {}, dependencies", METHODS.join(", ")));
+                        }
+                    }
+                }
+                if let Some(n) = args.column(2).f64_at(rows.start) {
+                    if n < 2.0 {
+                        return Err(format!("sample_size must be at least 2, got {n}"));
+                    }
+                    o.sample_size = n as usize;
+                }
+                agg.threads = args.column(3).f64_at(rows.start).map_or(1, |t| t.max(1.0) as usize);
+            }
+            let metas: Vec<ColumnMeta> =
+                fields.iter().map(|(name, c)| ColumnMeta { name: name.clone(), role: role_of(c) }).collect();
+            agg.state = CorrState::new(metas, o);
+            agg.configured = true;
+        }
+        let n = rows.len();
+        let metas: Vec<ColumnMeta> =
+            fields.iter().map(|(name, c)| ColumnMeta { name: name.clone(), role: role_of(c) }).collect();
+        let words = n.div_ceil(64);
+        let mut masks: Vec<Vec<u64>> = Vec::with_capacity(fields.len());
+        let mut buffers: Vec<Buffer> = Vec::with_capacity(fields.len());
+        for (_, c) in fields {
+            let mut mask = vec![0u64; words];
+            let numeric = role_of(c) != ColumnRole::Categorical;
+            let mut nums = Vec::new();
+            let mut cats = Vec::new();
+            for (k, i) in rows.clone().enumerate() {
+                // A row that is NULL as a whole counts as NULL in every field.
+                let valid = row.is_valid(i) && c.is_valid(i);
+                if valid {
+                    mask[k / 64] |= 1 << (k % 64);
+                }
+                if numeric {
+                    nums.push(if valid { c.f64_at(i).unwrap_or(f64::NAN) } else { 0.0 });
+                } else {
+                    cats.push(if !valid {
+                        0
+                    } else {
+                        match &c.data {
+                            Data::Varchar(s) | Data::Blob(s) => hash_bytes(s.get(i)),
+                            Data::Bool(b) => b[i] as u64 + 1,
+                            Data::Enum(codes) => codes.get(i) as u64 + 1,
+                            _ => hash_bytes(render(c, i).as_bytes()),
+                        }
+                    });
+                }
+            }
+            masks.push(mask);
+            buffers.push(if numeric { Buffer::Num(nums) } else { Buffer::Cat(cats) });
+        }
+        let data: Vec<ColumnData> = buffers
+            .iter()
+            .zip(&masks)
+            .map(|(b, m)| match b {
+                Buffer::Num(v) => ColumnData::Numeric(v, Some(m)),
+                Buffer::Cat(v) => ColumnData::Categorical(v, Some(m)),
+            })
+            .collect();
+        agg.state.update_rows(&metas, &data, n).map_err(|e| e.message)
+    }
+
+    fn combine(source: &CorrAgg, target: &mut CorrAgg) -> FnResult<()> {
+        if !source.configured {
+            return Ok(());
+        }
+        if !target.configured {
+            target.state = source.state.clone();
+            target.configured = true;
+            target.threads = source.threads;
+            return Ok(());
+        }
+        target.state.combine(&source.state).map_err(|e| e.message)
+    }
+
+    fn finalize(agg: &mut CorrAgg) -> FnResult<Value> {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(agg.threads.clamp(1, 64)).build().ok();
+        let r = agg.state.finalize(pool.as_ref()).map_err(|e| e.message)?;
+        let correlations = r
+            .correlations
+            .iter()
+            .map(|c| {
+                Value::Struct(vec![
+                    Value::from(c.column_a.as_str()),
+                    Value::from(c.column_b.as_str()),
+                    Value::from(c.method.as_str()),
+                    Value::from(c.value),
+                    Value::from(c.p_value),
+                    Value::UInt(c.n),
+                    Value::from(c.strength.as_str()),
+                    Value::from(c.significant),
+                    Value::Bool(c.sampled),
+                    Value::from(c.skipped_reason.clone()),
+                    Value::from(c.statistic),
+                    Value::from(c.dof),
+                ])
+            })
+            .collect();
+        let dependencies = r
+            .dependencies
+            .iter()
+            .map(|d| {
+                Value::Struct(vec![
+                    Value::from(d.kind.as_str()),
+                    Value::List(d.determinant.iter().map(|s| Value::from(s.as_str())).collect()),
+                    Value::from(d.dependent.clone()),
+                    Value::Double(d.confidence),
+                    Value::UInt(d.violations),
+                    Value::from(d.expression.clone()),
+                    Value::from(d.details.as_str()),
+                ])
+            })
+            .collect();
+        Ok(Value::Struct(vec![Value::List(correlations), Value::List(dependencies)]))
+    }
+
+    fn state_bytes(agg: &CorrAgg) -> usize {
+        agg.state.state_bytes()
+    }
+}
+
+fn return_type() -> Ty {
+    use Ty::*;
+    let corr = Ty::structure(&[
+        ("column_a", Varchar),
+        ("column_b", Varchar),
+        ("method", Varchar),
+        ("value", Double),
+        ("p_value", Double),
+        ("n", UBigInt),
+        ("strength", Varchar),
+        ("significant", Boolean),
+        ("sampled", Boolean),
+        ("skipped_reason", Varchar),
+        ("statistic", Double),
+        ("dof", Double),
+    ]);
+    let dep = Ty::structure(&[
+        ("kind", Varchar),
+        ("determinant", Ty::list(Varchar)),
+        ("dependent", Varchar),
+        ("confidence", Double),
+        ("violations", UBigInt),
+        ("expression", Varchar),
+        ("details", Varchar),
+    ]);
+    Ty::structure(&[("correlations", Ty::list(corr)), ("dependencies", Ty::list(dep))])
+}
+
+/// Documentation.
+pub const DOC: FunctionDoc = FunctionDoc {
+    name: "dr_correlations",
+    kind: Kind::Aggregate,
+    parameters: "row STRUCT [, methods VARCHAR, sample_size BIGINT, threads BIGINT] (methods: comma-separated pearson, spearman, kendall, cramers_v, theils_u, eta, mutual_info, dependencies; empty = all)",
+    returns: "STRUCT(correlations LIST(STRUCT(column_a, column_b, method, value, p_value, n, strength, significant, sampled, skipped_reason, statistic, dof)), dependencies LIST(STRUCT(kind, determinant, dependent, confidence, violations, expression, details)))",
+    description: "Every pairwise measure (Pearson, Spearman, Kendall tau-b, Cramer's V with bias correction, Theil's U, correlation ratio, normalised mutual information, with p-values) and every dependency (functional dependencies, candidate keys, derived columns, multicollinearity) of a table's columns, from one parallel scan of whole rows.",
+    example: "SELECT len((dr_correlations(t)).correlations) FROM (SELECT range AS x, range * 2 + 1 AS y, range % 3 AS g FROM range(100)) t;",
+};
+
+/// Registers `dr_correlations`.
+pub fn register(r: &mut Registrar) {
+    r.aggregate::<DrCorrelations>(AggregateSpec {
+        name: DOC.name,
+        overloads: vec![vec![Ty::Any], vec![Ty::Any, Ty::Varchar, Ty::BigInt, Ty::BigInt]],
+        return_type: return_type(),
+    });
+}

@@ -1,0 +1,639 @@
+//! Dependencies between columns: functional dependencies, candidate keys, derived columns
+//! and multicollinearity.
+//!
+//! - **Functional dependencies** A → B: confidence = Σ_a max_b count(a, b) / n over rows where
+//!   both are non-NULL (the share of rows agreeing with the majority dependent value of their
+//!   determinant value — the g₃-style measure of Kivinen & Mannila, "Approximate inference of
+//!   functional dependencies from relations", TCS 149, 1995, row-weighted); violations = n −
+//!   Σ max. Exact from the pair count tables while they fit their cap, else over the sample
+//!   (details say which). Rows whose determinant value occurs once agree trivially, so a
+//!   dependency is reported only when the confidence over the rows in groups of two or more
+//!   ("evidence", at least 10 rows) also reaches the threshold, and never from a determinant
+//!   with distinct/n at the threshold (a key is reported as a candidate key instead).
+//!   Two-column determinants (A, B) → C are searched on the sample when the table is narrow,
+//!   only when neither A → C nor B → C holds and (A, B) is not near-unique.
+//! - **Candidate keys**: non-NULL columns whose values are all distinct; minimal unique pairs
+//!   of columns that are not themselves near-unique.
+//! - **Derived columns** C = A + B, A − B, A × B, A ÷ B over the sample: a row matches when
+//!   |C − f(A,B)| <= tol · max(|C|, |f|) (so a zero target matches only an exact zero); a
+//!   candidate is reported at match rate >= `derived_min_rate`, unless C is a copy of A or B.
+//! - **Multicollinearity** from the (exact, pairwise-complete) Pearson correlation matrix R of
+//!   the usable numeric columns: eigen-decomposition by cyclic Jacobi rotations (Golub & Van
+//!   Loan, *Matrix Computations*, 4th ed., §8.5), VIF_j = (R⁻¹)_jj = Σ_k v_jk²/λ_k (reported
+//!   above 10), condition indices η_k = √(λ_max/λ_k) with variance-decomposition proportions
+//!   π_kj = (v_jk²/λ_k) / VIF_j (Belsley, Kuh & Welsch, *Regression Diagnostics*, 1980, §3.2;
+//!   reported at η_k >= 30 with the columns whose π_kj >= 0.5).
+
+// NaN-safe `!(x > 0.0)` tests and index loops over parallel arrays are intended.
+#![allow(clippy::neg_cmp_op_on_partial_ord, clippy::needless_range_loop)]
+
+use super::{par_map, Ctx, Dependency};
+use crate::kernels::Result;
+use super::{HashMap, HashSet};
+
+/// Value-pair counts ((a, b), rows).
+type PairCounts = Vec<((u64, u64), u64)>;
+
+/// VIF above which a column is reported.
+const VIF_REPORT: f64 = 10.0;
+/// Condition index above which a near-dependency is reported (Belsley et al. 1980).
+const CONDITION_REPORT: f64 = 30.0;
+
+pub(crate) fn find(ctx: &Ctx, pool: Option<&rayon::ThreadPool>) -> Result<Vec<Dependency>> {
+    let mut out = Vec::new();
+    let fd1 = functional_dependencies(ctx, pool);
+    let fd_set: HashSet<(usize, usize)> = fd1.iter().map(|(a, b, _)| (*a, *b)).collect();
+    out.extend(fd1.into_iter().map(|(_, _, d)| d));
+    out.extend(two_column_fds(ctx, pool, &fd_set));
+    out.extend(candidate_keys(ctx));
+    out.extend(derived_columns(ctx, pool));
+    out.extend(multicollinearity(ctx));
+    Ok(out)
+}
+
+/// Facts of A → B from counts keyed (a, b).
+struct FdCounts {
+    conf: f64,
+    violations: u64,
+    n: u64,
+    determinants: usize,
+    /// Rows in determinant groups of two or more rows: the only rows that can disagree.
+    evidence: u64,
+    /// Confidence over those rows alone.
+    evidence_conf: f64,
+}
+
+/// Whether A → B is reported: confidence and evidence confidence at the threshold, at least
+/// 10 rows of evidence, and a determinant that is not near-unique (distinct/n below the
+/// threshold — otherwise the confidence is trivially high).
+fn fd_reportable(f: &FdCounts, min: f64) -> bool {
+    f.n >= 2
+        && (f.determinants as f64) / (f.n as f64) < min
+        && f.conf >= min
+        && f.evidence >= 10
+        && f.evidence_conf >= min
+}
+
+fn fd_from_counts(counts: impl Iterator<Item = ((u64, u64), u64)>) -> FdCounts {
+    // per determinant value: (rows, largest dependent count)
+    let mut best: HashMap<u64, (u64, u64)> = HashMap::default();
+    let mut n = 0u64;
+    for ((a, _), c) in counts {
+        n += c;
+        let e = best.entry(a).or_insert((0, 0));
+        e.0 += c;
+        e.1 = e.1.max(c);
+    }
+    let agree: u64 = best.values().map(|v| v.1).sum();
+    let singles = best.values().filter(|v| v.0 == 1).count() as u64;
+    let conf = if n > 0 { agree as f64 / n as f64 } else { 0.0 };
+    let evidence = n - singles;
+    let evidence_conf = if evidence > 0 { (agree - singles) as f64 / evidence as f64 } else { 0.0 };
+    FdCounts { conf, violations: n - agree, n, determinants: best.len(), evidence, evidence_conf }
+}
+
+fn functional_dependencies(ctx: &Ctx, pool: Option<&rayon::ThreadPool>) -> Vec<(usize, usize, Dependency)> {
+    let p = ctx.p();
+    let min = ctx.s.options.fd_min_confidence;
+    let pairs: Vec<(usize, usize)> = (0..p)
+        .flat_map(|i| (i + 1..p).map(move |j| (i, j)))
+        .filter(|&(i, j)| ctx.skip[i].is_none() && ctx.skip[j].is_none())
+        .collect();
+    // Distinct/non-NULL ratio of each column in the sample. A → B at confidence c needs
+    // d_A/n < min and d_B <= d_A + (1 − c)·n; pairs where neither direction can hold by these
+    // column-level ratios (plus 0.05 slack for NULL patterns) skip the sample pass.
+    let ratio: Vec<f64> = (0..p)
+        .map(|c| {
+            let mut seen = HashSet::default();
+            let mut n = 0usize;
+            for r in &ctx.sample {
+                if let Some(w) = ctx.word(r, c) {
+                    n += 1;
+                    seen.insert(w);
+                }
+            }
+            if n == 0 { 1.0 } else { seen.len() as f64 / n as f64 }
+        })
+        .collect();
+    let possible = |a: usize, b: usize| ratio[a] < min + 0.05 && ratio[b] <= ratio[a] + (1.0 - min) + 0.05;
+    let found: Vec<Vec<(usize, usize, Dependency)>> = par_map(pool, &pairs, |&(i, j)| {
+        let (counts, exact): (PairCounts, bool) = match ctx.exact_pairs(i, j) {
+            Some(m) => (m.iter().map(|(k, c)| (*k, *c)).collect(), true),
+            None if possible(i, j) || possible(j, i) => (ctx.sample_pairs(i, j).into_iter().collect(), ctx.sample_exact),
+            None => return Vec::new(),
+        };
+        let mut res = Vec::new();
+        for (a, b) in [(i, j), (j, i)] {
+            let it = counts.iter().map(|&((x, y), c)| if a == i { ((x, y), c) } else { ((y, x), c) });
+            let f = fd_from_counts(it);
+            if !fd_reportable(&f, min) {
+                continue;
+            }
+            let (conf, viol, n, da) = (f.conf, f.violations, f.n, f.determinants);
+            res.push((
+                a,
+                b,
+                Dependency {
+                    kind: "functional_dependency".into(),
+                    determinant: vec![ctx.name(a).to_string()],
+                    dependent: Some(ctx.name(b).to_string()),
+                    confidence: conf,
+                    violations: viol,
+                    expression: None,
+                    details: format!(
+                        "{} over {} rows; {} determinant values; {}",
+                        if viol == 0 { "exact" } else { "approximate" },
+                        n,
+                        da,
+                        if exact { "all rows" } else { "sampled" }
+                    ),
+                },
+            ));
+        }
+        res
+    });
+    let mut all: Vec<(usize, usize, Dependency)> = found.into_iter().flatten().collect();
+    all.sort_by_key(|x| (x.0, x.1));
+    all
+}
+
+/// Dense ids of each column over the first `m` sample rows (u32::MAX = NULL).
+fn dense_codes(ctx: &Ctx, m: usize) -> Vec<Vec<u32>> {
+    (0..ctx.p())
+        .map(|c| {
+            let mut ids: HashMap<u64, u32> = HashMap::default();
+            ctx.sample[..m]
+                .iter()
+                .map(|r| match ctx.word(r, c) {
+                    Some(w) => {
+                        let l = ids.len() as u32;
+                        *ids.entry(w).or_insert(l)
+                    }
+                    None => u32::MAX,
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn two_column_fds(
+    ctx: &Ctx,
+    pool: Option<&rayon::ThreadPool>,
+    single: &HashSet<(usize, usize)>,
+) -> Vec<Dependency> {
+    let p = ctx.p();
+    let o = &ctx.s.options;
+    if p < 3 || p > o.fd2_max_columns {
+        return Vec::new();
+    }
+    let m = ctx.sample.len().min(o.fd2_rows);
+    let exact = ctx.sample_exact && m == ctx.sample.len();
+    let codes = dense_codes(ctx, m);
+    let usable: Vec<usize> = (0..p).filter(|&c| ctx.skip[c].is_none()).collect();
+    let pairs: Vec<(usize, usize)> = usable
+        .iter()
+        .flat_map(|&a| usable.iter().filter(move |&&b| b > a).map(move |&b| (a, b)))
+        .collect();
+    let found: Vec<Vec<Dependency>> = par_map(pool, &pairs, |&(a, b)| {
+        let mut rows: Vec<u32> = (0..m as u32)
+            .filter(|&r| codes[a][r as usize] != u32::MAX && codes[b][r as usize] != u32::MAX)
+            .collect();
+        rows.sort_unstable_by_key(|&r| (codes[a][r as usize], codes[b][r as usize]));
+        let mut groups: Vec<(usize, usize)> = Vec::new();
+        let mut s = 0;
+        for w in 1..=rows.len() {
+            let brk = w == rows.len() || {
+                let (x, y) = (rows[w] as usize, rows[w - 1] as usize);
+                codes[a][x] != codes[a][y] || codes[b][x] != codes[b][y]
+            };
+            if brk {
+                groups.push((s, w));
+                s = w;
+            }
+        }
+        let mut res = Vec::new();
+        if rows.len() < 2 || groups.len() as f64 / rows.len() as f64 >= o.fd_min_confidence {
+            return res;
+        }
+        for &c in &usable {
+            if c == a || c == b || single.contains(&(a, c)) || single.contains(&(b, c)) {
+                continue;
+            }
+            let (mut n, mut agree) = (0u64, 0u64);
+            let mut buf: Vec<u32> = Vec::new();
+            let mut ng = 0usize;
+            let mut singles = 0u64;
+            for &(s, e) in &groups {
+                buf.clear();
+                buf.extend(rows[s..e].iter().map(|&r| codes[c][r as usize]).filter(|&v| v != u32::MAX));
+                if buf.is_empty() {
+                    continue;
+                }
+                ng += 1;
+                singles += (buf.len() == 1) as u64;
+                buf.sort_unstable();
+                let (mut best, mut run) = (1u64, 1u64);
+                for w in 1..buf.len() {
+                    run = if buf[w] == buf[w - 1] { run + 1 } else { 1 };
+                    best = best.max(run);
+                }
+                n += buf.len() as u64;
+                agree += best;
+            }
+            let f = FdCounts {
+                conf: if n > 0 { agree as f64 / n as f64 } else { 0.0 },
+                violations: n - agree,
+                n,
+                determinants: ng,
+                evidence: n - singles,
+                evidence_conf: if n > singles { (agree - singles) as f64 / (n - singles) as f64 } else { 0.0 },
+            };
+            let conf = f.conf;
+            if fd_reportable(&f, o.fd_min_confidence) {
+                res.push(Dependency {
+                    kind: "functional_dependency".into(),
+                    determinant: vec![ctx.name(a).to_string(), ctx.name(b).to_string()],
+                    dependent: Some(ctx.name(c).to_string()),
+                    confidence: conf,
+                    violations: n - agree,
+                    expression: None,
+                    details: format!(
+                        "{} over {} rows; {} determinant values; {}",
+                        if agree == n { "exact" } else { "approximate" },
+                        n,
+                        ng,
+                        if exact { "all rows" } else { "sampled" }
+                    ),
+                });
+            }
+        }
+        res
+    });
+    found.into_iter().flatten().collect()
+}
+
+fn candidate_keys(ctx: &Ctx) -> Vec<Dependency> {
+    let s = ctx.s;
+    let p = ctx.p();
+    let rows = s.rows;
+    let mut out = Vec::new();
+    if rows < 2 {
+        return out;
+    }
+    // Uniqueness over the sample (used when exact counts overflowed): (a, b) as one 128-bit key.
+    let sample_unique = |i: usize, j: Option<usize>| -> bool {
+        let mut seen: HashSet<u128> = HashSet::default();
+        ctx.sample.iter().all(|r| {
+            let a = ctx.word(r, i).unwrap_or(u64::MAX) as u128;
+            let b = j.map(|j| ctx.word(r, j).unwrap_or(u64::MAX)).unwrap_or(0) as u128;
+            seen.insert(a << 64 | b)
+        })
+    };
+    let no_nulls: Vec<bool> = (0..p).map(|c| s.nonnull[c] == rows).collect();
+    let mut key = vec![false; p];
+    let mut near_unique = vec![false; p];
+    for c in 0..p {
+        let (unique, exact) = match ctx.distinct(c) {
+            Some(d) => (d as u64 == s.nonnull[c], true),
+            None => (sample_unique(c, None), ctx.sample_exact),
+        };
+        near_unique[c] = match ctx.distinct(c) {
+            Some(d) => d as f64 >= s.options.fd_min_confidence * s.nonnull[c] as f64,
+            None => true,
+        };
+        if no_nulls[c] && unique {
+            key[c] = true;
+            out.push(Dependency {
+                kind: "candidate_key".into(),
+                determinant: vec![ctx.name(c).to_string()],
+                dependent: None,
+                confidence: 1.0,
+                violations: 0,
+                expression: None,
+                details: format!("unique and non-NULL over {} rows; {}", rows, if exact { "all rows" } else { "sampled" }),
+            });
+        }
+    }
+    for i in 0..p {
+        for j in i + 1..p {
+            if key[i] || key[j] || near_unique[i] || near_unique[j] || !no_nulls[i] || !no_nulls[j] {
+                continue;
+            }
+            // A unique pair needs at least `rows` value combinations.
+            if let (Some(di), Some(dj)) = (ctx.distinct(i), ctx.distinct(j)) {
+                if (di as u128) * (dj as u128) < rows as u128 {
+                    continue;
+                }
+            }
+            let (unique, exact) = match ctx.exact_pairs(i, j) {
+                Some(m) => (m.len() as u64 == rows, true),
+                None => (sample_unique(i, Some(j)), ctx.sample_exact),
+            };
+            if unique {
+                out.push(Dependency {
+                    kind: "candidate_key".into(),
+                    determinant: vec![ctx.name(i).to_string(), ctx.name(j).to_string()],
+                    dependent: None,
+                    confidence: 1.0,
+                    violations: 0,
+                    expression: None,
+                    details: format!(
+                        "unique and non-NULL pair over {} rows; {}",
+                        rows,
+                        if exact { "all rows" } else { "sampled" }
+                    ),
+                });
+            }
+        }
+    }
+    out
+}
+
+#[derive(Clone, Copy)]
+enum Op {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+impl Op {
+    fn apply(self, a: f64, b: f64) -> f64 {
+        match self {
+            Op::Add => a + b,
+            Op::Sub => a - b,
+            Op::Mul => a * b,
+            Op::Div => a / b,
+        }
+    }
+    fn symbol(self) -> &'static str {
+        match self {
+            Op::Add => "+",
+            Op::Sub => "-",
+            Op::Mul => "*",
+            Op::Div => "/",
+        }
+    }
+}
+
+fn matches(c: f64, f: f64, tol: f64) -> bool {
+    if !f.is_finite() {
+        return false;
+    }
+    (c - f).abs() <= tol * c.abs().max(f.abs())
+}
+
+fn derived_columns(ctx: &Ctx, pool: Option<&rayon::ThreadPool>) -> Vec<Dependency> {
+    let o = &ctx.s.options;
+    let cols: Vec<usize> = (0..ctx.p())
+        .filter(|&c| ctx.numeric(c) && ctx.skip[c].is_none())
+        .take(o.derived_max_columns)
+        .collect();
+    if cols.len() < 3 {
+        return Vec::new();
+    }
+    let vals: Vec<Vec<Option<f64>>> = cols
+        .iter()
+        .map(|&c| ctx.sample.iter().map(|r| ctx.word(r, c).map(f64::from_bits)).collect())
+        .collect();
+    let m = ctx.sample.len();
+    let tol = o.derived_tolerance;
+    let rate_min = o.derived_min_rate;
+    // copies: C ≈ A at the match rate
+    let copy = |x: usize, y: usize| -> bool {
+        let (mut n, mut k) = (0u64, 0u64);
+        for r in 0..m {
+            if let (Some(a), Some(b)) = (vals[x][r], vals[y][r]) {
+                n += 1;
+                k += matches(a, b, tol) as u64;
+            }
+        }
+        n > 0 && k as f64 >= rate_min * n as f64
+    };
+    let q = cols.len();
+    let is_copy: Vec<Vec<bool>> = (0..q).map(|x| (0..q).map(|y| x != y && copy(x, y)).collect()).collect();
+    let targets: Vec<usize> = (0..q).collect();
+    let found: Vec<Vec<Dependency>> = par_map(pool, &targets, |&t| {
+        let mut res = Vec::new();
+        for a in 0..q {
+            for b in 0..q {
+                if a == t || b == t || a == b || is_copy[t][a] || is_copy[t][b] {
+                    continue;
+                }
+                let ops: &[Op] = if a < b { &[Op::Add, Op::Mul, Op::Sub, Op::Div] } else { &[Op::Sub, Op::Div] };
+                for &op in ops {
+                    let check = |limit: usize| -> (u64, u64) {
+                        let (mut n, mut k) = (0u64, 0u64);
+                        for r in 0..m {
+                            if let (Some(c), Some(x), Some(y)) = (vals[t][r], vals[a][r], vals[b][r]) {
+                                n += 1;
+                                k += matches(c, op.apply(x, y), tol) as u64;
+                                if n as usize >= limit {
+                                    break;
+                                }
+                            }
+                        }
+                        (n, k)
+                    };
+                    let (n0, k0) = check(64);
+                    if n0 == 0 || (k0 as f64) < 0.8 * n0 as f64 {
+                        continue;
+                    }
+                    let (n, k) = check(usize::MAX);
+                    if n < 3 || (k as f64) < rate_min * n as f64 {
+                        continue;
+                    }
+                    let rate = k as f64 / n as f64;
+                    let (na, nb, nt) = (ctx.name(cols[a]), ctx.name(cols[b]), ctx.name(cols[t]));
+                    res.push(Dependency {
+                        kind: "derived_column".into(),
+                        determinant: vec![na.to_string(), nb.to_string()],
+                        dependent: Some(nt.to_string()),
+                        confidence: rate,
+                        violations: n - k,
+                        expression: Some(format!("{nt} = {na} {} {nb}", op.symbol())),
+                        details: format!(
+                            "match rate {:.4} over {} rows within relative tolerance {:e}; {}",
+                            rate,
+                            n,
+                            tol,
+                            if ctx.sample_exact { "all rows" } else { "sampled" }
+                        ),
+                    });
+                }
+            }
+        }
+        res
+    });
+    found.into_iter().flatten().collect()
+}
+
+/// Eigenvalues and eigenvectors (columns of `v`, row-major n×n) of a symmetric matrix by
+/// cyclic Jacobi rotations (Golub & Van Loan §8.5.3).
+pub(crate) fn jacobi_eigen(a: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut a = a.to_vec();
+    let mut v = vec![0.0; n * n];
+    for i in 0..n {
+        v[i * n + i] = 1.0;
+    }
+    let norm: f64 = a.iter().map(|x| x * x).sum::<f64>().sqrt();
+    for _sweep in 0..100 {
+        let off: f64 = (0..n).flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j))).map(|(i, j)| a[i * n + j].powi(2)).sum::<f64>().sqrt();
+        if off <= 1e-15 * norm.max(f64::MIN_POSITIVE) {
+            break;
+        }
+        for p in 0..n {
+            for q in p + 1..n {
+                let apq = a[p * n + q];
+                if apq == 0.0 {
+                    continue;
+                }
+                let theta = (a[q * n + q] - a[p * n + p]) / (2.0 * apq);
+                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let t = if theta == 0.0 { 1.0 } else { t };
+                let c = 1.0 / (t * t + 1.0).sqrt();
+                let s = t * c;
+                for k in 0..n {
+                    let (akp, akq) = (a[k * n + p], a[k * n + q]);
+                    a[k * n + p] = c * akp - s * akq;
+                    a[k * n + q] = s * akp + c * akq;
+                }
+                for k in 0..n {
+                    let (apk, aqk) = (a[p * n + k], a[q * n + k]);
+                    a[p * n + k] = c * apk - s * aqk;
+                    a[q * n + k] = s * apk + c * aqk;
+                }
+                for k in 0..n {
+                    let (vkp, vkq) = (v[k * n + p], v[k * n + q]);
+                    v[k * n + p] = c * vkp - s * vkq;
+                    v[k * n + q] = s * vkp + c * vkq;
+                }
+            }
+        }
+    }
+    ((0..n).map(|i| a[i * n + i]).collect(), v)
+}
+
+fn multicollinearity(ctx: &Ctx) -> Vec<Dependency> {
+    // Usable numeric columns whose correlations with all others already chosen are defined.
+    let mut cols: Vec<usize> = Vec::new();
+    for c in (0..ctx.p()).filter(|&c| ctx.numeric(c) && ctx.skip[c].is_none()) {
+        if cols.iter().all(|&d| ctx.pearson_r(c, d).is_some()) {
+            cols.push(c);
+        }
+    }
+    let n = cols.len();
+    if n < 2 {
+        return Vec::new();
+    }
+    let mut r = vec![0.0; n * n];
+    for a in 0..n {
+        r[a * n + a] = 1.0;
+        for b in a + 1..n {
+            let v = ctx.pearson_r(cols[a], cols[b]).unwrap_or(0.0);
+            r[a * n + b] = v;
+            r[b * n + a] = v;
+        }
+    }
+    let (lam, v) = jacobi_eigen(&r, n);
+    let lmax = lam.iter().cloned().fold(0.0f64, f64::max);
+    if !(lmax > 0.0) {
+        return Vec::new();
+    }
+    let floor = lmax * 1e-13;
+    let lam_c: Vec<f64> = lam.iter().map(|&l| l.max(floor)).collect();
+    // φ_kj = v_jk² / λ_k ; VIF_j = Σ_k φ_kj
+    let phi = |j: usize, k: usize| v[j * n + k].powi(2) / lam_c[k];
+    let vif: Vec<f64> = (0..n).map(|j| (0..n).map(|k| phi(j, k)).sum()).collect();
+    let cond_number = (lmax / lam_c.iter().cloned().fold(f64::INFINITY, f64::min)).sqrt();
+    let mut out = Vec::new();
+    let exact_note = "exact Pearson matrix over pairwise-complete rows";
+    for j in 0..n {
+        if vif[j] > VIF_REPORT {
+            // Regression of column j on the others: β_i = −(R⁻¹)_ji / (R⁻¹)_jj.
+            let mut betas: Vec<(f64, usize)> = (0..n)
+                .filter(|&i| i != j)
+                .map(|i| {
+                    let rinv: f64 = (0..n).map(|k| v[j * n + k] * v[i * n + k] / lam_c[k]).sum();
+                    ((-rinv / vif[j]).abs(), i)
+                })
+                .filter(|(b, _)| *b >= 0.1)
+                .collect();
+            betas.sort_by(|x, y| y.0.total_cmp(&x.0));
+            betas.truncate(10);
+            let singular = vif[j] > 1e10;
+            out.push(Dependency {
+                kind: "multicollinearity".into(),
+                determinant: betas.iter().map(|&(_, i)| ctx.name(cols[i]).to_string()).collect(),
+                dependent: Some(ctx.name(cols[j]).to_string()),
+                confidence: (1.0 - 1.0 / vif[j]).clamp(0.0, 1.0),
+                violations: 0,
+                expression: None,
+                details: format!(
+                    "VIF {}{:.4}; condition number {:.4}; {}",
+                    if singular { "(singular) " } else { "" },
+                    vif[j],
+                    cond_number,
+                    exact_note
+                ),
+            });
+        }
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| lam_c[a].total_cmp(&lam_c[b]));
+    for &k in &order {
+        let eta = (lmax / lam_c[k]).sqrt();
+        if eta < CONDITION_REPORT {
+            break;
+        }
+        let mut inv: Vec<(f64, usize)> = (0..n).map(|j| (phi(j, k) / vif[j], j)).filter(|(p, _)| *p >= 0.5).collect();
+        if inv.len() < 2 {
+            continue;
+        }
+        inv.sort_by(|x, y| y.0.total_cmp(&x.0));
+        out.push(Dependency {
+            kind: "multicollinearity".into(),
+            determinant: inv.iter().map(|&(_, j)| ctx.name(cols[j]).to_string()).collect(),
+            dependent: None,
+            confidence: inv[0].0,
+            violations: 0,
+            expression: None,
+            details: format!(
+                "condition index {:.4} (condition number {:.4}); variance proportions {}; {}",
+                eta,
+                cond_number,
+                inv.iter().map(|(p, j)| format!("{}={:.3}", ctx.name(cols[*j]), p)).collect::<Vec<_>>().join(", "),
+                exact_note
+            ),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jacobi_matches_known_eigenvalues() {
+        // [[2,1],[1,2]] has eigenvalues 1 and 3.
+        let (mut l, _) = jacobi_eigen(&[2.0, 1.0, 1.0, 2.0], 2);
+        l.sort_by(f64::total_cmp);
+        assert!((l[0] - 1.0).abs() < 1e-14 && (l[1] - 3.0).abs() < 1e-14);
+        // 3x3 [[4,1,2],[1,3,0],[2,0,5]]: numpy.linalg.eigvalsh = 1.8549..., 3.3644..., 6.7806...
+        let (mut l, v) = jacobi_eigen(&[4.0, 1.0, 2.0, 1.0, 3.0, 0.0, 2.0, 0.0, 5.0], 3);
+        let sum: f64 = l.iter().sum();
+        assert!((sum - 12.0).abs() < 1e-12);
+        // A v = λ v for the first eigenpair
+        let a = [4.0, 1.0, 2.0, 1.0, 3.0, 0.0, 2.0, 0.0, 5.0];
+        for k in 0..3 {
+            for i in 0..3 {
+                let av: f64 = (0..3).map(|j| a[i * 3 + j] * v[j * 3 + k]).sum();
+                assert!((av - l[k] * v[i * 3 + k]).abs() < 1e-12);
+            }
+        }
+        l.sort_by(f64::total_cmp);
+        let det: f64 = l.iter().product();
+        assert!((det - 43.0).abs() < 1e-10, "{det}");
+    }
+}

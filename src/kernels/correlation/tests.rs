@@ -1,0 +1,474 @@
+//! Tests of the correlation state against scipy (oracle.json, from gen_oracle.py) and on
+//! tables with planted dependencies.
+
+#![allow(clippy::field_reassign_with_default)]
+
+use super::*;
+use serde_json::Value;
+
+fn num(name: &str) -> ColumnMeta {
+    ColumnMeta { name: name.into(), role: ColumnRole::Numeric }
+}
+fn cat(name: &str) -> ColumnMeta {
+    ColumnMeta { name: name.into(), role: ColumnRole::Categorical }
+}
+
+/// A column of owned test data; NaN in `Num` means NULL via the mask.
+#[derive(Clone)]
+enum Col {
+    Num(Vec<Option<f64>>),
+    Cat(Vec<Option<u64>>),
+}
+
+fn mask(valid: impl Iterator<Item = bool>) -> Vec<u64> {
+    let mut m = Vec::new();
+    for (i, v) in valid.enumerate() {
+        if i % 64 == 0 {
+            m.push(0);
+        }
+        if v {
+            *m.last_mut().unwrap() |= 1 << (i % 64);
+        }
+    }
+    m
+}
+
+/// Feeds rows [lo, hi) of `cols` into a fresh state.
+fn state_of(meta: &[ColumnMeta], cols: &[Col], lo: usize, hi: usize, o: &CorrOptions) -> CorrState {
+    let mut s = CorrState::new(meta.to_vec(), o.clone());
+    feed(&mut s, meta, cols, lo, hi);
+    s
+}
+
+/// Adds rows [lo, hi) of `cols` to `s` in one update.
+fn feed(s: &mut CorrState, meta: &[ColumnMeta], cols: &[Col], lo: usize, hi: usize) {
+    let mut owned_v: Vec<(Vec<f64>, Vec<u64>)> = Vec::new();
+    let mut owned_h: Vec<(Vec<u64>, Vec<u64>)> = Vec::new();
+    for c in cols {
+        match c {
+            Col::Num(v) => {
+                let vals = v[lo..hi].iter().map(|x| x.unwrap_or(0.0)).collect();
+                owned_v.push((vals, mask(v[lo..hi].iter().map(|x| x.is_some()))));
+            }
+            Col::Cat(v) => {
+                let vals = v[lo..hi].iter().map(|x| x.unwrap_or(0)).collect();
+                owned_h.push((vals, mask(v[lo..hi].iter().map(|x| x.is_some()))));
+            }
+        }
+    }
+    let (mut iv, mut ih) = (0, 0);
+    let data: Vec<ColumnData> = cols
+        .iter()
+        .map(|c| match c {
+            Col::Num(_) => {
+                iv += 1;
+                ColumnData::Numeric(&owned_v[iv - 1].0, Some(&owned_v[iv - 1].1))
+            }
+            Col::Cat(_) => {
+                ih += 1;
+                ColumnData::Categorical(&owned_h[ih - 1].0, Some(&owned_h[ih - 1].1))
+            }
+        })
+        .collect();
+    s.update_rows(meta, &data, hi - lo).unwrap();
+}
+
+/// State over all rows split at `cuts`, combined in reverse order into a Default state.
+fn split_state(meta: &[ColumnMeta], cols: &[Col], cuts: &[usize], o: &CorrOptions) -> CorrState {
+    let n = match &cols[0] {
+        Col::Num(v) => v.len(),
+        Col::Cat(v) => v.len(),
+    };
+    let mut bounds = vec![0];
+    bounds.extend_from_slice(cuts);
+    bounds.push(n);
+    let parts: Vec<CorrState> = bounds.windows(2).map(|w| state_of(meta, cols, w[0], w[1], o)).collect();
+    let mut s = CorrState::default();
+    for p in parts.iter().rev() {
+        s.combine(p).unwrap();
+    }
+    s
+}
+
+fn find<'a>(r: &'a CorrResult, a: &str, b: &str, m: &str) -> &'a Correlation {
+    r.correlations
+        .iter()
+        .find(|c| c.column_a == a && c.column_b == b && c.method == m)
+        .unwrap_or_else(|| panic!("no {m} for {a},{b}"))
+}
+
+fn close(got: Option<f64>, want: f64, tol: f64, what: &str) {
+    let g = got.unwrap_or_else(|| panic!("{what}: missing"));
+    assert!((g - want).abs() <= tol, "{what}: got {g}, want {want}");
+}
+
+fn f64s(v: &Value) -> Vec<f64> {
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+}
+
+fn oracle() -> Value {
+    serde_json::from_str(include_str!("../../../test/data/correlation/oracle.json")).unwrap()
+}
+
+#[test]
+fn numeric_measures_match_scipy() {
+    let o = oracle();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    for case in o["numeric"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let x = f64s(&case["x"]);
+        let y = f64s(&case["y"]);
+        let n = x.len();
+        let cols = vec![Col::Num(x.into_iter().map(Some).collect()), Col::Num(y.into_iter().map(Some).collect())];
+        let meta = [num("x"), num("y")];
+        let s = split_state(&meta, &cols, &[n / 3, n / 2], &CorrOptions::default());
+        let r = s.finalize(Some(&pool)).unwrap();
+        for m in ["pearson", "spearman", "kendall"] {
+            let c = find(&r, "x", "y", m);
+            let want = f64s(&case[m]);
+            close(c.value, want[0], 1e-9, &format!("{name} {m} value"));
+            close(c.p_value, want[1], 1e-9, &format!("{name} {m} p"));
+            assert_eq!(c.n, n as u64);
+            assert!(!c.sampled);
+        }
+    }
+}
+
+fn hash_of(v: i64) -> u64 {
+    mix(v as u64 ^ 0xabcdef)
+}
+
+#[test]
+fn categorical_measures_match_scipy() {
+    let o = oracle();
+    for case in o["categorical"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let a: Vec<Option<u64>> = case["a"].as_array().unwrap().iter().map(|v| Some(hash_of(v.as_i64().unwrap()))).collect();
+        let b: Vec<Option<u64>> = case["b"].as_array().unwrap().iter().map(|v| Some(hash_of(v.as_i64().unwrap()))).collect();
+        let n = a.len();
+        let s = split_state(&[cat("a"), cat("b")], &[Col::Cat(a), Col::Cat(b)], &[7, n / 2], &CorrOptions::default());
+        let r = s.finalize(None).unwrap();
+        let v = find(&r, "a", "b", "cramers_v");
+        close(v.value, case["v_corrected"].as_f64().unwrap(), 1e-9, &format!("{name} V"));
+        close(v.statistic, case["chi2"].as_f64().unwrap(), 1e-9, &format!("{name} chi2"));
+        close(v.dof, case["dof"].as_f64().unwrap(), 0.0, &format!("{name} dof"));
+        close(v.p_value, case["p"].as_f64().unwrap(), 1e-9, &format!("{name} p"));
+        close(find(&r, "a", "b", "theils_u").value, case["u_b_given_a"].as_f64().unwrap(), 1e-9, "U(b|a)");
+        close(find(&r, "b", "a", "theils_u").value, case["u_a_given_b"].as_f64().unwrap(), 1e-9, "U(a|b)");
+        close(find(&r, "a", "b", "mutual_info").value, case["nmi"].as_f64().unwrap(), 1e-9, "nmi");
+    }
+}
+
+#[test]
+fn eta_matches_scipy_f_oneway() {
+    let o = oracle();
+    for case in o["eta"].as_array().unwrap() {
+        let g: Vec<Option<u64>> = case["g"].as_array().unwrap().iter().map(|v| Some(hash_of(v.as_i64().unwrap()))).collect();
+        let y: Vec<Option<f64>> = f64s(&case["y"]).into_iter().map(Some).collect();
+        let n = g.len();
+        let s = split_state(&[cat("g"), num("y")], &[Col::Cat(g), Col::Num(y)], &[n / 4], &CorrOptions::default());
+        let r = s.finalize(None).unwrap();
+        let c = find(&r, "g", "y", "eta");
+        close(c.value, case["eta"].as_f64().unwrap(), 1e-9, "eta");
+        close(c.p_value, case["p"].as_f64().unwrap(), 1e-9, "eta p");
+        close(c.statistic, case["f"].as_f64().unwrap(), 1e-7, "F");
+    }
+}
+
+/// Deterministic pseudo-random numbers for the planted tables.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        mix(self.0)
+    }
+    fn unif(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn below(&mut self, k: u64) -> u64 {
+        self.next() % k
+    }
+}
+
+fn planted(n: usize) -> (Vec<ColumnMeta>, Vec<Col>) {
+    let mut g = Rng(42);
+    let names = ["id", "city", "country", "near", "price", "qty", "total", "noisy", "ab", "a", "b"];
+    let mut cols: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+    for i in 0..n {
+        let city = g.below(30);
+        let country = city / 10; // city -> country, exact
+        let near = if g.unif() < 0.9 { city % 7 } else { g.below(7) }; // city -> near at ~0.9 (trap)
+        let price = (g.below(1000) as f64) / 10.0 + 1.0;
+        let qty = (g.below(20) + 1) as f64;
+        let noise = g.unif() - 0.5;
+        let (a, b) = (g.below(5), g.below(6));
+        let row = [
+            i as f64,
+            city as f64,
+            country as f64,
+            near as f64,
+            price,
+            qty,
+            price * qty,                         // derived, exact
+            price * qty * (1.0 + 1e-3 * noise),  // noise above tolerance (trap)
+            ((a * 6 + b) % 4) as f64,            // (a, b) -> ab, neither alone
+            a as f64,
+            b as f64,
+        ];
+        for (c, v) in cols.iter_mut().zip(row) {
+            c.push(v);
+        }
+    }
+    let categorical = ["city", "country", "near", "ab", "a", "b"];
+    let meta: Vec<ColumnMeta> = names.iter().map(|n| if categorical.contains(n) { cat(n) } else { num(n) }).collect();
+    let out = cols
+        .into_iter()
+        .zip(&meta)
+        .map(|(c, m)| match m.role {
+            ColumnRole::Categorical => Col::Cat(c.into_iter().map(|v| Some(hash_of(v as i64))).collect()),
+            _ => Col::Num(c.into_iter().map(Some).collect()),
+        })
+        .collect();
+    (meta, out)
+}
+
+fn has_dep(r: &CorrResult, kind: &str, det: &[&str], dep: Option<&str>) -> Option<Dependency> {
+    r.dependencies
+        .iter()
+        .find(|d| d.kind == kind && d.determinant == det && d.dependent.as_deref() == dep)
+        .cloned()
+}
+
+#[test]
+fn planted_dependencies_are_found_and_traps_are_not() {
+    let (meta, cols) = planted(3000);
+    let s = split_state(&meta, &cols, &[1000, 1777], &CorrOptions::default());
+    let r = s.finalize(None).unwrap();
+    let fd = has_dep(&r, "functional_dependency", &["city"], Some("country")).expect("city -> country");
+    assert_eq!(fd.confidence, 1.0);
+    assert_eq!(fd.violations, 0);
+    assert!(fd.details.contains("all rows"));
+    // near-FD at ~0.9 is not reported
+    assert!(has_dep(&r, "functional_dependency", &["city"], Some("near")).is_none());
+    // two-column determinant
+    let fd2 = has_dep(&r, "functional_dependency", &["a", "b"], Some("ab")).expect("(a,b) -> ab");
+    assert_eq!(fd2.violations, 0);
+    assert!(has_dep(&r, "functional_dependency", &["a"], Some("ab")).is_none());
+    // keys
+    assert!(has_dep(&r, "candidate_key", &["id"], None).is_some());
+    assert!(has_dep(&r, "candidate_key", &["city"], None).is_none());
+    // id -> everything is not reported (near-unique determinant)
+    assert!(!r.dependencies.iter().any(|d| d.kind == "functional_dependency" && d.determinant == ["id"]));
+    // derived
+    let d = has_dep(&r, "derived_column", &["price", "qty"], Some("total")).expect("total = price * qty");
+    assert_eq!(d.expression.as_deref(), Some("total = price * qty"));
+    assert_eq!(d.violations, 0);
+    assert!(!r.dependencies.iter().any(|d| d.kind == "derived_column" && d.dependent.as_deref() == Some("noisy")));
+    // total / qty = price: also a valid derivation of price
+    assert!(has_dep(&r, "derived_column", &["total", "qty"], Some("price")).is_some());
+    // no NaN anywhere
+    for c in &r.correlations {
+        assert!(c.value.is_none_or(|v| v.is_finite()) && c.p_value.is_none_or(|v| v.is_finite()));
+    }
+}
+
+#[test]
+fn near_fd_confidence_is_row_weighted() {
+    // x -> y: x=0 rows: 6 of y=1, 4 of y=2 ; x=1 rows: 10 of y=3. conf = (6+10)/20 = 0.8
+    let x: Vec<Option<u64>> = (0..20).map(|i| Some(if i < 10 { 0 } else { 1 })).collect();
+    let y: Vec<Option<u64>> = (0..20).map(|i| Some(if i < 6 { 1 } else if i < 10 { 2 } else { 3 })).collect();
+    let mut o = CorrOptions::default();
+    o.fd_min_confidence = 0.8;
+    let s = split_state(&[cat("x"), cat("y")], &[Col::Cat(x), Col::Cat(y)], &[5], &o);
+    let r = s.finalize(None).unwrap();
+    let fd = has_dep(&r, "functional_dependency", &["x"], Some("y")).unwrap();
+    assert!((fd.confidence - 0.8).abs() < 1e-15);
+    assert_eq!(fd.violations, 4);
+    // y -> x is exact
+    assert_eq!(has_dep(&r, "functional_dependency", &["y"], Some("x")).unwrap().violations, 0);
+}
+
+#[test]
+fn result_independent_of_split_with_sampling() {
+    let (meta, cols) = planted(2500);
+    let mut o = CorrOptions::default();
+    o.sample_size = 700;
+    let one = split_state(&meta, &cols, &[], &o).finalize(None).unwrap();
+    let many = split_state(&meta, &cols, &[1, 300, 301, 1500, 2400], &o).finalize(None).unwrap();
+    assert_eq!(one.correlations.len(), many.correlations.len());
+    for (a, b) in one.correlations.iter().zip(&many.correlations) {
+        assert_eq!((&a.column_a, &a.column_b, &a.method, a.n, a.sampled), (&b.column_a, &b.column_b, &b.method, b.n, b.sampled));
+        match (a.value, b.value) {
+            (Some(x), Some(y)) => assert!((x - y).abs() < 1e-12, "{} {x} {y}", a.method),
+            (x, y) => assert_eq!(x, y),
+        }
+    }
+    let sp = find(&one, "price", "qty", "spearman");
+    assert!(sp.sampled && sp.n == 700);
+    assert!(!find(&one, "price", "qty", "pearson").sampled);
+    assert_eq!(find(&one, "price", "qty", "pearson").n, 2500);
+    // Dependencies agree up to floating-point rounding of the merged co-moments.
+    assert_eq!(one.dependencies.len(), many.dependencies.len());
+    for (a, b) in one.dependencies.iter().zip(&many.dependencies) {
+        assert_eq!((&a.kind, &a.determinant, &a.dependent, a.violations), (&b.kind, &b.determinant, &b.dependent, b.violations));
+        assert!((a.confidence - b.confidence).abs() < 1e-9);
+    }
+    // Sampled two-column FDs are not fooled by near-unique determinants.
+    assert!(!one.dependencies.iter().any(|d| d.kind == "functional_dependency" && d.determinant.len() == 2 && d.determinant.contains(&"price".to_string())));
+}
+
+#[test]
+fn bad_columns_are_skipped_with_reasons() {
+    let n = 50;
+    let good: Vec<Option<f64>> = (0..n).map(|i| Some(i as f64)).collect();
+    let constant: Vec<Option<f64>> = vec![Some(3.0); n];
+    let nulls: Vec<Option<f64>> = vec![None; n];
+    let nan_inf: Vec<Option<f64>> = (0..n).map(|i| Some(if i % 2 == 0 { f64::NAN } else if i == 1 { f64::INFINITY } else { (i * i) as f64 })).collect();
+    let unique_text: Vec<Option<u64>> = (0..n).map(|i| Some(hash_of(i as i64))).collect();
+    let meta = [num("good"), num("constant"), num("nulls"), num("naninf"), cat("text")];
+    let mut o = CorrOptions::default();
+    o.max_categories = 20;
+    let cols = [Col::Num(good), Col::Num(constant), Col::Num(nulls), Col::Num(nan_inf), Col::Cat(unique_text)];
+    let r = split_state(&meta, &cols, &[10], &o).finalize(None).unwrap();
+    for c in &r.correlations {
+        assert!(c.value.is_none_or(f64::is_finite));
+        assert!(c.p_value.is_none_or(f64::is_finite));
+        assert!(c.value.is_some() || c.skipped_reason.is_some(), "{c:?}");
+    }
+    assert!(find(&r, "good", "constant", "pearson").skipped_reason.as_deref().unwrap().contains("constant"));
+    assert!(find(&r, "good", "nulls", "spearman").skipped_reason.as_deref().unwrap().contains("NULL"));
+    // NaN/Inf treated as NULL: 24 finite rows, and x vs x² is monotone
+    let k = find(&r, "good", "naninf", "kendall");
+    assert_eq!(k.n, 24);
+    close(k.value, 1.0, 1e-15, "kendall monotone");
+    assert!(find(&r, "text", "good", "eta").skipped_reason.as_deref().unwrap().contains("distinct"));
+    assert!(has_dep(&r, "candidate_key", &["text"], None).is_some());
+    // single row and single column
+    let one = split_state(&[num("a"), num("b")], &[Col::Num(vec![Some(1.0)]), Col::Num(vec![Some(2.0)])], &[], &o);
+    let r1 = one.finalize(None).unwrap();
+    assert!(r1.correlations.iter().all(|c| c.value.is_none() && c.skipped_reason.is_some()));
+    let single = split_state(&[num("a")], &[Col::Num(vec![Some(1.0), Some(2.0)])], &[], &o).finalize(None).unwrap();
+    assert!(single.correlations.is_empty());
+    assert!(CorrState::default().finalize(None).unwrap().correlations.is_empty());
+}
+
+#[test]
+fn multicollinearity_flags_planted_combination() {
+    let mut g = Rng(7);
+    let n = 400;
+    let x1: Vec<f64> = (0..n).map(|_| g.unif()).collect();
+    let x2: Vec<f64> = (0..n).map(|_| g.unif()).collect();
+    let x3: Vec<f64> = (0..n).map(|i| x1[i] + x2[i] + 1e-4 * g.unif()).collect();
+    let x4: Vec<f64> = (0..n).map(|_| g.unif()).collect();
+    let cols: Vec<Col> = [x1, x2, x3, x4].into_iter().map(|v| Col::Num(v.into_iter().map(Some).collect())).collect();
+    let meta = [num("x1"), num("x2"), num("x3"), num("x4")];
+    let r = split_state(&meta, &cols, &[100], &CorrOptions::default()).finalize(None).unwrap();
+    let v3 = has_dep(&r, "multicollinearity", &["x1", "x2"], Some("x3")).or_else(|| has_dep(&r, "multicollinearity", &["x2", "x1"], Some("x3"))).expect("VIF x3");
+    assert!(v3.confidence > 0.999);
+    assert!(!r.dependencies.iter().any(|d| d.kind == "multicollinearity" && d.dependent.as_deref() == Some("x4")));
+    let ci = r.dependencies.iter().find(|d| d.kind == "multicollinearity" && d.dependent.is_none()).expect("condition index");
+    let mut inv = ci.determinant.clone();
+    inv.sort();
+    assert_eq!(inv, ["x1", "x2", "x3"]);
+}
+
+#[test]
+fn vif_matches_closed_form_for_two_columns() {
+    // With two columns VIF = 1/(1−r²) for both.
+    let x: Vec<f64> = (0..30).map(|i| i as f64).collect();
+    let y: Vec<f64> = (0..30).map(|i| i as f64 + if i % 2 == 0 { 0.3 } else { -0.3 }).collect();
+    let cols = [Col::Num(x.iter().copied().map(Some).collect()), Col::Num(y.iter().copied().map(Some).collect())];
+    let r = split_state(&[num("x"), num("y")], &cols, &[], &CorrOptions::default()).finalize(None).unwrap();
+    let rr = find(&r, "x", "y", "pearson").value.unwrap();
+    let d = has_dep(&r, "multicollinearity", &["y"], Some("x")).unwrap();
+    assert!((d.confidence - rr * rr).abs() < 1e-9, "{} vs {}", d.confidence, rr * rr);
+}
+
+#[test]
+fn schema_mismatch_is_an_error() {
+    let mut s = CorrState::default();
+    let d = [1.0, 2.0];
+    s.update_rows(&[num("a")], &[ColumnData::Numeric(&d, None)], 2).unwrap();
+    assert!(s.update_rows(&[num("b")], &[ColumnData::Numeric(&d, None)], 2).is_err());
+    let h = [1u64, 2];
+    assert!(s.update_rows(&[num("a")], &[ColumnData::Categorical(&h, None)], 2).is_err());
+    assert!(s.update_rows(&[num("a")], &[ColumnData::Numeric(&d, None)], 3).is_err());
+}
+
+/// Timing on a wide synthetic table; run with `cargo test --release -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn bench_wide_table() {
+    let configs: Vec<(usize, usize)> = match std::env::var("DR_BENCH") {
+        Ok(v) => v.split(',').filter_map(|x| x.split_once('x')).filter_map(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?))).collect(),
+        Err(_) => vec![(336_776, 19), (20_000, 100)],
+    };
+    for &(rows, ncols) in &configs {
+        let mut g = Rng(1);
+        let meta: Vec<ColumnMeta> = (0..ncols).map(|c| if c % 4 == 3 { cat(&format!("c{c}")) } else { num(&format!("c{c}")) }).collect();
+        let cols: Vec<Col> = meta
+            .iter()
+            .enumerate()
+            .map(|(c, m)| match m.role {
+                ColumnRole::Categorical => Col::Cat((0..rows).map(|_| Some(hash_of(g.below(3 + c as u64 * 5) as i64))).collect()),
+                _ => Col::Num((0..rows).map(|i| if c % 3 == 0 { Some(g.below(100) as f64) } else { Some(g.unif() + i as f64 * 1e-6) }).collect()),
+            })
+            .collect();
+        let o = CorrOptions::default();
+        let t0 = std::time::Instant::now();
+        // Two thread-local states fed 2048-row batches, then one combine (as DuckDB does).
+        let mut halves = Vec::new();
+        for (lo, hi) in [(0, rows / 2), (rows / 2, rows)] {
+            let mut st = CorrState::with_options(o.clone());
+            let mut b = lo;
+            while b < hi {
+                let e = (b + 2048).min(hi);
+                feed(&mut st, &meta, &cols, b, e);
+                b = e;
+            }
+            halves.push(st);
+        }
+        let mut s = halves[0].clone();
+        s.combine(&halves[1]).unwrap();
+        let t1 = t0.elapsed();
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        let t2 = std::time::Instant::now();
+        let r = s.finalize(Some(&pool)).unwrap();
+        eprintln!(
+            "{rows}x{ncols}: update+combine {:?}, finalize {:?}, state {} MB, {} correlations, {} dependencies",
+            t1,
+            t2.elapsed(),
+            s.state_bytes() >> 20,
+            r.correlations.len(),
+            r.dependencies.len()
+        );
+    }
+}
+
+#[test]
+fn extreme_values_never_give_nan() {
+    // 1e301 squared overflows: Pearson is skipped with a reason, ranks still work.
+    let x: Vec<Option<f64>> = (0..10).map(|i| Some(1e301 * (i as f64 + 1.0) * if i % 2 == 0 { 1.0 } else { -1.0 })).collect();
+    let y: Vec<Option<f64>> = (0..10).map(|i| Some(i as f64)).collect();
+    let r = split_state(&[num("x"), num("y")], &[Col::Num(x), Col::Num(y)], &[4], &CorrOptions::default()).finalize(None).unwrap();
+    for c in &r.correlations {
+        assert!(c.value.is_none_or(f64::is_finite) && c.p_value.is_none_or(f64::is_finite), "{c:?}");
+    }
+    assert!(find(&r, "x", "y", "spearman").value.is_some());
+    for d in &r.dependencies {
+        assert!(d.confidence.is_finite());
+    }
+}
+
+#[test]
+fn options_must_agree_to_combine() {
+    let d = [1.0, 2.0, 3.0];
+    let mut a = CorrState::default();
+    a.update_rows(&[num("a")], &[ColumnData::Numeric(&d, None)], 3).unwrap();
+    let mut o = CorrOptions::default();
+    o.seed = 9;
+    let mut b = CorrState::with_options(o.clone());
+    b.update_rows(&[num("a")], &[ColumnData::Numeric(&d, None)], 3).unwrap();
+    assert!(a.combine(&b).is_err());
+    assert!(a.set_options(o).is_err());
+}
