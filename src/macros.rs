@@ -20,6 +20,7 @@ pub const SQL_FILES: &[(&str, &str)] = &[
     ("profile.sql", include_str!("../sql/profile.sql")),
     ("infer.sql", include_str!("../sql/infer.sql")),
     ("correlations.sql", include_str!("../sql/correlations.sql")),
+    ("topology.sql", include_str!("../sql/topology.sql")),
 ];
 
 /// Scalar or table macro.

@@ -55,7 +55,7 @@ pub struct FunctionDoc {
 
 /// Every native function's documentation, in registration order.
 pub fn functions() -> Vec<FunctionDoc> {
-    vec![
+    let mut docs = vec![
         functions::version::DOC,
         functions::listing::FUNCTIONS_DOC,
         functions::listing::SETTINGS_DOC,
@@ -65,10 +65,14 @@ pub fn functions() -> Vec<FunctionDoc> {
         functions::profile::DOC,
         functions::infer_type::DOC,
         functions::correlations::DOC,
+    ];
+    docs.extend(functions::persistence::DOCS);
+    docs.extend([
         functions::selftest::SCALAR_DOC,
         functions::selftest::AGGREGATE_DOC,
         functions::selftest::TABLE_DOC,
-    ]
+    ]);
+    docs
 }
 
 /// Every `dataraum_*` setting.
@@ -94,6 +98,7 @@ pub fn register_all(r: &mut Registrar) {
     functions::profile::register(r);
     functions::infer_type::register(r);
     functions::correlations::register(r);
+    functions::persistence::register(r);
     functions::selftest::register(r);
 }
 

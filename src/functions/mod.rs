@@ -6,6 +6,7 @@ pub mod correlations;
 pub mod infer_type;
 pub mod listing;
 pub mod metrics;
+pub mod persistence;
 pub mod profile;
 pub mod render;
 pub mod selftest;

@@ -7,4 +7,5 @@ pub mod correlation;
 pub mod error;
 pub mod infer;
 pub mod profile;
+pub mod topology;
 pub use error::{Error, ErrorKind, Result};

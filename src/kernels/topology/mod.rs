@@ -1,0 +1,344 @@
+//! Vietoris–Rips persistent homology (the kernel behind `dr_persistence` and
+//! `persistence_diagram`) and the metrics that make diagrams usable.
+//!
+//! - [`persistence_from_points`] / [`persistence_from_distances`]: validation, the
+//!   memory guard, metrics and subsampling (`distance.rs`), then the Ripser-class
+//!   reduction (`rips.rs`: cohomology with clearing, implicit coboundary in the
+//!   combinatorial number system, apparent and emergent pairs, H0 by union–find).
+//!   References: Bauer 2021 (Ripser), de Silva–Morozov–Vejdemo-Johansson 2011
+//!   (dualities), Chen–Kerber 2011 (twist/clearing); see `rips.rs`.
+//! - Diagram metrics (`diagram.rs`): Betti numbers above a persistence cut, persistent
+//!   entropy, bottleneck and Wasserstein distances, per-dimension summaries, SVG.
+//!
+//! Not done yet: edge collapse (Boissonnat–Pritam 2020), a neighbour-list coboundary
+//! for sparse input (a distance table is stored as a dense matrix with `+inf` for
+//! missing pairs, so memory is n² · 8 bytes whatever the number of rows), a parallel
+//! column reduction, and progress reporting.
+//!
+//! Output convention: pairs sorted by `(dim, birth, death)`, zero-length bars dropped
+//! (as Ripser does), essential classes have `death == f64::INFINITY`.
+
+mod diagram;
+mod distance;
+mod rips;
+
+pub use diagram::{
+    betti_numbers, bottleneck_distance, diagram_summary, diagram_svg, persistent_entropy,
+    wasserstein_distance, DimSummary,
+};
+
+use crate::kernels::{Error, ErrorKind, Result};
+use distance::{DistanceMatrix, MetricCtx};
+use rayon::ThreadPool;
+
+/// Largest homology dimension accepted.
+pub const MAX_DIM_LIMIT: usize = 8;
+
+/// Distance between two points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Metric {
+    /// L2 distance.
+    #[default]
+    Euclidean,
+    /// L1 distance.
+    Manhattan,
+    /// L∞ distance.
+    Chebyshev,
+    /// `1 - cos(angle)`, as scipy's `cosine` (a dissimilarity, not a metric).
+    Cosine,
+}
+
+impl Metric {
+    /// Parses `euclidean`, `manhattan` (`l1`, `cityblock`), `chebyshev` (`linf`),
+    /// `cosine`, case-insensitively.
+    pub fn parse(s: &str) -> Result<Metric> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "euclidean" | "l2" => Ok(Metric::Euclidean),
+            "manhattan" | "l1" | "cityblock" => Ok(Metric::Manhattan),
+            "chebyshev" | "linf" | "maximum" => Ok(Metric::Chebyshev),
+            "cosine" => Ok(Metric::Cosine),
+            other => Err(Error::invalid(format!(
+                "unknown metric '{other}'; use euclidean, manhattan, chebyshev or cosine"
+            ))),
+        }
+    }
+}
+
+/// Options of a Vietoris–Rips persistence computation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RipsOptions {
+    /// Highest homology dimension computed (default 1).
+    pub max_dim: usize,
+    /// Largest edge length in the filtration; `None` = the enclosing radius, which
+    /// leaves the diagram unchanged (Ripser's default).
+    pub threshold: Option<f64>,
+    /// Prime p of the coefficient field Z/p (default 2).
+    pub modulus: u16,
+    /// Point metric (ignored for distance input).
+    pub metric: Metric,
+    /// Z-score every coordinate first (ignored for distance input).
+    pub standardize: bool,
+    /// Greedy furthest-point subsample of this many points (starting at point 0).
+    pub sample: Option<usize>,
+    /// Refuse work whose estimated memory exceeds this many bytes.
+    pub memory_budget: usize,
+}
+
+impl Default for RipsOptions {
+    fn default() -> Self {
+        RipsOptions {
+            max_dim: 1,
+            threshold: None,
+            modulus: 2,
+            metric: Metric::Euclidean,
+            standardize: false,
+            sample: None,
+            memory_budget: 4 << 30,
+        }
+    }
+}
+
+/// One bar: a class of dimension `dim` born at `birth`, dying at `death`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PersistencePair {
+    /// Homology dimension.
+    pub dim: usize,
+    /// Filtration value at which the class appears.
+    pub birth: f64,
+    /// Filtration value at which it dies; `f64::INFINITY` for essential classes.
+    pub death: f64,
+}
+
+impl PersistencePair {
+    /// `death - birth` (infinite for essential classes).
+    pub fn persistence(&self) -> f64 {
+        self.death - self.birth
+    }
+}
+
+fn binom_f(n: usize, k: usize) -> f64 {
+    if k > n {
+        return 0.0;
+    }
+    let mut r = 1.0f64;
+    for i in 0..k {
+        r = r * (n - i) as f64 / (i + 1) as f64;
+    }
+    r
+}
+
+/// Worst-case memory estimate in bytes (every pair of points within the threshold):
+/// the n x n distance matrix, the edges, and the simplices of dimensions 2..=max_dim.
+/// The kernel refuses before allocating when the part up to dimension 1 of this bound
+/// exceeds `opts.memory_budget`, then again, after the distances are known, when
+/// [`estimate_memory_with_density`] at the measured edge density does.
+pub fn estimate_memory(n_points: usize, opts: &RipsOptions) -> usize {
+    estimate_memory_with_density(n_points, opts, 1.0)
+}
+
+/// Memory estimate when a fraction `density` of all point pairs lies within the
+/// threshold; k-simplices are estimated as `C(n, k+1) * density^k` (cliques of a
+/// geometric graph), an upper bound at `density = 1`.
+pub fn estimate_memory_with_density(n_points: usize, opts: &RipsOptions, density: f64) -> usize {
+    let n = opts.sample.map_or(n_points, |s| s.min(n_points));
+    let density = density.clamp(0.0, 1.0);
+    // distance matrix, 8 B per entry
+    let mut b = (n as f64) * (n as f64) * 8.0;
+    // binomial table
+    b += (n as f64 + 1.0) * (opts.max_dim as f64 + 3.0) * 8.0;
+    // edges: sorted list, columns, pivot map, reduction matrix (~88 B per edge)
+    b += binom_f(n, 2) * density * 88.0;
+    for k in 2..=opts.max_dim {
+        // columns during assembly + pivots + V, and the kept list below max_dim
+        let per = if k < opts.max_dim { 56.0 } else { 40.0 };
+        b += binom_f(n, k + 1) * density.powi(k as i32) * per;
+    }
+    if b >= usize::MAX as f64 {
+        usize::MAX
+    } else {
+        b as usize
+    }
+}
+
+fn human(bytes: usize) -> String {
+    let b = bytes as f64;
+    if b >= 1e9 {
+        format!("{:.1} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.1} MB", b / 1e6)
+    } else {
+        format!("{:.0} KB", b / 1e3)
+    }
+}
+
+fn check_budget(n: usize, opts: &RipsOptions, est: usize) -> Result<()> {
+    if est > opts.memory_budget {
+        return Err(Error::budget(format!(
+            "{n} points need ~{} for max_dim {} (memory budget {}); pass threshold :=, \
+             sample := or lower max_dim",
+            human(est),
+            opts.max_dim,
+            human(opts.memory_budget)
+        )));
+    }
+    Ok(())
+}
+
+fn is_prime(p: u16) -> bool {
+    p >= 2
+        && (2..p)
+            .take_while(|d| d * d <= p)
+            .all(|d| !p.is_multiple_of(d))
+}
+
+fn validate_options(opts: &RipsOptions) -> Result<()> {
+    if opts.max_dim > MAX_DIM_LIMIT {
+        return Err(Error::invalid(format!(
+            "max_dim {} is too large; use 0..={MAX_DIM_LIMIT}",
+            opts.max_dim
+        )));
+    }
+    if let Some(t) = opts.threshold {
+        if t.is_nan() || t <= 0.0 {
+            return Err(Error::invalid(format!("threshold must be > 0, got {t}")));
+        }
+    }
+    if !is_prime(opts.modulus) {
+        return Err(Error::invalid(format!(
+            "coefficient modulus {} is not a prime; use 2, 3, 5, ...",
+            opts.modulus
+        )));
+    }
+    if let Some(s) = opts.sample {
+        if s < 2 {
+            return Err(Error::invalid(format!(
+                "sample must be at least 2, got {s}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks options, index overflow and the dimension-0/1 part of the worst-case budget
+/// for `n` points, before anything of size n² is allocated.
+fn precheck(n: usize, opts: &RipsOptions) -> Result<()> {
+    validate_options(opts)?;
+    let n_eff = opts.sample.map_or(n, |s| s.min(n));
+    if n_eff < 2 {
+        return Err(Error::invalid(format!(
+            "need at least 2 points, got {n_eff}"
+        )));
+    }
+    rips::Binomial::try_new(n_eff, opts.max_dim + 2)?;
+    let low = RipsOptions {
+        max_dim: opts.max_dim.min(1),
+        ..opts.clone()
+    };
+    check_budget(n_eff, opts, estimate_memory(n_eff, &low))
+}
+
+fn run(
+    dm: &DistanceMatrix,
+    opts: &RipsOptions,
+    pool: Option<&ThreadPool>,
+    interrupted: &dyn Fn() -> bool,
+) -> Result<Vec<PersistencePair>> {
+    if interrupted() {
+        return Err(Error::new(ErrorKind::Interrupted, "interrupted"));
+    }
+    let n = dm.n;
+    let max_finite = dm.max_finite();
+    let thr = match opts.threshold {
+        Some(t) => t,
+        None => dm.enclosing_radius(),
+    }
+    .min(max_finite);
+    if opts.max_dim >= 2 {
+        let within = dm.d.iter().filter(|&&x| x <= thr).count().saturating_sub(n) / 2;
+        let pairs = n * (n - 1) / 2;
+        let density = if pairs == 0 {
+            0.0
+        } else {
+            within as f64 / pairs as f64
+        };
+        check_budget(n, opts, estimate_memory_with_density(n, opts, density))?;
+    }
+    let mut r = rips::Rips::try_new(dm, thr, u32::from(opts.modulus), opts.max_dim)?;
+    let mut out = Vec::new();
+    let mut stats = rips::Stats::default();
+    r.compute(opts.max_dim, pool, interrupted, &mut out, &mut stats)?;
+    out.sort_by(|a, b| {
+        a.dim
+            .cmp(&b.dim)
+            .then(a.birth.total_cmp(&b.birth))
+            .then(a.death.total_cmp(&b.death))
+    });
+    Ok(out)
+}
+
+/// Vietoris–Rips persistence of a point cloud (one `Vec` per point).
+///
+/// Errors: fewer than 2 points, a NaN/infinite coordinate (names the point), mixed
+/// dimensions, `max_dim > 8` or an index overflow, `threshold <= 0`, a non-prime
+/// modulus, the memory estimate above `memory_budget`, `interrupted()` returning true
+/// (checked between phases and every 2048 columns).
+pub fn persistence_from_points(
+    points: &[Vec<f64>],
+    opts: &RipsOptions,
+    pool: Option<&ThreadPool>,
+    interrupted: &dyn Fn() -> bool,
+) -> Result<Vec<PersistencePair>> {
+    let dim = distance::validate_points(points)?;
+    precheck(points.len(), opts)?;
+    let owned;
+    let pts: &[Vec<f64>] = if opts.standardize {
+        owned = distance::standardize(points, dim);
+        &owned
+    } else {
+        points
+    };
+    let ctx = MetricCtx::try_new(opts.metric, pts)?;
+    let dm = match opts.sample {
+        Some(k) if k < pts.len() => {
+            let idx = distance::furthest_point_sample(&ctx, pts.len(), k);
+            let sub: Vec<Vec<f64>> = idx.iter().map(|&i| pts[i].clone()).collect();
+            let sctx = MetricCtx::try_new(opts.metric, &sub)?;
+            distance::matrix_from_points(&sctx, sub.len(), pool)
+        }
+        _ => distance::matrix_from_points(&ctx, pts.len(), pool),
+    };
+    run(&dm, opts, pool, interrupted)
+}
+
+/// Vietoris–Rips persistence of `n` points given by `(i, j, distance)` rows, sparse
+/// (missing pairs are not edges) or full. Distances must be non-negative, `d(i, i)`
+/// zero, and a pair given twice (as `(i, j)` and `(j, i)`) must agree. `metric` and
+/// `standardize` are ignored; `sample` picks furthest points by these distances.
+pub fn persistence_from_distances(
+    n: usize,
+    edges: &[(usize, usize, f64)],
+    opts: &RipsOptions,
+    pool: Option<&ThreadPool>,
+    interrupted: &dyn Fn() -> bool,
+) -> Result<Vec<PersistencePair>> {
+    if n < 2 {
+        return Err(Error::invalid(format!("need at least 2 points, got {n}")));
+    }
+    precheck(n, opts)?;
+    let dm = distance::matrix_from_edges(n, edges)?;
+    let dm = match opts.sample {
+        Some(k) if k < n => {
+            let idx = distance::furthest_point_sample_matrix(&dm, k);
+            let mut d = Vec::with_capacity(k * k);
+            for &i in &idx {
+                d.extend(idx.iter().map(|&j| dm.get(i, j)));
+            }
+            DistanceMatrix { n: k, d }
+        }
+        _ => dm,
+    };
+    run(&dm, opts, pool, interrupted)
+}
+
+#[cfg(test)]
+mod tests;

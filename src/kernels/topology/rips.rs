@@ -1,0 +1,921 @@
+//! Vietoris–Rips persistence barcodes: H0 by union–find, H1.. by cohomology with an
+//! implicit coboundary.
+//!
+//! Method (written here from the papers, no code taken from any implementation):
+//! - U. Bauer, "Ripser: efficient computation of Vietoris–Rips persistence barcodes",
+//!   J. Appl. Comput. Topol. 5 (2021). Simplices are numbered in the combinatorial
+//!   number system (§3.1: `idx = Σ_i C(v_i, i+1)` over the vertices `v_d > … > v_0`),
+//!   coboundaries are enumerated on the fly from that number (§3.2, nothing stored that
+//!   can be recomputed), the filtration is refined by diameter then reverse
+//!   colexicographic order, columns are reduced in reverse filtration order, and only
+//!   the reduction matrix `V` is kept (§3.3). Apparent pairs (§3.5, a simplex whose
+//!   youngest cofacet of equal diameter has it as its oldest facet) are skipped and
+//!   their columns reconstructed on demand; emergent pairs (§3.6) skip the heap.
+//! - V. de Silva, D. Morozov, M. Vejdemo-Johansson, "Dualities in persistent
+//!   (co)homology", Inverse Problems 27 (2011): the barcode of cohomology equals that of
+//!   homology, and reducing the coboundary matrix with clearing (Chen–Kerber,
+//!   "Persistent homology computation with a twist", EuroCG 2011) avoids most columns.
+//! - Coefficients in Z/p with the sign convention `(-1)^k`, `k` = number of vertices
+//!   below the inserted (or removed) vertex, which makes δ the transpose of ∂.
+//! - Parallel apparent-pair search and column assembly on a caller-sized rayon pool,
+//!   in the spirit of Zhang, Xiao, Wang, "GPU-accelerated computation of Vietoris–Rips
+//!   persistence barcodes" (SoCG 2020) and giotto-ph (Pérez, Hess, et al., 2021), where
+//!   apparent pairs are found independently per column before the serial reduction.
+//!
+//! Engineering: the working coboundary is a 4-ary min-heap of 16-byte entries (diameter
+//! bits, index << 16 | coefficient, so indices must fit in 48 bits, checked up front);
+//! the apparent cofacet of every edge is tabulated once, so the H1 reduction looks up
+//! apparent pivots in O(1).
+//!
+//! Total order on the k-simplices ("filtration order"): diameter ascending, ties broken
+//! by larger index first. Pivots are the filtration-minimal cofacets.
+
+use super::distance::DistanceMatrix;
+use super::PersistencePair;
+use crate::kernels::{Error, ErrorKind, Result};
+use rayon::prelude::*;
+use rayon::ThreadPool;
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Binomial coefficients `C(v, k)` for `k <= max_k`, `v <= n`, overflow-checked.
+pub(crate) struct Binomial {
+    n1: usize,
+    t: Vec<u64>,
+}
+
+impl Binomial {
+    /// Fails with `Overflow` when `C(n, max_k)` (the number of (max_k-1)-simplices) does
+    /// not fit in [`INDEX_BITS`] bits.
+    pub fn try_new(n: usize, max_k: usize) -> Result<Self> {
+        let n1 = n + 1;
+        let mut t = vec![0u64; n1 * (max_k + 1)];
+        for v in 0..=n {
+            t[v] = 1;
+            for k in 1..=max_k.min(v) {
+                let a = t[(k - 1) * n1 + v - 1];
+                let b = if k < v { t[k * n1 + v - 1] } else { 0 };
+                let s = a.checked_add(b).filter(|s| *s < (1u64 << INDEX_BITS)).ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::Overflow,
+                        format!(
+                            "{n} points with max_dim {} overflow the {INDEX_BITS}-bit simplex index \
+                             (C({n}, {max_k}) is too large); lower max_dim or pass sample :=",
+                            max_k.saturating_sub(2)
+                        ),
+                    )
+                })?;
+                t[k * n1 + v] = s;
+            }
+        }
+        Ok(Binomial { n1, t })
+    }
+    #[inline]
+    pub fn get(&self, v: usize, k: usize) -> u64 {
+        self.t[k * self.n1 + v]
+    }
+}
+
+/// Multiplicative inverses modulo the prime `p`.
+fn inverses(p: u32) -> Vec<u32> {
+    let mut inv = vec![0u32; p as usize];
+    if p > 1 {
+        inv[1] = 1;
+        for a in 2..p {
+            // inv[a] = -(p / a) * inv[p mod a]  (mod p)
+            inv[a as usize] = (p - (p / a) * inv[(p % a) as usize] % p) % p;
+        }
+    }
+    inv
+}
+
+/// A cochain entry packed in 16 bytes: the diameter's bits (non-negative floats order
+/// like their bit patterns) and `index << 16 | coefficient`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Entry {
+    diam_bits: u64,
+    key: u64,
+}
+
+impl Entry {
+    #[inline]
+    fn new(diam: f64, idx: u64, coef: u32) -> Self {
+        // `+ 0.0` turns a -0.0 into +0.0 so the bit order is the numeric order.
+        Entry {
+            diam_bits: (diam + 0.0).to_bits(),
+            key: idx << COEF_BITS | u64::from(coef),
+        }
+    }
+    #[inline]
+    fn diam(&self) -> f64 {
+        f64::from_bits(self.diam_bits)
+    }
+    #[inline]
+    fn idx(&self) -> u64 {
+        self.key >> COEF_BITS
+    }
+    #[inline]
+    fn coef(&self) -> u32 {
+        (self.key & ((1 << COEF_BITS) - 1)) as u32
+    }
+}
+
+const COEF_BITS: u32 = 16;
+/// Simplex indices must fit in the bits left beside the coefficient.
+pub(crate) const INDEX_BITS: u32 = 64 - COEF_BITS;
+
+/// The working coboundary: a 4-ary min-heap (shallower than a binary heap, so fewer
+/// cache misses per pop) of `diam_bits << 64 | !key`, whose minimum is the
+/// filtration-minimal entry (smallest diameter, then largest index).
+#[derive(Default)]
+struct Heap {
+    v: Vec<u128>,
+}
+
+impl Heap {
+    #[inline]
+    fn enc(e: Entry) -> u128 {
+        (u128::from(e.diam_bits) << 64) | u128::from(!e.key)
+    }
+    #[inline]
+    fn dec(x: u128) -> Entry {
+        Entry {
+            diam_bits: (x >> 64) as u64,
+            key: !(x as u64),
+        }
+    }
+    fn clear(&mut self) {
+        self.v.clear();
+    }
+    #[inline]
+    fn peek(&self) -> Option<Entry> {
+        self.v.first().map(|&x| Self::dec(x))
+    }
+    #[inline]
+    fn push(&mut self, e: Entry) {
+        let x = Self::enc(e);
+        let v = &mut self.v;
+        let mut i = v.len();
+        v.push(x);
+        while i > 0 {
+            let parent = (i - 1) / 4;
+            if v[parent] <= x {
+                break;
+            }
+            v[i] = v[parent];
+            i = parent;
+        }
+        v[i] = x;
+    }
+    #[inline]
+    fn pop(&mut self) -> Option<Entry> {
+        let v = &mut self.v;
+        let last = v.pop()?;
+        if v.is_empty() {
+            return Some(Self::dec(last));
+        }
+        let top = v[0];
+        let n = v.len();
+        let mut i = 0;
+        loop {
+            let c = 4 * i + 1;
+            if c >= n {
+                break;
+            }
+            let mut m = c;
+            for k in c + 1..(c + 4).min(n) {
+                if v[k] < v[m] {
+                    m = k;
+                }
+            }
+            if v[m] >= last {
+                break;
+            }
+            v[i] = v[m];
+            i = m;
+        }
+        v[i] = last;
+        Some(Self::dec(top))
+    }
+}
+
+/// Multiplicative hash for u64 keys (the keys are simplex indices, already well spread).
+#[derive(Default)]
+struct IdxHasher(u64);
+impl Hasher for IdxHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 =
+                (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (x ^ (x >> 29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+type IdxMap<V> = HashMap<u64, V, BuildHasherDefault<IdxHasher>>;
+/// A simplex as (diameter, index).
+type Simplex = (f64, u64);
+
+/// Two scratch vertex buffers.
+type Bufs = (Vec<usize>, Vec<usize>);
+
+fn bufs() -> Bufs {
+    (Vec::with_capacity(10), Vec::with_capacity(10))
+}
+
+/// The Rips filtration of one distance matrix up to one threshold.
+pub(crate) struct Rips<'a> {
+    dm: &'a DistanceMatrix,
+    n: usize,
+    threshold: f64,
+    p: u32,
+    inv: Vec<u32>,
+    binom: Binomial,
+    /// For each edge index: its apparent cofacet, or `u64::MAX` (empty until built).
+    edge_app: Vec<u64>,
+}
+
+/// Reduction statistics, for tests and tuning.
+#[derive(Default, Debug, Clone)]
+pub(crate) struct Stats {
+    /// Columns reduced per dimension (after clearing and apparent pairs).
+    pub columns: Vec<usize>,
+    /// Columns finished by the emergent shortcut.
+    pub emergent: usize,
+    /// Column additions (stored columns and apparent columns).
+    pub additions: usize,
+    /// Additions of apparent columns.
+    pub apparent_additions: usize,
+}
+
+const CHUNK: usize = 1 << 14;
+
+impl<'a> Rips<'a> {
+    pub fn try_new(dm: &'a DistanceMatrix, threshold: f64, p: u32, max_dim: usize) -> Result<Self> {
+        let binom = Binomial::try_new(dm.n, max_dim + 2)?;
+        Ok(Rips {
+            dm,
+            n: dm.n,
+            threshold,
+            p,
+            inv: inverses(p),
+            binom,
+            edge_app: Vec::new(),
+        })
+    }
+
+    /// Vertices of the `dim`-simplex `idx`, largest first, written into `out`.
+    fn vertices(&self, mut idx: u64, dim: usize, out: &mut Vec<usize>) {
+        out.clear();
+        if dim == 1 {
+            let (u, v) = self.edge_vertices(idx);
+            out.push(u);
+            out.push(v);
+            return;
+        }
+        let mut hi = self.n; // exclusive upper bound for the next vertex
+        for k in (1..=dim + 1).rev() {
+            // largest v < hi with C(v, k) <= idx
+            let (mut lo, mut h) = (k - 1, hi - 1);
+            while lo < h {
+                let mid = (lo + h).div_ceil(2);
+                if self.binom.get(mid, k) <= idx {
+                    lo = mid;
+                } else {
+                    h = mid - 1;
+                }
+            }
+            out.push(lo);
+            idx -= self.binom.get(lo, k);
+            hi = lo;
+        }
+    }
+
+    /// Vertices `u > v` of edge `idx = C(u, 2) + v`, from the closed form of the root.
+    #[inline]
+    fn edge_vertices(&self, idx: u64) -> (usize, usize) {
+        let mut u = ((1.0 + (1.0 + 8.0 * idx as f64).sqrt()) / 2.0) as usize;
+        u = u.clamp(1, self.n - 1);
+        while u > 1 && self.binom.get(u, 2) > idx {
+            u -= 1;
+        }
+        while u + 1 < self.n && self.binom.get(u + 1, 2) <= idx {
+            u += 1;
+        }
+        (u, (idx - self.binom.get(u, 2)) as usize)
+    }
+
+    fn diameter_of(&self, verts: &[usize]) -> f64 {
+        let mut m = 0.0f64;
+        for (a, &u) in verts.iter().enumerate() {
+            let row = self.dm.row(u);
+            for &v in &verts[a + 1..] {
+                m = m.max(row[v]);
+            }
+        }
+        m
+    }
+
+    /// Calls `f(cofacet_idx, cofacet_diam, sign_is_negative, new_vertex)` for each cofacet within the
+    /// threshold, in decreasing index order; stops when `f` returns false.
+    /// `only_above`: only cofacets whose new vertex is above every vertex of σ.
+    #[inline]
+    fn for_cofacets(
+        &self,
+        idx: u64,
+        diam: f64,
+        verts: &[usize],
+        only_above: bool,
+        mut f: impl FnMut(u64, f64, bool, usize) -> bool,
+    ) {
+        let mut below = idx;
+        let mut above = 0u64;
+        let mut k = verts.len();
+        let mut pos = 0usize;
+        let thr = self.threshold;
+        let rows: [&[f64]; 10] = {
+            let mut r: [&[f64]; 10] = [&[]; 10];
+            for (s, &v) in r.iter_mut().zip(verts) {
+                *s = self.dm.row(v);
+            }
+            r
+        };
+        let rows = &rows[..verts.len()];
+        let mut j = self.n;
+        while j > 0 {
+            j -= 1;
+            if pos < verts.len() && verts[pos] == j {
+                below -= self.binom.get(j, k);
+                above += self.binom.get(j, k + 1);
+                k -= 1;
+                pos += 1;
+                if only_above {
+                    return;
+                }
+                continue;
+            }
+            let mut d = diam;
+            for r in rows {
+                d = d.max(r[j]);
+            }
+            if d > thr {
+                continue;
+            }
+            let c = above + self.binom.get(j, k + 1) + below;
+            if !f(c, d, k & 1 == 1, j) {
+                return;
+            }
+        }
+    }
+
+    /// The filtration-minimal cofacet of σ if it has σ's diameter (the "zero pivot").
+    fn zero_pivot_cofacet(&self, idx: u64, diam: f64, verts: &[usize]) -> Option<(u64, usize)> {
+        let mut out = None;
+        self.for_cofacets(idx, diam, verts, false, |c, d, _, j| {
+            if d == diam {
+                out = Some((c, j));
+                false
+            } else {
+                true
+            }
+        });
+        out
+    }
+
+    /// The filtration-maximal facet of τ (dimension `dim`) if it has τ's diameter,
+    /// with the sign of τ in its coboundary.
+    fn zero_pivot_facet(&self, diam: f64, verts: &[usize]) -> Option<(u64, bool)> {
+        let m = verts.len();
+        if m == 3 {
+            // Edges of a triangle u0 > u1 > u2 in increasing index order.
+            let (u0, u1, u2) = (verts[0], verts[1], verts[2]);
+            let (r0, r1) = (self.dm.row(u0), self.dm.row(u1));
+            if r1[u2] == diam {
+                return Some((self.binom.get(u1, 2) + u2 as u64, false));
+            }
+            if r0[u2] == diam {
+                return Some((self.binom.get(u0, 2) + u2 as u64, true));
+            }
+            if r0[u1] == diam {
+                return Some((self.binom.get(u0, 2) + u1 as u64, false));
+            }
+            return None;
+        }
+        // The facet without the vertex at descending position q has an index that
+        // increases with q (colex order), so the first facet of full diameter is the
+        // filtration-maximal one.
+        for q in 0..m {
+            let mut fd = 0.0f64;
+            for (a, &u) in verts.iter().enumerate() {
+                if a == q {
+                    continue;
+                }
+                let row = self.dm.row(u);
+                for (b, &v) in verts.iter().enumerate().skip(a + 1) {
+                    if b != q {
+                        fd = fd.max(row[v]);
+                    }
+                }
+            }
+            if fd != diam {
+                continue;
+            }
+            // Vertices above q move down one colex position, those below keep theirs.
+            let mut fi = 0u64;
+            for (a, &u) in verts.iter().enumerate() {
+                if a != q {
+                    let colex = if a < q { m - 2 - a } else { m - 1 - a };
+                    fi += self.binom.get(u, colex + 1);
+                }
+            }
+            // sign: parity of the number of vertices below the removed one
+            return Some((fi, (m - 1 - q) & 1 == 1));
+        }
+        None
+    }
+
+    /// The apparent cofacet of σ (vertices `verts`), if σ is the birth of an apparent pair.
+    fn apparent_cofacet_with(
+        &self,
+        idx: u64,
+        diam: f64,
+        verts: &[usize],
+        buf: &mut Vec<usize>,
+    ) -> Option<u64> {
+        let (c, j) = self.zero_pivot_cofacet(idx, diam, verts)?;
+        insert_vertex(verts, j, buf);
+        match self.zero_pivot_facet(diam, buf) {
+            Some((f, _)) if f == idx => Some(c),
+            _ => None,
+        }
+    }
+
+    /// τ (dimension `dim`) is in an apparent pair as the older (death) simplex: returns
+    /// the facet σ and the sign of τ in δσ.
+    fn apparent_facet(
+        &self,
+        idx: u64,
+        diam: f64,
+        dim: usize,
+        bufs: &mut Bufs,
+    ) -> Option<(u64, bool)> {
+        let (a, b) = bufs;
+        self.vertices(idx, dim, a);
+        self.apparent_facet_with(idx, diam, a, b)
+    }
+
+    fn apparent_facet_with(
+        &self,
+        idx: u64,
+        diam: f64,
+        verts: &[usize],
+        buf: &mut Vec<usize>,
+    ) -> Option<(u64, bool)> {
+        let (f, neg) = self.zero_pivot_facet(diam, verts)?;
+        if verts.len() == 3 && !self.edge_app.is_empty() {
+            // Apparent cofacets of edges were tabulated once.
+            return (self.edge_app[f as usize] == idx).then_some((f, neg));
+        }
+        self.vertices(f, verts.len() - 2, buf);
+        let (c, _) = self.zero_pivot_cofacet(f, diam, buf)?;
+        (c == idx).then_some((f, neg))
+    }
+
+    /// Runs the full computation; pairs with zero persistence are dropped.
+    pub fn compute(
+        &mut self,
+        max_dim: usize,
+        pool: Option<&ThreadPool>,
+        interrupted: &dyn Fn() -> bool,
+        out: &mut Vec<PersistencePair>,
+        stats: &mut Stats,
+    ) -> Result<()> {
+        let mut edges = self.edges(pool);
+        check(interrupted)?;
+        let mut columns = self.dim0(&edges, out);
+        if max_dim < 2 {
+            edges = Vec::new();
+        }
+        if max_dim == 0 {
+            return Ok(());
+        }
+        check(interrupted)?;
+        // Edge columns: non-MST edges, reverse filtration order, apparent ones removed
+        // (and tabulated, so the reduction can look apparent pivots up).
+        columns.reverse();
+        let app = self.par_map(pool, &columns, interrupted, |r, e, (a, b)| {
+            r.vertices(e.1, 1, a);
+            r.apparent_cofacet_with(e.1, e.0, a, b).unwrap_or(u64::MAX)
+        })?;
+        let n_edges = usize::try_from(self.binom.get(self.n, 2)).unwrap_or(usize::MAX);
+        let mut table = vec![u64::MAX; n_edges];
+        let mut kept = Vec::with_capacity(columns.len());
+        for (e, a) in columns.iter().zip(&app) {
+            if *a == u64::MAX {
+                kept.push(*e);
+            } else if let Some(t) = usize::try_from(e.1).ok().and_then(|i| table.get_mut(i)) {
+                *t = *a;
+            }
+        }
+        drop(app);
+        self.edge_app = table;
+        let mut columns = kept;
+        let this: &Self = self;
+        let mut simplices: Vec<(f64, u64)> = Vec::new();
+        for dim in 1..=max_dim {
+            if dim > 1 {
+                // Assemble dim-simplices from the (dim-1)-simplices.
+                let (next, cols) =
+                    this.assemble(pool, &simplices, dim, max_dim, interrupted, &columns)?;
+                simplices = next;
+                columns = cols;
+            } else {
+                simplices = std::mem::take(&mut edges);
+            }
+            stats.columns.push(columns.len());
+            let pivots = this.reduce(dim, &columns, interrupted, out, stats)?;
+            // Keep only the pivots for clearing in the next dimension.
+            columns = pivots;
+        }
+        Ok(())
+    }
+
+    /// All edges within the threshold, filtration order (diameter asc, index desc).
+    fn edges(&self, pool: Option<&ThreadPool>) -> Vec<(f64, u64)> {
+        let n = self.n;
+        let thr = self.threshold;
+        let row_edges = |u: usize| -> Vec<(f64, u64)> {
+            let row = self.dm.row(u);
+            let base = self.binom.get(u, 2);
+            (0..u)
+                .filter(|&v| row[v] <= thr)
+                .map(|v| (row[v], base + v as u64))
+                .collect()
+        };
+        let mut e: Vec<(f64, u64)> = match pool {
+            Some(p) => p.install(|| (0..n).into_par_iter().flat_map_iter(row_edges).collect()),
+            None => (0..n).flat_map(row_edges).collect(),
+        };
+        let cmp = |a: &(f64, u64), b: &(f64, u64)| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1));
+        match pool {
+            Some(p) => p.install(|| e.par_sort_unstable_by(cmp)),
+            None => e.sort_unstable_by(cmp),
+        }
+        e
+    }
+
+    /// H0 by union–find over sorted edges; returns the non-tree edges (filtration order).
+    fn dim0(&self, edges: &[(f64, u64)], out: &mut Vec<PersistencePair>) -> Vec<(f64, u64)> {
+        let mut parent: Vec<usize> = (0..self.n).collect();
+        let mut rank = vec![0u8; self.n];
+        fn find(parent: &mut [usize], mut x: usize) -> usize {
+            while parent[x] != x {
+                parent[x] = parent[parent[x]];
+                x = parent[x];
+            }
+            x
+        }
+        let mut rest = Vec::with_capacity(edges.len().saturating_sub(self.n));
+        let mut buf = Vec::with_capacity(2);
+        for &(d, idx) in edges {
+            self.vertices(idx, 1, &mut buf);
+            let (a, b) = (find(&mut parent, buf[0]), find(&mut parent, buf[1]));
+            if a == b {
+                rest.push((d, idx));
+                continue;
+            }
+            if d > 0.0 {
+                out.push(PersistencePair {
+                    dim: 0,
+                    birth: 0.0,
+                    death: d,
+                });
+            }
+            match rank[a].cmp(&rank[b]) {
+                Ordering::Less => parent[a] = b,
+                Ordering::Greater => parent[b] = a,
+                Ordering::Equal => {
+                    parent[b] = a;
+                    rank[a] += 1;
+                }
+            }
+        }
+        for v in 0..self.n {
+            if find(&mut parent, v) == v {
+                out.push(PersistencePair {
+                    dim: 0,
+                    birth: 0.0,
+                    death: f64::INFINITY,
+                });
+            }
+        }
+        rest
+    }
+
+    /// Order-preserving parallel map in chunks, checking `interrupted` between chunks.
+    fn par_map<R: Send>(
+        &self,
+        pool: Option<&ThreadPool>,
+        items: &[(f64, u64)],
+        interrupted: &dyn Fn() -> bool,
+        f: impl Fn(&Self, &(f64, u64), &mut Bufs) -> R + Sync,
+    ) -> Result<Vec<R>> {
+        let mut out = Vec::with_capacity(items.len());
+        for chunk in items.chunks(CHUNK) {
+            check(interrupted)?;
+            match pool {
+                Some(p) => {
+                    let part: Vec<R> = p.install(|| {
+                        chunk
+                            .par_iter()
+                            .with_min_len(256)
+                            .map_init(bufs, |buf, e| f(self, e, buf))
+                            .collect()
+                    });
+                    out.extend(part);
+                }
+                None => {
+                    let mut buf = bufs();
+                    out.extend(chunk.iter().map(|e| f(self, e, &mut buf)));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// From all (dim-1)-simplices, builds all dim-simplices (if needed for a higher
+    /// dimension) and the dim columns: not cleared by a pivot of dim-1, not in an
+    /// apparent pair. `cleared` holds the dim-1 pivots sorted by index.
+    fn assemble(
+        &self,
+        pool: Option<&ThreadPool>,
+        prev: &[(f64, u64)],
+        dim: usize,
+        max_dim: usize,
+        interrupted: &dyn Fn() -> bool,
+        cleared: &[(f64, u64)],
+    ) -> Result<(Vec<Simplex>, Vec<Simplex>)> {
+        let keep_all = dim < max_dim;
+        let cleared_set: IdxMap<()> = cleared.iter().map(|e| (e.1, ())).collect();
+        // (simplex, is_column)
+        let gen = |buf: &mut Bufs, s: &(f64, u64)| -> Vec<(f64, u64, bool)> {
+            let mut verts = Vec::with_capacity(dim + 1);
+            self.vertices(s.1, dim - 1, &mut verts);
+            let mut res = Vec::new();
+            let (a, b) = buf;
+            self.for_cofacets(s.1, s.0, &verts, true, |c, d, _, j| {
+                insert_vertex(&verts, j, a);
+                let col = !cleared_set.contains_key(&c)
+                    && self.apparent_facet_with(c, d, a, b).is_none()
+                    && self.apparent_cofacet_with(c, d, a, b).is_none();
+                if keep_all || col {
+                    res.push((d, c, col));
+                }
+                true
+            });
+            res
+        };
+        let mut all: Vec<(f64, u64, bool)> = Vec::new();
+        for chunk in prev.chunks(CHUNK / 4) {
+            check(interrupted)?;
+            match pool {
+                Some(p) => {
+                    let part: Vec<(f64, u64, bool)> = p.install(|| {
+                        chunk
+                            .par_iter()
+                            .map_init(bufs, gen)
+                            .flatten_iter()
+                            .collect()
+                    });
+                    all.extend(part);
+                }
+                None => {
+                    let mut buf = bufs();
+                    for s in chunk {
+                        all.extend(gen(&mut buf, s));
+                    }
+                }
+            }
+        }
+        let cmp =
+            |a: &(f64, u64, bool), b: &(f64, u64, bool)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+        match pool {
+            Some(p) => p.install(|| all.par_sort_unstable_by(cmp)),
+            None => all.sort_unstable_by(cmp),
+        }
+        let cols: Vec<(f64, u64)> = all.iter().filter(|x| x.2).map(|x| (x.0, x.1)).collect();
+        let simp: Vec<(f64, u64)> = if keep_all {
+            all.iter().map(|x| (x.0, x.1)).collect()
+        } else {
+            Vec::new()
+        };
+        Ok((simp, cols))
+    }
+
+    /// Pops the pivot (filtration-minimal entry with nonzero summed coefficient).
+    fn pop_pivot(&self, heap: &mut Heap) -> Option<Entry> {
+        let mut piv = heap.pop()?;
+        loop {
+            match heap.peek() {
+                Some(t) if t.idx() == piv.idx() => {
+                    piv = Entry::new(piv.diam(), piv.idx(), (piv.coef() + t.coef()) % self.p);
+                    heap.pop();
+                }
+                _ => {
+                    if piv.coef() != 0 {
+                        return Some(piv);
+                    }
+                    piv = heap.pop()?;
+                }
+            }
+        }
+    }
+
+    fn get_pivot(&self, heap: &mut Heap) -> Option<Entry> {
+        let p = self.pop_pivot(heap);
+        if let Some(e) = p {
+            heap.push(e);
+        }
+        p
+    }
+
+    /// Pushes `coef * δ(simplex)` into the heap.
+    fn push_coboundary(
+        &self,
+        idx: u64,
+        dim: usize,
+        coef: u32,
+        heap: &mut Heap,
+        verts: &mut Vec<usize>,
+    ) {
+        self.vertices(idx, dim, verts);
+        let diam = self.diameter_of(verts);
+        let p = self.p;
+        self.for_cofacets(idx, diam, verts, false, |c, d, neg, _| {
+            heap.push(Entry::new(d, c, if neg { (p - coef) % p } else { coef }));
+            true
+        });
+    }
+
+    /// Reduces the coboundary columns of dimension `dim` (given in reverse filtration
+    /// order); appends pairs to `out`, returns the pivots for clearing.
+    fn reduce(
+        &self,
+        dim: usize,
+        columns: &[(f64, u64)],
+        interrupted: &dyn Fn() -> bool,
+        out: &mut Vec<PersistencePair>,
+        stats: &mut Stats,
+    ) -> Result<Vec<(f64, u64)>> {
+        let p = self.p;
+        // pivot index -> (column, pivot coefficient)
+        let mut pivot_of: IdxMap<(u32, u32)> = IdxMap::default();
+        pivot_of.reserve(columns.len());
+        // Reduction matrix V without its diagonal, flat.
+        let mut v_start: Vec<usize> = Vec::with_capacity(columns.len() + 1);
+        v_start.push(0);
+        let mut v_idx: Vec<u64> = Vec::new();
+        let mut v_coef: Vec<u32> = Vec::new();
+        let mut heap = Heap::default();
+        let mut work: Vec<(u64, u32)> = Vec::new();
+        let mut verts = Vec::with_capacity(dim + 2);
+        let mut buf = Vec::with_capacity(dim + 2);
+        let mut bufs2 = bufs();
+        let mut pivots = Vec::new();
+        if u32::try_from(columns.len()).is_err() {
+            return Err(Error::budget(format!(
+                "{} columns in dimension {dim} exceed 2^32; pass threshold := or sample :=",
+                columns.len()
+            )));
+        }
+        for (ci, &(diam, idx)) in columns.iter().enumerate() {
+            if ci % 2048 == 0 {
+                check(interrupted)?;
+            }
+            heap.clear();
+            work.clear();
+            // Coboundary of σ, with the emergent-pair shortcut (Bauer §3.6).
+            self.vertices(idx, dim, &mut verts);
+            let mut emergent: Option<Entry> = None;
+            let mut look = true;
+            self.for_cofacets(idx, diam, &verts, false, |c, d, neg, j| {
+                let e = Entry::new(d, c, if neg { p - 1 } else { 1 });
+                if look && d == diam {
+                    insert_vertex(&verts, j, &mut bufs2.0);
+                    if !pivot_of.contains_key(&c)
+                        && self
+                            .apparent_facet_with(c, d, &bufs2.0, &mut bufs2.1)
+                            .is_none()
+                    {
+                        emergent = Some(e);
+                        return false;
+                    }
+                    look = false;
+                }
+                heap.push(e);
+                true
+            });
+            let mut pivot = match emergent {
+                Some(e) => {
+                    stats.emergent += 1;
+                    Some(e)
+                }
+                None => self.get_pivot(&mut heap),
+            };
+            loop {
+                let Some(piv) = pivot else {
+                    out.push(PersistencePair {
+                        dim,
+                        birth: diam,
+                        death: f64::INFINITY,
+                    });
+                    break;
+                };
+                if let Some(&(j, cj)) = pivot_of.get(&piv.idx()) {
+                    // factor = -piv.coef / cj
+                    let f = (p - piv.coef() * self.inv[cj as usize] % p) % p;
+                    let j = j as usize;
+                    let jidx = columns[j].1;
+                    stats.additions += 1;
+                    work.push((jidx, f));
+                    self.push_coboundary(jidx, dim, f, &mut heap, &mut buf);
+                    for k in v_start[j]..v_start[j + 1] {
+                        let c = v_coef[k] * f % p;
+                        work.push((v_idx[k], c));
+                        self.push_coboundary(v_idx[k], dim, c, &mut heap, &mut buf);
+                    }
+                    pivot = self.get_pivot(&mut heap);
+                } else if let Some((s, neg)) =
+                    self.apparent_facet(piv.idx(), piv.diam(), dim + 1, &mut bufs2)
+                {
+                    // The pivot belongs to a skipped apparent column s, whose V is {s}
+                    // and whose pivot coefficient is ±1.
+                    let cs = if neg { p - 1 } else { 1 };
+                    stats.additions += 1;
+                    stats.apparent_additions += 1;
+                    let f = (p - piv.coef() * cs % p) % p;
+                    work.push((s, f));
+                    self.push_coboundary(s, dim, f, &mut heap, &mut buf);
+                    pivot = self.get_pivot(&mut heap);
+                } else {
+                    if piv.diam() > diam {
+                        out.push(PersistencePair {
+                            dim,
+                            birth: diam,
+                            death: piv.diam(),
+                        });
+                    }
+                    pivot_of.insert(piv.idx(), (ci as u32, piv.coef()));
+                    pivots.push((piv.diam(), piv.idx()));
+                    // Store V (consolidated).
+                    work.sort_unstable_by_key(|w| w.0);
+                    let mut k = 0;
+                    while k < work.len() {
+                        let (wi, mut wc) = work[k];
+                        k += 1;
+                        while k < work.len() && work[k].0 == wi {
+                            wc = (wc + work[k].1) % p;
+                            k += 1;
+                        }
+                        if wc != 0 {
+                            v_idx.push(wi);
+                            v_coef.push(wc);
+                        }
+                    }
+                    break;
+                }
+            }
+            v_start.push(v_idx.len());
+        }
+        Ok(pivots)
+    }
+}
+
+/// `out` = `verts` (descending) with `j` inserted in order.
+fn insert_vertex(verts: &[usize], j: usize, out: &mut Vec<usize>) {
+    out.clear();
+    let mut placed = false;
+    for &v in verts {
+        if !placed && j > v {
+            out.push(j);
+            placed = true;
+        }
+        out.push(v);
+    }
+    if !placed {
+        out.push(j);
+    }
+}
+
+fn check(interrupted: &dyn Fn() -> bool) -> Result<()> {
+    if interrupted() {
+        Err(Error::new(ErrorKind::Interrupted, "interrupted"))
+    } else {
+        Ok(())
+    }
+}

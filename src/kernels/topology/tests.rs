@@ -1,0 +1,583 @@
+//! Tests: known answers, oracle diagrams from ripser and GUDHI, properties, errors.
+
+use super::*;
+
+fn never() -> bool {
+    false
+}
+
+fn circle(n: usize, r: f64) -> Vec<Vec<f64>> {
+    (0..n)
+        .map(|i| {
+            let t = 2.0 * std::f64::consts::PI * i as f64 / n as f64;
+            vec![r * t.cos(), r * t.sin()]
+        })
+        .collect()
+}
+
+#[test]
+fn circle_has_one_long_h1_bar() {
+    let pts = circle(24, 1.0);
+    let d = persistence_from_points(&pts, &RipsOptions::default(), None, &never).unwrap();
+    let h1: Vec<_> = d.iter().filter(|p| p.dim == 1).collect();
+    assert_eq!(h1.len(), 1, "{d:?}");
+    let side = 2.0 * (std::f64::consts::PI / 24.0).sin();
+    assert!((h1[0].birth - side).abs() < 1e-12);
+    assert!(h1[0].death > 1.7 && h1[0].death <= 2.0);
+}
+
+fn opts(max_dim: usize) -> RipsOptions {
+    RipsOptions {
+        max_dim,
+        ..RipsOptions::default()
+    }
+}
+
+fn bars(d: &[PersistencePair], dim: usize) -> Vec<(f64, f64)> {
+    d.iter()
+        .filter(|p| p.dim == dim)
+        .map(|p| (p.birth, p.death))
+        .collect()
+}
+
+fn same(a: &[PersistencePair], b: &[PersistencePair], tol: f64) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| {
+            x.dim == y.dim
+                && (x.birth - y.birth).abs() <= tol
+                && ((x.death.is_infinite() && y.death.is_infinite())
+                    || (x.death - y.death).abs() <= tol)
+        })
+}
+
+fn lcg(seed: &mut u64) -> f64 {
+    *seed = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (*seed >> 11) as f64 / (1u64 << 53) as f64
+}
+
+fn random_points(n: usize, dim: usize, seed: u64) -> Vec<Vec<f64>> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| (0..dim).map(|_| lcg(&mut s)).collect())
+        .collect()
+}
+
+#[test]
+fn two_clusters_have_one_long_h0_bar() {
+    let mut pts = Vec::new();
+    let mut s = 7u64;
+    for c in [0.0, 10.0] {
+        for _ in 0..15 {
+            pts.push(vec![c + 0.2 * lcg(&mut s), 0.2 * lcg(&mut s)]);
+        }
+    }
+    let d = persistence_from_points(&pts, &opts(0), None, &never).unwrap();
+    let h0 = bars(&d, 0);
+    assert_eq!(h0.len(), 30);
+    let long: Vec<_> = h0.iter().filter(|b| b.1 - b.0 > 5.0).collect();
+    // one essential class and one bar dying when the clusters join (~9.8..10.3)
+    assert_eq!(long.len(), 2);
+    assert!(long[0].1 > 9.7 && long[0].1 < 10.3, "{long:?}");
+    assert!(long[1].1.is_infinite());
+}
+
+#[test]
+fn unit_square_bars() {
+    let pts = vec![
+        vec![0.0, 0.0],
+        vec![1.0, 0.0],
+        vec![1.0, 1.0],
+        vec![0.0, 1.0],
+    ];
+    let d = persistence_from_points(&pts, &opts(2), None, &never).unwrap();
+    assert_eq!(
+        bars(&d, 0),
+        vec![(0.0, 1.0), (0.0, 1.0), (0.0, 1.0), (0.0, f64::INFINITY)]
+    );
+    assert_eq!(bars(&d, 1), vec![(1.0, 2f64.sqrt())]);
+    assert!(bars(&d, 2).is_empty());
+    // Same from a full distance table, both orientations given.
+    let mut e = Vec::new();
+    for i in 0..4 {
+        for j in 0..4 {
+            let dx: f64 = pts[i][0] - pts[j][0];
+            let dy: f64 = pts[i][1] - pts[j][1];
+            e.push((i, j, (dx * dx + dy * dy).sqrt()));
+        }
+    }
+    let d2 = persistence_from_distances(4, &e, &opts(2), None, &never).unwrap();
+    assert_eq!(d, d2);
+}
+
+#[test]
+fn octahedron_has_an_h2_class_and_z3_agrees() {
+    // The boundary of the cross-polytope: H2 born at sqrt(2), killed at 2.
+    let mut pts = Vec::new();
+    for k in 0..3 {
+        for s in [-1.0, 1.0] {
+            let mut p = vec![0.0; 3];
+            p[k] = s;
+            pts.push(p);
+        }
+    }
+    for p in [2u16, 3] {
+        let o = RipsOptions {
+            max_dim: 2,
+            modulus: p,
+            ..RipsOptions::default()
+        };
+        let d = persistence_from_points(&pts, &o, None, &never).unwrap();
+        assert_eq!(bars(&d, 2), vec![(2f64.sqrt(), 2.0)], "p={p}");
+        assert!(bars(&d, 1).is_empty());
+    }
+}
+
+#[derive(Debug)]
+struct Case {
+    name: String,
+    points: Option<Vec<Vec<f64>>>,
+    n: usize,
+    edges: Vec<(usize, usize, f64)>,
+    opts: RipsOptions,
+    ripser: Vec<PersistencePair>,
+    gudhi: Option<Vec<PersistencePair>>,
+}
+
+fn parse_bars(v: &serde_json::Value) -> Vec<PersistencePair> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let t = t.as_array().unwrap();
+            let death = t[2].as_f64().unwrap();
+            PersistencePair {
+                dim: t[0].as_u64().unwrap() as usize,
+                birth: t[1].as_f64().unwrap(),
+                death: if death < 0.0 { f64::INFINITY } else { death },
+            }
+        })
+        .collect()
+}
+
+fn oracle() -> (Vec<Case>, serde_json::Value) {
+    let v: serde_json::Value =
+        serde_json::from_str(include_str!("../../../test/data/topology/oracle.json")).unwrap();
+    let cases = v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let metric = Metric::parse(c["metric"].as_str().unwrap_or("euclidean")).unwrap();
+            let opts = RipsOptions {
+                max_dim: c["max_dim"].as_u64().unwrap() as usize,
+                threshold: c["threshold"].as_f64(),
+                modulus: c["modulus"].as_u64().unwrap() as u16,
+                metric,
+                ..RipsOptions::default()
+            };
+            let points: Option<Vec<Vec<f64>>> = c["points"].as_array().map(|a| {
+                a.iter()
+                    .map(|p| {
+                        p.as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|x| x.as_f64().unwrap())
+                            .collect()
+                    })
+                    .collect()
+            });
+            let edges = c["edges"].as_array().map_or(Vec::new(), |a| {
+                a.iter()
+                    .map(|e| {
+                        let e = e.as_array().unwrap();
+                        (
+                            e[0].as_u64().unwrap() as usize,
+                            e[1].as_u64().unwrap() as usize,
+                            e[2].as_f64().unwrap(),
+                        )
+                    })
+                    .collect()
+            });
+            Case {
+                name: c["name"].as_str().unwrap().to_string(),
+                n: points
+                    .as_ref()
+                    .map_or(c["n"].as_u64().unwrap_or(0) as usize, |p| p.len()),
+                points,
+                edges,
+                opts,
+                ripser: parse_bars(&c["ripser"]),
+                gudhi: if c["gudhi"].is_null() {
+                    None
+                } else {
+                    Some(parse_bars(&c["gudhi"]))
+                },
+            }
+        })
+        .collect();
+    (cases, v["distances"].clone())
+}
+
+fn run_case(c: &Case, pool: Option<&rayon::ThreadPool>) -> Vec<PersistencePair> {
+    match &c.points {
+        Some(p) => persistence_from_points(p, &c.opts, pool, &never).unwrap(),
+        None => persistence_from_distances(c.n, &c.edges, &c.opts, pool, &never).unwrap(),
+    }
+}
+
+#[test]
+fn oracle_ripser_and_gudhi() {
+    let (cases, _) = oracle();
+    assert!(cases.len() >= 10);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    for c in &cases {
+        let d = run_case(c, None);
+        assert!(
+            same(&d, &c.ripser, 1e-6),
+            "{} vs ripser:\n{d:?}\n{:?}",
+            c.name,
+            c.ripser
+        );
+        if let Some(g) = &c.gudhi {
+            assert!(same(&d, g, 1e-6), "{} vs gudhi", c.name);
+        }
+        let dp = run_case(c, Some(&pool));
+        assert_eq!(d, dp, "{}: pool changes the result", c.name);
+    }
+}
+
+#[test]
+fn z2_and_z3_differ_only_on_torsion() {
+    let (cases, _) = oracle();
+    let z2 = cases.iter().find(|c| c.name == "rp2_z2").unwrap();
+    let z3 = cases.iter().find(|c| c.name == "rp2_z3").unwrap();
+    let d2 = run_case(z2, None);
+    let d3 = run_case(z3, None);
+    // RP^2: with Z/2 a long H1 bar and an H2 bar live to ~1.23-1.28; with Z/3 they don't.
+    let long = |d: &[PersistencePair], dim| {
+        d.iter()
+            .filter(|p| p.dim == dim && p.death - p.birth > 0.4)
+            .count()
+    };
+    assert_eq!((long(&d2, 1), long(&d2, 2)), (1, 1));
+    assert_eq!((long(&d3, 1), long(&d3, 2)), (0, 0));
+    assert_eq!(bars(&d2, 0), bars(&d3, 0));
+    // No torsion in a random cloud: Z/2 and Z/3 agree.
+    let pts = random_points(40, 3, 11);
+    let a = persistence_from_points(&pts, &opts(2), None, &never).unwrap();
+    let b = persistence_from_points(
+        &pts,
+        &RipsOptions {
+            modulus: 3,
+            ..opts(2)
+        },
+        None,
+        &never,
+    )
+    .unwrap();
+    assert!(same(&a, &b, 0.0));
+}
+
+#[test]
+fn permuting_points_changes_nothing() {
+    let pts = random_points(50, 3, 3);
+    let a = persistence_from_points(&pts, &opts(2), None, &never).unwrap();
+    let mut perm = pts.clone();
+    let mut s = 99u64;
+    for i in (1..perm.len()).rev() {
+        let j = (lcg(&mut s) * (i + 1) as f64) as usize;
+        perm.swap(i, j);
+    }
+    let b = persistence_from_points(&perm, &opts(2), None, &never).unwrap();
+    assert!(same(&a, &b, 0.0));
+    assert!(!bars(&a, 1).is_empty());
+}
+
+#[test]
+fn raising_the_threshold_only_extends() {
+    let pts = random_points(45, 2, 5);
+    let full = persistence_from_points(&pts, &opts(1), None, &never).unwrap();
+    for t in [0.1, 0.2, 0.3] {
+        let low = persistence_from_points(
+            &pts,
+            &RipsOptions {
+                threshold: Some(t),
+                ..opts(1)
+            },
+            None,
+            &never,
+        )
+        .unwrap();
+        for dim in 0..2 {
+            let l = bars(&low, dim);
+            let f = bars(&full, dim);
+            let fin_low: Vec<_> = l.iter().filter(|b| b.1.is_finite()).copied().collect();
+            let fin_full: Vec<_> = f.iter().filter(|b| b.1 <= t).copied().collect();
+            assert_eq!(fin_low, fin_full, "t={t} dim={dim}");
+            let mut ess_low: Vec<f64> = l
+                .iter()
+                .filter(|b| b.1.is_infinite())
+                .map(|b| b.0)
+                .collect();
+            let mut ess_full: Vec<f64> = f
+                .iter()
+                .filter(|b| b.0 <= t && b.1 > t)
+                .map(|b| b.0)
+                .collect();
+            ess_low.sort_by(f64::total_cmp);
+            ess_full.sort_by(f64::total_cmp);
+            assert_eq!(ess_low, ess_full, "t={t} dim={dim}");
+        }
+    }
+}
+
+#[test]
+fn sample_and_standardize() {
+    let pts = circle(300, 1.0);
+    let o = RipsOptions {
+        sample: Some(30),
+        ..opts(1)
+    };
+    let d = persistence_from_points(&pts, &o, None, &never).unwrap();
+    assert_eq!(bars(&d, 0).len(), 30);
+    let h1 = bars(&d, 1);
+    assert_eq!(h1.len(), 1);
+    assert!(h1[0].1 - h1[0].0 > 1.0);
+    // Standardising removes a per-coordinate scale.
+    let pts = random_points(30, 3, 8);
+    let scaled: Vec<Vec<f64>> = pts
+        .iter()
+        .map(|p| vec![p[0] * 1000.0 + 5.0, p[1], p[2] * 0.001])
+        .collect();
+    let o = RipsOptions {
+        standardize: true,
+        ..opts(1)
+    };
+    let a = persistence_from_points(&pts, &o, None, &never).unwrap();
+    let b = persistence_from_points(&scaled, &o, None, &never).unwrap();
+    assert!(same(&a, &b, 1e-9));
+}
+
+#[test]
+fn errors_are_reported() {
+    use crate::kernels::ErrorKind;
+    let e = persistence_from_points(&[vec![0.0]], &opts(1), None, &never).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidInput);
+    let e = persistence_from_points(
+        &[vec![0.0, 1.0], vec![1.0, f64::NAN]],
+        &opts(1),
+        None,
+        &never,
+    )
+    .unwrap_err();
+    assert!(e.message.contains("point 1"), "{e}");
+    let e =
+        persistence_from_points(&[vec![0.0, 1.0], vec![1.0]], &opts(1), None, &never).unwrap_err();
+    assert!(e.message.contains("mixed dimensions"), "{e}");
+    let pts = random_points(10, 2, 1);
+    let e = persistence_from_points(&pts, &opts(9), None, &never).unwrap_err();
+    assert!(e.message.contains("max_dim"), "{e}");
+    let e = persistence_from_points(
+        &pts,
+        &RipsOptions {
+            threshold: Some(0.0),
+            ..opts(1)
+        },
+        None,
+        &never,
+    )
+    .unwrap_err();
+    assert!(e.message.contains("threshold"), "{e}");
+    let e = persistence_from_points(
+        &pts,
+        &RipsOptions {
+            modulus: 4,
+            ..opts(1)
+        },
+        None,
+        &never,
+    )
+    .unwrap_err();
+    assert!(e.message.contains("prime"), "{e}");
+    let e = persistence_from_points(
+        &pts,
+        &RipsOptions {
+            memory_budget: 1000,
+            ..opts(1)
+        },
+        None,
+        &never,
+    )
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::OutOfBudget);
+    assert!(
+        e.message.contains("threshold :=")
+            && e.message.contains("sample :=")
+            && e.message.contains("max_dim")
+    );
+    let e = persistence_from_points(&pts, &opts(1), None, &|| true).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Interrupted);
+    // Index overflow: C(200000, 10) does not fit in the 48-bit simplex index.
+    let e = precheck(
+        200_000,
+        &RipsOptions {
+            max_dim: 8,
+            memory_budget: usize::MAX,
+            ..opts(1)
+        },
+    )
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Overflow);
+    // Distance tables: asymmetric, negative, out of range.
+    let e = persistence_from_distances(3, &[(0, 1, 1.0), (1, 0, 2.0)], &opts(1), None, &never)
+        .unwrap_err();
+    assert!(e.message.contains("symmetric"), "{e}");
+    let e = persistence_from_distances(3, &[(0, 1, -1.0)], &opts(1), None, &never).unwrap_err();
+    assert!(e.message.contains("non-negative"), "{e}");
+    let e = persistence_from_distances(3, &[(0, 3, 1.0)], &opts(1), None, &never).unwrap_err();
+    assert!(e.message.contains("out of range"), "{e}");
+    // Interrupt during the reduction (after the first few checks).
+    let calls = std::cell::Cell::new(0);
+    let pts = random_points(200, 3, 2);
+    let stop = || {
+        calls.set(calls.get() + 1);
+        calls.get() > 3
+    };
+    let e = persistence_from_points(&pts, &opts(2), None, &stop).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Interrupted);
+}
+
+#[test]
+fn memory_estimate_grows_with_n_and_dim() {
+    let a = estimate_memory(1000, &opts(1));
+    // 8 MB matrix + 499500 edges * 88 B
+    assert!(a > 40_000_000 && a < 60_000_000, "{a}");
+    assert!(estimate_memory(1000, &opts(2)) > 10 * a);
+    assert!(
+        estimate_memory(
+            1000,
+            &RipsOptions {
+                sample: Some(100),
+                ..opts(1)
+            }
+        ) < a / 50
+    );
+}
+
+#[test]
+fn diagram_metrics_by_hand() {
+    let p = |dim, birth, death| PersistencePair { dim, birth, death };
+    let d = vec![
+        p(0, 0.0, 1.0),
+        p(0, 0.0, f64::INFINITY),
+        p(1, 0.5, 1.5),
+        p(1, 0.2, 0.3),
+    ];
+    assert_eq!(betti_numbers(&d, 0.5), vec![2, 1]);
+    assert_eq!(betti_numbers(&d, 0.0), vec![2, 2]);
+    assert!(betti_numbers(&[], 0.0).is_empty());
+    // lengths 1, 1, 0.1: L = 2.1
+    let q: [f64; 3] = [1.0 / 2.1, 1.0 / 2.1, 0.1 / 2.1];
+    let want: f64 = -q.iter().map(|x| x * x.ln()).sum::<f64>();
+    assert!((persistent_entropy(&d) - want).abs() < 1e-12);
+    assert!((persistent_entropy(&[p(0, 0.0, 1.0), p(0, 0.0, 1.0)]) - 2f64.ln()).abs() < 1e-12);
+    let s = diagram_summary(&d);
+    assert_eq!(s.len(), 2);
+    assert_eq!(
+        (
+            s[0].count,
+            s[0].finite,
+            s[0].max_persistence,
+            s[0].total_persistence
+        ),
+        (2, 1, 1.0, 1.0)
+    );
+    assert!((s[1].mean_persistence - 0.55).abs() < 1e-12);
+    // Bottleneck / Wasserstein by hand.
+    let a = vec![p(1, 0.0, 2.0)];
+    let b = vec![p(1, 0.0, 3.0)];
+    assert_eq!(bottleneck_distance(&a, &[], Some(1)).unwrap(), 1.0);
+    assert_eq!(bottleneck_distance(&a, &b, Some(1)).unwrap(), 1.0);
+    assert_eq!(wasserstein_distance(&a, &b, 1.0, Some(1)).unwrap(), 1.0);
+    // Two far-apart points: both go to the diagonal.
+    let a = vec![p(1, 0.0, 2.0)];
+    let b = vec![p(1, 10.0, 12.0)];
+    assert_eq!(bottleneck_distance(&a, &b, None).unwrap(), 1.0);
+    assert!((wasserstein_distance(&a, &b, 1.0, None).unwrap() - 2.0).abs() < 1e-12);
+    assert!((wasserstein_distance(&a, &b, 2.0, None).unwrap() - 2f64.sqrt()).abs() < 1e-12);
+    // Essential classes: count mismatch is infinite, else sorted births.
+    let e1 = vec![p(0, 0.0, f64::INFINITY)];
+    assert_eq!(bottleneck_distance(&e1, &[], None).unwrap(), f64::INFINITY);
+    assert_eq!(
+        bottleneck_distance(&e1, &[p(0, 0.25, f64::INFINITY)], None).unwrap(),
+        0.25
+    );
+    assert!(wasserstein_distance(&a, &b, 0.5, None).is_err());
+    let svg = diagram_svg(&d, false);
+    assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+    assert_eq!(svg.matches("<circle").count(), 4);
+    let svg = diagram_svg(&d, true);
+    assert_eq!(svg.matches("stroke-width").count(), 4);
+}
+
+#[test]
+fn diagram_distances_match_gudhi() {
+    let (cases, dist) = oracle();
+    let a = cases
+        .iter()
+        .find(|c| c.name == "circle_noisy")
+        .unwrap()
+        .gudhi
+        .clone()
+        .unwrap();
+    let b = cases
+        .iter()
+        .find(|c| c.name == "random2d")
+        .unwrap()
+        .gudhi
+        .clone()
+        .unwrap();
+    let fin = |d: &[PersistencePair]| {
+        d.iter()
+            .filter(|p| p.death.is_finite())
+            .copied()
+            .collect::<Vec<_>>()
+    };
+    let (a, b) = (fin(&a), fin(&b));
+    for e in dist["per_dim"].as_array().unwrap() {
+        let dim = e["dim"].as_u64().unwrap() as usize;
+        let bn = bottleneck_distance(&a, &b, Some(dim)).unwrap();
+        assert!(
+            (bn - e["bottleneck_finite"].as_f64().unwrap()).abs() < 1e-9,
+            "dim {dim}: {bn} vs {}",
+            e["bottleneck_finite"]
+        );
+        if let Some(w1) = e["wasserstein1_finite"].as_f64() {
+            let w = wasserstein_distance(&a, &b, 1.0, Some(dim)).unwrap();
+            assert!((w - w1).abs() < 1e-6, "dim {dim}: W1 {w} vs {w1}");
+            let w2 = e["wasserstein2_finite"].as_f64().unwrap();
+            let w = wasserstein_distance(&a, &b, 2.0, Some(dim)).unwrap();
+            assert!((w - w2).abs() < 1e-6, "dim {dim}: W2 {w} vs {w2}");
+        }
+    }
+}
+
+#[test]
+fn apparent_pairs_remove_most_columns() {
+    // 24 points on a circle: 276 edges, 23 in the spanning tree, 253 candidate
+    // H1 columns; all but the few that matter are in apparent pairs.
+    let pts = circle(24, 1.0);
+    let ctx = distance::MetricCtx::try_new(Metric::Euclidean, &pts).unwrap();
+    let dm = distance::matrix_from_points(&ctx, pts.len(), None);
+    let mut r = rips::Rips::try_new(&dm, dm.enclosing_radius(), 2, 1).unwrap();
+    let mut out = Vec::new();
+    let mut stats = rips::Stats::default();
+    r.compute(1, None, &never, &mut out, &mut stats).unwrap();
+    assert!(stats.columns[0] >= 1 && stats.columns[0] <= 24, "{stats:?}");
+    assert_eq!(out.iter().filter(|p| p.dim == 1).count(), 1);
+}
