@@ -40,6 +40,25 @@ show("profile_columns('flights'): ~47 statistics per column in one parallel scan
 show("top values and text patterns of the text columns",
      "SELECT column_name, list_transform(top_values[1:3], lambda t: t.value || ' (' || round(100 * t.share, 1) || '%)') AS top_values, "
      "list_transform(top_patterns[1:2], lambda t: t.pattern) AS patterns, avg_length FROM profile_columns('flights') WHERE column_type = 'VARCHAR'", con)
+show("strongest correlations in flights (Pearson exact over all rows, Spearman/Kendall on a sample)",
+     "SELECT column_a, column_b, method, round(value, 3) AS value, p_value, n, strength, sampled "
+     "FROM column_correlations('flights', methods := 'pearson,spearman,cramers_v') "
+     "WHERE column_a NOT IN ('year') ORDER BY abs(value) DESC NULLS LAST LIMIT 10", con)
+show("dependencies: keys, what determines time_hour / hour, derived columns",
+     "SELECT kind, determinant, dependent, round(confidence, 4) AS confidence, violations, expression, left(details, 60) AS details "
+     "FROM column_dependencies('flights') WHERE len(determinant) = 1 ORDER BY kind, confidence DESC LIMIT 16", con)
+show("how distance relates to air_time",
+     "SELECT column_a, column_b, method, round(value, 4) AS value, strength FROM column_correlations('flights') "
+     "WHERE (column_a, column_b) IN (('air_time', 'distance'), ('distance', 'air_time'))", con)
+con.execute("CREATE TABLE weather_cloud AS SELECT temp, humid, wind_speed, pressure FROM weather "
+            "WHERE temp IS NOT NULL AND humid IS NOT NULL AND wind_speed IS NOT NULL AND pressure IS NOT NULL "
+            "USING SAMPLE 800 ROWS (reservoir, 42)").fetchall()
+show("topology of the standardized weather point cloud (800 sampled hours: temp, humid, wind_speed, pressure)",
+     "SELECT dim, count(*) AS bars, round(max(persistence) FILTER (WHERE death < 'inf'::DOUBLE), 3) AS max_finite_persistence "
+     "FROM persistence_diagram('weather_cloud', max_dim := 1) GROUP BY dim ORDER BY dim", con)
+show("diagram metrics: Betti numbers above persistence 0.5, persistent entropy, per-dimension summary",
+     "SELECT dr_betti_numbers(d, 0.5) AS betti, round(dr_persistent_entropy(d), 3) AS entropy, dr_diagram_summary(d) AS summary "
+     "FROM (SELECT dr_persistence(t, 1, NULL, 'euclidean', true, NULL, 2, 2, '4GB') AS d FROM weather_cloud t)", con)
 show("dr_basic_stats over every column of flights (one parallel scan)",
      "SELECT column_name, s.column_type, s.row_count, s.null_count, round(s.min_value, 2) AS min_value, "
      "round(s.max_value, 2) AS max_value, s.max_length "
