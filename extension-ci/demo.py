@@ -59,6 +59,10 @@ show("topology of the standardized weather point cloud (800 sampled hours: temp,
 show("diagram metrics: Betti numbers above persistence 0.5, persistent entropy, per-dimension summary",
      "SELECT dr_betti_numbers(d, 0.5) AS betti, round(dr_persistent_entropy(d), 3) AS entropy, dr_diagram_summary(d) AS summary "
      "FROM (SELECT dr_persistence(t, 1, NULL, 'euclidean', true, NULL, 2, 2, '4GB') AS d FROM weather_cloud t)", con)
+show("annotate_columns('flights'): semantic roles from the offline heuristic annotator (no LLM configured)",
+     "SELECT column_name, semantic_role, entity_type, business_term, unit, confidence, source, left(description, 70) AS description "
+     "FROM annotate_columns('flights')", con)
+show("annotate_table('flights')", "FROM annotate_table('flights')", con)
 show("dr_basic_stats over every column of flights (one parallel scan)",
      "SELECT column_name, s.column_type, s.row_count, s.null_count, round(s.min_value, 2) AS min_value, "
      "round(s.max_value, 2) AS max_value, s.max_length "

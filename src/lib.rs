@@ -7,6 +7,7 @@
 pub mod ffi;
 pub mod functions;
 pub mod kernels;
+pub mod llm;
 pub mod macros;
 pub mod metrics;
 pub mod registry;

@@ -19,6 +19,7 @@ pub const SQL_FILES: &[(&str, &str)] = &[
     ("basic.sql", include_str!("../sql/basic.sql")),
     ("profile.sql", include_str!("../sql/profile.sql")),
     ("infer.sql", include_str!("../sql/infer.sql")),
+    ("annotate.sql", include_str!("../sql/annotate.sql")),
     ("correlations.sql", include_str!("../sql/correlations.sql")),
     ("topology.sql", include_str!("../sql/topology.sql")),
 ];

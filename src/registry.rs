@@ -64,6 +64,7 @@ pub fn functions() -> Vec<FunctionDoc> {
         functions::basic_stats::DOC,
         functions::profile::DOC,
         functions::infer_type::DOC,
+        functions::annotate::DOC,
         functions::correlations::DOC,
     ];
     docs.extend(functions::persistence::DOCS);
@@ -79,10 +80,11 @@ pub fn functions() -> Vec<FunctionDoc> {
 pub fn settings() -> Vec<Setting> {
     let mut s = vec![Setting {
         name: "dataraum_exact_limit",
-        default: SettingDefault::Int(100_000),
+        default: SettingDefault::Int(10_000),
         description: "Distinct values per column kept exactly before statistics switch to mergeable sketches",
     }];
     s.extend(functions::infer_type::settings());
+    s.extend(functions::annotate::settings());
     s
 }
 
@@ -97,6 +99,7 @@ pub fn register_all(r: &mut Registrar) {
     functions::basic_stats::register(r);
     functions::profile::register(r);
     functions::infer_type::register(r);
+    functions::annotate::register(r);
     functions::correlations::register(r);
     functions::persistence::register(r);
     functions::selftest::register(r);

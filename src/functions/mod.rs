@@ -1,6 +1,7 @@
 //! One file per SQL function: each adapts a kernel to an FFI trait, documents itself
 //! (description + runnable example) and registers itself at the bottom.
 
+pub mod annotate;
 pub mod basic_stats;
 pub mod correlations;
 pub mod infer_type;

@@ -19,7 +19,8 @@ use crate::registry::{FunctionDoc, Kind};
 #[derive(Default)]
 pub struct ProfileAgg {
     state: ProfileState,
-    configured: bool,
+    /// The options applied to `state`, once the first update has read them.
+    options: Option<ProfileOptions>,
 }
 
 /// Valid values of `rows`, copied out through `get` (for unaligned row runs and
@@ -147,7 +148,7 @@ impl Aggregate for DrProfile {
     type State = ProfileAgg;
 
     fn update(agg: &mut ProfileAgg, args: &Args, rows: Range<usize>) -> FnResult<()> {
-        if !agg.configured {
+        if agg.options.is_none() {
             let mut o = ProfileOptions::default();
             if args.len() > 1 {
                 if let Some(limit) = args.column(1).f64_at(rows.start) {
@@ -158,14 +159,20 @@ impl Aggregate for DrProfile {
                 }
             }
             agg.state = ProfileState::with_options(o);
-            agg.configured = true;
+            agg.options = Some(o);
         }
         feed(&mut agg.state, args.column(0), rows)
     }
 
     fn combine(source: &ProfileAgg, target: &mut ProfileAgg) -> FnResult<()> {
-        // An unconfigured (fresh) target takes the source's options through the merge.
-        target.configured |= source.configured;
+        // A fresh target takes the source's options before merging (its budget decides
+        // when the merged state switches to sketches).
+        if target.options.is_none() {
+            if let Some(o) = source.options {
+                target.state = ProfileState::with_options(o);
+                target.options = Some(o);
+            }
+        }
         target.state.combine(&source.state);
         Ok(())
     }

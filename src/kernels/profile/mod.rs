@@ -86,7 +86,7 @@ use stats::{Dist, Moments, Sum};
 /// Options of one profile state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProfileOptions {
-    /// Per-column budget of distinct values kept exactly (default 100 000).
+    /// Per-column budget of distinct values kept exactly (default 10 000).
     pub exact_limit: usize,
     /// Number of top values reported (default 10).
     pub top_k: usize,
@@ -99,7 +99,7 @@ pub struct ProfileOptions {
 impl Default for ProfileOptions {
     fn default() -> Self {
         ProfileOptions {
-            exact_limit: 100_000,
+            exact_limit: 10_000,
             top_k: 10,
             bins: 20,
             exact_bytes: 32 << 20,
