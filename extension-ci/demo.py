@@ -63,6 +63,10 @@ show("annotate_columns('flights'): semantic roles from the offline heuristic ann
      "SELECT column_name, semantic_role, entity_type, business_term, unit, confidence, source, left(description, 70) AS description "
      "FROM annotate_columns('flights')", con)
 show("annotate_table('flights')", "FROM annotate_table('flights')", con)
+print("\n-- SELECT table_context_markdown('flights', max_tokens := 1200): the agent's context, as Markdown")
+t0 = time.perf_counter()
+print(con.execute("SELECT table_context_markdown('flights', max_tokens := 1200)").fetchall()[0][0])
+print(f"({(time.perf_counter() - t0) * 1000:.0f} ms; SELECT table_context('flights') gives the same as JSON, schema docs/context.schema.json)")
 show("dr_basic_stats over every column of flights (one parallel scan)",
      "SELECT column_name, s.column_type, s.row_count, s.null_count, round(s.min_value, 2) AS min_value, "
      "round(s.max_value, 2) AS max_value, s.max_length "

@@ -42,6 +42,10 @@ echo "== LLM annotation against a local scripted server (127.0.0.1 only)"
 "$VENV2/bin/python" extension-ci/test_llm.py "$EXT" 2>&1 | tee build/test-logs/llm.log | grep -E 'FAIL|interrupt:|passed, '
 tally build/test-logs/llm.log
 
+echo "== table_context: planted facts, JSON Schema validation (DuckDB 2.0.1)"
+"$VENV2/bin/python" extension-ci/test_context.py "$EXT" 2>&1 | tee build/test-logs/context.log | grep -E 'FAIL|passed, '
+tally build/test-logs/context.log
+
 echo "== runner self-test"
 "$VENV2/bin/python" extension-ci/test_sqllogictest.py > build/test-logs/runner.log 2>&1
 if [[ $? -eq 0 ]]; then passed=$((passed + 1)); echo "runner self-test ok"; else failed=$((failed + 1)); tail -20 build/test-logs/runner.log; fi

@@ -66,6 +66,7 @@ pub fn functions() -> Vec<FunctionDoc> {
         functions::infer_type::DOC,
         functions::annotate::DOC,
         functions::correlations::DOC,
+        functions::context::DOC,
     ];
     docs.extend(functions::persistence::DOCS);
     docs.extend([
@@ -84,6 +85,7 @@ pub fn settings() -> Vec<Setting> {
         description: "Distinct values per column kept exactly before statistics switch to mergeable sketches",
     }];
     s.extend(functions::infer_type::settings());
+    s.extend(functions::context::settings());
     s.extend(functions::annotate::settings());
     s
 }
@@ -101,6 +103,7 @@ pub fn register_all(r: &mut Registrar) {
     functions::infer_type::register(r);
     functions::annotate::register(r);
     functions::correlations::register(r);
+    functions::context::register(r);
     functions::persistence::register(r);
     functions::selftest::register(r);
 }

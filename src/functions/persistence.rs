@@ -136,6 +136,10 @@ fn point_at(col: &Column, i: usize) -> FnResult<Option<Vec<f64>>> {
         return Ok(None);
     }
     let p: Vec<f64> = coords.into_iter().flatten().collect();
+    if p.is_empty() {
+        // A row without numeric coordinates is not a point.
+        return Ok(None);
+    }
     if let Some(bad) = p.iter().find(|x| !x.is_finite()) {
         return Err(format!("point {:?} has a non-finite coordinate ({bad}); filter NaN/Inf rows out first", p));
     }
@@ -193,6 +197,10 @@ impl Aggregate for DrPersistence {
 
     fn finalize(agg: &mut PointsAgg) -> FnResult<Value> {
         let opts = agg.opts.clone().unwrap_or_default();
+        if agg.points.is_empty() {
+            // No rows (or no numeric coordinates): NULL, as SQL aggregates do on empty input.
+            return Ok(Value::Null);
+        }
         if agg.points.len() < 2 {
             return Err(format!(
                 "needs at least 2 points without NULL coordinates, got {}",

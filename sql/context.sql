@@ -1,0 +1,115 @@
+-- dataraum table context: one versioned JSON document per table for an AI agent (schema:
+-- docs/context.schema.json), and a Markdown rendering sized for an LLM prompt.
+-- On DuckDB 2.0.1 LOAD dataraum registers these into the system catalog; elsewhere run the files
+-- in sql/ yourself (this one needs profile.sql, infer.sql, correlations.sql and annotate.sql first).
+
+-- name: dr_quality_flags
+-- description: The quality flags of one column, each with the numbers behind it, from its profile (a
+--   profile_columns row as a struct) and its inference (an infer_types row as a struct); thresholds come
+--   from the dataraum_quality_* settings.
+-- example: CREATE OR REPLACE TEMP TABLE msgs AS SELECT CASE WHEN range % 3 = 0 THEN NULL ELSE ' x' || range END AS note FROM range(30); SELECT p.column_name, dr_quality_flags(p, i) FROM profile_columns('msgs') p JOIN infer_types('msgs') i USING (column_name);
+CREATE OR REPLACE MACRO dr_quality_flags(p, i) AS list_filter([
+    CASE WHEN p.null_ratio >= current_setting('dataraum_quality_null_ratio')::DOUBLE
+         THEN {'flag': 'high_null_ratio', 'value': p.null_ratio, 'threshold': current_setting('dataraum_quality_null_ratio')::DOUBLE,
+               'detail': p.null_count || ' of ' || p.row_count || ' values are NULL'} END,
+    CASE WHEN p.is_constant AND p.row_count > 1
+         THEN {'flag': 'constant', 'value': p.distinct_count::DOUBLE, 'threshold': 1.0, 'detail': 'a single distinct value: ' || coalesce(p.min, '?')} END,
+    CASE WHEN p.column_type = 'VARCHAR' AND p.cardinality_ratio >= current_setting('dataraum_quality_near_unique')::DOUBLE AND p.row_count - p.null_count >= 20
+         THEN {'flag': 'near_unique_text', 'value': p.cardinality_ratio, 'threshold': current_setting('dataraum_quality_near_unique')::DOUBLE,
+               'detail': p.distinct_count || ' distinct values in ' || (p.row_count - p.null_count) || ' rows'} END,
+    CASE WHEN p.iqr_outlier_count > current_setting('dataraum_quality_outlier_share')::DOUBLE * (p.row_count - p.null_count)
+         THEN {'flag': 'iqr_outliers', 'value': p.iqr_outlier_count / greatest(1, p.row_count - p.null_count), 'threshold': current_setting('dataraum_quality_outlier_share')::DOUBLE,
+               'detail': p.iqr_outlier_count || ' values outside the 1.5 IQR fences [p25 ' || p.p25 || ', p75 ' || p.p75 || ']'} END,
+    CASE WHEN p.modified_z_outlier_count > current_setting('dataraum_quality_outlier_share')::DOUBLE * (p.row_count - p.null_count)
+         THEN {'flag': 'modified_z_outliers', 'value': p.modified_z_outlier_count / greatest(1, p.row_count - p.null_count), 'threshold': current_setting('dataraum_quality_outlier_share')::DOUBLE,
+               'detail': p.modified_z_outlier_count || ' values with |0.6745 (x - median) / MAD| > 3.5 (MAD ' || p.mad || ')'} END,
+    CASE WHEN NOT i.already_typed AND i.inferred_type <> 'VARCHAR' AND i.parse_rate < current_setting('dataraum_quality_parse_rate')::DOUBLE
+         THEN {'flag': 'low_parse_rate', 'value': i.parse_rate, 'threshold': current_setting('dataraum_quality_parse_rate')::DOUBLE,
+               'detail': i.quarantine_count || ' values do not convert to ' || i.inferred_type || '; e.g. ' || coalesce(array_to_string(i.failed_examples[1:3], ', '), '')} END,
+    CASE WHEN NOT i.already_typed AND i.ambiguous
+         THEN {'flag': 'mixed_or_ambiguous_format', 'value': i.parse_rate, 'threshold': NULL::DOUBLE,
+               'detail': 'format ' || coalesce(i.format, '?') || ' is ambiguous; candidates: ' || array_to_string(list_transform(i.candidates[1:3], lambda c: c.type || coalesce(' ' || c.format, '')), ', ')} END,
+    CASE WHEN p.untrimmed_count > 0
+         THEN {'flag': 'untrimmed_whitespace', 'value': p.untrimmed_count / greatest(1, p.row_count - p.null_count), 'threshold': 0.0,
+               'detail': p.untrimmed_count || ' values with leading or trailing whitespace'} END,
+    CASE WHEN NOT i.already_typed AND len(i.null_tokens) > 0
+         THEN {'flag': 'null_tokens_as_text', 'value': list_sum(list_transform(i.null_tokens, lambda t: t.count))::DOUBLE, 'threshold': 0.0,
+               'detail': 'null-like text: ' || array_to_string(list_transform(i.null_tokens, lambda t: '''' || t.token || ''' x' || t.count), ', ')} END,
+    CASE WHEN p.benford.p_value < 0.001 AND (i.semantic_type = 'currency_amount' OR regexp_matches(lower(p.column_name), 'amount|price|total|cost|revenue|sales|value|balance'))
+         THEN {'flag': 'benford_deviation', 'value': p.benford.chi2, 'threshold': 0.001,
+               'detail': 'first digits deviate from Benford''s law (chi2 ' || round(p.benford.chi2, 1) || ', p ' || p.benford.p_value || ')'} END,
+    CASE WHEN NOT i.already_typed AND i.unit IS NOT NULL AND len(list_filter(i.candidates, lambda c: c.parse_rate > 0.05)) > 2
+         THEN {'flag': 'possible_unit_mix', 'value': NULL::DOUBLE, 'threshold': NULL::DOUBLE, 'detail': 'unit ' || i.unit || ' with several competing readings'} END
+], lambda f: f IS NOT NULL);
+
+-- name: table_context
+-- description: One versioned JSON document (context_version 1) describing a table for an AI agent: table
+--   facts (rows, columns, fact/dimension guess, grain, time column, description), per column the declared
+--   and inferred type, semantic role and description, key statistics and quality flags with their numbers,
+--   the strongest correlations, the dependencies (keys, functional dependencies, derived columns), an
+--   optional topology summary of the standardized numeric rows (sampled), and generation metadata. Schema:
+--   docs/context.schema.json.
+-- example: CREATE OR REPLACE TEMP TABLE sales AS SELECT range AS id, range % 7 AS store, (range % 13) * 2.5 AS amount FROM range(200); SELECT table_context('sales');
+CREATE OR REPLACE MACRO table_context(tbl, topology := true, topology_sample := 300) AS (
+WITH prof AS (SELECT row_number() OVER () AS ordinal, * FROM profile_columns(tbl)),
+     inf AS (FROM infer_types(tbl)),
+     ann AS (FROM annotate_columns(tbl)),
+     tab AS (FROM annotate_table(tbl)),
+     corr AS (FROM column_correlations(tbl, methods := 'pearson,spearman,cramers_v,eta')
+              WHERE value IS NOT NULL AND abs(value) >= 0.5 ORDER BY abs(value) DESC LIMIT 12),
+     deps AS (FROM column_dependencies(tbl) WHERE kind <> 'multicollinearity' OR confidence >= 0.99 LIMIT 40),
+     topo AS (SELECT dr_persistence(t, 1, NULL, 'euclidean', true, topology_sample::BIGINT, 2,
+                                    current_setting('threads')::BIGINT, current_setting('memory_limit')::VARCHAR) AS d
+              FROM query_table(tbl) t WHERE topology),
+     cols AS (
+        SELECT prof.ordinal, json_object(
+            'name', prof.column_name,
+            'declared_type', prof.column_type,
+            'inferred', json_object('type', inf.inferred_type, 'format', inf.format, 'semantic_type', inf.semantic_type,
+                                    'unit', inf.unit, 'parse_rate', inf.parse_rate, 'confidence', inf.confidence),
+            'semantics', json_object('role', ann.semantic_role, 'entity_type', ann.entity_type, 'business_term', ann.business_term,
+                                     'description', ann.description, 'confidence', ann.confidence, 'source', ann.source),
+            'stats', json_object('null_count', prof.null_count, 'null_ratio', prof.null_ratio,
+                                 'distinct_count', prof.distinct_count, 'distinct_is_exact', prof.distinct_is_exact,
+                                 'min', prof.min, 'max', prof.max, 'mean', prof.mean, 'stddev', prof.stddev,
+                                 'quantiles', CASE WHEN prof.p50 IS NOT NULL THEN json_object('p05', prof.p05, 'p25', prof.p25, 'p50', prof.p50,
+                                                                                 'p75', prof.p75, 'p95', prof.p95) END,
+                                 'quantiles_exact', prof.quantiles_exact,
+                                 'top_values', to_json(prof.top_values[1:5])),
+            'quality_flags', to_json(dr_quality_flags(prof, inf))) AS c
+        FROM prof JOIN inf USING (column_name) JOIN ann USING (column_name))
+SELECT json_object(
+    'context_version', 1,
+    'table', (SELECT json_object('name', tbl, 'row_count', (SELECT max(row_count) FROM prof), 'column_count', (SELECT count(*) FROM prof),
+                                 'kind', CASE WHEN tab.is_fact_table THEN 'fact' ELSE 'dimension' END,
+                                 'entity_type', tab.entity_type, 'grain', to_json(tab.grain), 'time_column', tab.time_column,
+                                 'description', tab.description) FROM tab),
+    'columns', (SELECT to_json(list(c ORDER BY ordinal)) FROM cols),
+    'correlations', coalesce((SELECT json_group_array(json_object('column_a', column_a, 'column_b', column_b, 'method', method,
+                                                                  'value', value, 'p_value', p_value, 'n', n, 'strength', strength, 'sampled', sampled))
+                              FROM corr), '[]'::JSON),
+    'dependencies', coalesce((SELECT json_group_array(json_object('kind', kind, 'determinant', to_json(determinant), 'dependent', dependent,
+                                                                  'confidence', confidence, 'violations', violations, 'expression', expression,
+                                                                  'details', details)) FROM deps), '[]'::JSON),
+    'topology', (SELECT CASE WHEN d IS NULL THEN NULL ELSE json_object(
+                     'betti_numbers', to_json(dr_betti_numbers(d, 0.25 * list_max(list_transform(list_filter(d, lambda b: b.death < 'inf'::DOUBLE), lambda b: b.death - b.birth)))),
+                     'min_persistence', 0.25 * list_max(list_transform(list_filter(d, lambda b: b.death < 'inf'::DOUBLE), lambda b: b.death - b.birth)),
+                     'persistent_entropy', dr_persistent_entropy(d),
+                     'summary', to_json(dr_diagram_summary(d)),
+                     'sampled_points', topology_sample, 'standardized', true) END FROM topo),
+    'generated', json_object('extension_version', dr_version().extension_version, 'duckdb_version', dr_version().duckdb_version,
+                             'timestamp', strftime(now()::TIMESTAMP, '%Y-%m-%dT%H:%M:%S'),
+                             'exact', json_object('distinct_counts', (SELECT bool_and(distinct_is_exact) FROM prof),
+                                                  'quantiles', coalesce((SELECT bool_and(quantiles_exact) FROM prof WHERE quantiles_exact IS NOT NULL), true),
+                                                  'correlations_sampled', coalesce((SELECT bool_or(sampled) FROM corr), false),
+                                                  'topology_sampled', topology))
+));
+
+-- name: table_context_markdown
+-- description: The table_context document as compact Markdown for an LLM prompt, within max_tokens
+--   (about 4 characters per token); detail is dropped in a fixed order when it does not fit: topology,
+--   then dependencies beyond the keys, correlations, top values, quantiles, and finally per-column
+--   descriptions.
+-- example: CREATE OR REPLACE TEMP TABLE sales2 AS SELECT range AS id, range % 7 AS store, (range % 13) * 2.5 AS amount FROM range(200); SELECT table_context_markdown('sales2', max_tokens := 600);
+CREATE OR REPLACE MACRO table_context_markdown(tbl, max_tokens := 2000) AS
+dr_context_markdown(table_context(tbl), max_tokens::BIGINT);
