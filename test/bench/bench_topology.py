@@ -2,7 +2,7 @@
 """Benchmark dr_persistence() (H1 Vietoris-Rips persistence) against ripser.py, giotto-ph and GUDHI.
 
 usage: bench_topology.py <path/to/dataraum.duckdb_extension> [--quick] [--timeout S]
-                         [--gudhi-timeout S] [--reps N] [--venv DIR] [--no-peers]
+                         [--gudhi-timeout S] [--reps N] [--slow S] [--venv DIR] [--no-peers]
 
 Point clouds (numpy, fixed seeds):
   sphere-1000    1000 points uniform on the unit sphere S^2 in R^3
@@ -14,7 +14,8 @@ Point clouds (numpy, fixed seeds):
 
 Each cloud is written once to a temp dir (.npy for the peers, CSV with 17 significant digits for
 DuckDB, so both see bit-identical doubles). Every tool then runs in its own subprocess, one after
-the other, doing 1 warm-up and `--reps` (default 3) timed runs; the median is reported, and the
+the other, doing 1 warm-up and `--reps` (default 3) timed runs (only 1 if the warm-up took more
+than `--slow`, default 30 s, to keep the full run short); the median is reported, and the
 child's peak RSS (ru_maxrss from wait4) is the peak memory of that tool (including its interpreter
 and, for ours, DuckDB). "base" is the child's RSS just before the first run.
 
@@ -26,15 +27,15 @@ and, for ours, DuckDB). "base" is the child's RSS just before the first run.
             + persistence(), with r = the enclosing radius (min over points of the max distance),
             which is the default threshold of ours and of ripser: the Rips complex at r is a cone,
             so the diagrams are identical to the untruncated ones and the comparison is fair.
-  gudhi+col the same with max_dimension=1, collapse_edges() repeated until the number of edges
-            stops falling, then expansion(2) + persistence()
+  gudhi+col the same with max_dimension=1, collapse_edges() repeated while an iteration removes
+            at least 10% of the edges, then expansion(2) + persistence()
 
 The peers run in a separate venv (default build/venv-bench-topo, created on first use with
 pip install numpy ripser giotto-ph gudhi; a peer that fails to install is skipped with the reason).
 A run that exceeds the per-run timeout (gudhi: --gudhi-timeout, default 120 s; others: --timeout,
 default 900 s) is killed and reported as "timeout"; a child whose RSS passes half of the memory
 available at start is killed and reported as "oom". After gudhi times out on a cloud, it is not
-tried on the larger cloud of the same shape ("skip").
+tried on the larger cloud of the same shape ("skip"); the same for gudhi+col.
 
 Diagrams: the sorted finite (birth, death) pairs of H0 and H1 of ours are matched against ripser
 and giotto-ph with a 1e-5 relative tolerance (both compute in float32), and against gudhi with a
@@ -112,7 +113,7 @@ def _bars_numpy(dgms):
     return out
 
 
-def child_main(tool, data, out_path, reps, ext):
+def child_main(tool, data, out_path, reps, ext, slow):
     out = open(out_path, "a", buffering=1)
 
     def emit(**kw):
@@ -161,10 +162,10 @@ def child_main(tool, data, out_path, reps, ext):
                         st = gudhi.RipsComplex(points=X, max_edge_length=radius) \
                             .create_simplex_tree(max_dimension=1)
                         edges = st.num_simplices()
-                        while True:
+                        while True:  # iterate while an iteration removes >= 10% of the edges
                             st.collapse_edges()
                             now = st.num_simplices()
-                            if now >= edges:
+                            if now > 0.9 * edges:
                                 break
                             edges = now
                         st.expansion(2)
@@ -178,8 +179,8 @@ def child_main(tool, data, out_path, reps, ext):
                 raise ValueError(tool)
 
         emit(ev="ready", rss_kb=_rss_kb())
-        times, bars = [], None
-        for i in range(reps + 1):
+        times, bars, i = [], None, 0
+        while i <= reps:
             emit(ev="start", i=i)
             t0 = time.perf_counter()
             bars = run()
@@ -187,6 +188,9 @@ def child_main(tool, data, out_path, reps, ext):
             emit(ev="done", i=i, t=dt)
             if i > 0:
                 times.append(dt)
+            elif dt > slow:
+                reps = 1  # a slow tool: one timed run after the warm-up
+            i += 1
         emit(ev="result", times=times, bars=[[d, b, (None if e == float("inf") else e)]
                                              for d, b, e in bars])
     except BaseException as e:  # noqa: BLE001 - report anything to the parent
@@ -217,12 +221,12 @@ def vm_rss_kb(pid):
     return 0
 
 
-def run_child(python, tool, data, reps, ext, timeout, rss_cap_kb):
+def run_child(python, tool, data, reps, ext, timeout, rss_cap_kb, slow):
     """Returns dict(status, times, bars, peak_kb, base_kb, msg)."""
     fd, out_path = tempfile.mkstemp(prefix=f"topo-{tool.replace('+', '')}-", suffix=".jsonl")
     os.close(fd)
     cmd = [str(python), str(Path(__file__).resolve()), "--child", tool, data, out_path,
-           "--reps", str(reps)]
+           "--reps", str(reps), "--slow", str(slow)]
     if ext:
         cmd += ["--ext", ext]
     errf = tempfile.TemporaryFile()
@@ -380,6 +384,8 @@ def main():
     ap.add_argument("--timeout", type=float, default=900.0,
                     help="per-run timeout for ours, ripser and giotto-ph (s)")
     ap.add_argument("--gudhi-timeout", type=float, default=120.0, help="per-run timeout (s)")
+    ap.add_argument("--slow", type=float, default=30.0,
+                    help="a tool whose warm-up takes longer gets 1 timed run instead of --reps")
     ap.add_argument("--venv", type=Path, default=DEFAULT_VENV, help="venv for the peers")
     ap.add_argument("--no-peers", action="store_true")
     args = ap.parse_args()
@@ -425,7 +431,7 @@ def main():
 
         clouds = make_clouds(args.quick)
         rows, notes = [], []
-        gudhi_dead = {}  # shape -> n at which plain gudhi timed out / ran out of memory
+        gudhi_dead = {}  # (tool, shape) -> (n, why) where a gudhi variant timed out / ran out
         for name, X in clouds:
             shape, n = name.split("-")[0], len(X)
             base = str(tmp / name)
@@ -435,19 +441,20 @@ def main():
             res = {}
             print(f"\n== {name}: {n} points in R^{X.shape[1]}", flush=True)
             res["ours"] = run_child(duck_py, "ours", base, args.reps, str(ext), args.timeout,
-                                    cap_kb)
+                                    cap_kb, args.slow)
             for tool in PEERS:
                 if tool not in peers:
                     res[tool] = None
                     continue
-                if tool == "gudhi" and shape in gudhi_dead and gudhi_dead[shape][0] <= n:
-                    res[tool] = {"status": "skip", "msg": f"{gudhi_dead[shape][1]} at "
-                                 f"n={gudhi_dead[shape][0]}", "peak_kb": None}
+                dead = gudhi_dead.get((tool, shape))
+                if dead and dead[0] <= n:
+                    res[tool] = {"status": "skip", "msg": f"{dead[1]} at n={dead[0]}",
+                                 "peak_kb": None}
                     continue
                 to = args.gudhi_timeout if tool.startswith("gudhi") else args.timeout
-                res[tool] = run_child(peer_py, tool, base, args.reps, None, to, cap_kb)
-                if tool == "gudhi" and res[tool]["status"] in ("timeout", "oom"):
-                    gudhi_dead[shape] = (n, res[tool]["status"])
+                res[tool] = run_child(peer_py, tool, base, args.reps, None, to, cap_kb, args.slow)
+                if tool.startswith("gudhi") and res[tool]["status"] in ("timeout", "oom"):
+                    gudhi_dead[(tool, shape)] = (n, res[tool]["status"])
             for tool in ["ours"] + PEERS:
                 r = res[tool]
                 if r is None:
@@ -493,7 +500,8 @@ def main():
         print("  ".join("-" * w for w in widths))
         for row in rows:
             print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)))
-        print("\nmedian of %d runs after 1 warm-up; ours/fastest = ours / fastest peer median; "
+        print(f"(a tool whose warm-up took > {args.slow:.0f} s was timed once, see 'runs' above)")
+        print("median of %d runs after 1 warm-up; ours/fastest = ours / fastest peer median; "
               "peak MB = child ru_maxrss (interpreter + libraries included)." % args.reps)
         print("match: rip = ripser.py, gph = giotto-ph (float32: 1e-5 relative), gud = gudhi, "
               "col = gudhi with edge collapse (float64: 1e-6 absolute); finite H0/H1 pairs, "
@@ -513,7 +521,8 @@ if __name__ == "__main__":
         cp.add_argument("--child", nargs=3, metavar=("TOOL", "DATA", "OUT"))
         cp.add_argument("--reps", type=int, default=3)
         cp.add_argument("--ext")
+        cp.add_argument("--slow", type=float, default=float("inf"))
         a = cp.parse_args()
-        child_main(a.child[0], a.child[1], a.child[2], a.reps, a.ext)
+        child_main(a.child[0], a.child[1], a.child[2], a.reps, a.ext, a.slow)
         sys.exit(0)
     sys.exit(main())
