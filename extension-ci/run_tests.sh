@@ -46,6 +46,17 @@ echo "== table_context: planted facts, JSON Schema validation (DuckDB 2.0.1)"
 "$VENV2/bin/python" extension-ci/test_context.py "$EXT" 2>&1 | tee build/test-logs/context.log | grep -E 'FAIL|passed, '
 tally build/test-logs/context.log
 
+echo "== type inference: every value the generated cast SQL converts equals DuckDB's TRY_CAST / try_strptime"
+INFER_CASTS_OUT="$PWD/build/test-logs/casts.json" cargo test --release --lib corpus_accuracy_per_type -- --nocapture > build/test-logs/infer-corpus.log 2>&1
+grep -E 'accuracy|^  [a-zA-Z]' build/test-logs/infer-corpus.log | head -40
+"$VENV2/bin/python" test/data/infer/gen_corpus.py check build/test-logs/casts.json 2>&1 | tee build/test-logs/infer-casts.log | grep -E 'MISMATCH|values checked'
+# one test: every corpus column's casts agree with DuckDB and its quarantine count is exact
+if grep -qE 'mismatches: 0; quarantine counts equal: ([0-9]+)/\1$' build/test-logs/infer-casts.log; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); echo "!! cast cross-check against DuckDB failed"
+fi
+
 echo "== runner self-test"
 "$VENV2/bin/python" extension-ci/test_sqllogictest.py > build/test-logs/runner.log 2>&1
 if [[ $? -eq 0 ]]; then passed=$((passed + 1)); echo "runner self-test ok"; else failed=$((failed + 1)); tail -20 build/test-logs/runner.log; fi
