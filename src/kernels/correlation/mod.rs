@@ -556,8 +556,16 @@ impl CorrState {
             .collect();
         // Batch-local dense ids (and their words) of the columns that still feed a pair table
         // or the η groups; pair loops then count in arrays instead of hash maps.
+        // Contingency tables, FD counts and eta groups are only needed by the categorical
+        // measures and the dependency search; Pearson/Spearman/Kendall alone skip them.
+        let tables = self.options.dependencies
+            || self.options.methods.is_empty()
+            || self.options.methods.iter().any(|m| matches!(m.as_str(), "cramers_v" | "theils_u" | "eta" | "mutual_info"));
         let local: Vec<Option<(Vec<u32>, Vec<u64>)>> = (0..p)
             .map(|c| {
+                if !tables {
+                    return None;
+                }
                 let cat_ok = !self.columns[c].role.is_numeric()
                     && matches!(&self.col_counts[c], Counts::Exact(m) if m.len() <= maxcat);
                 if self.too_wide(c, pcap) && !cat_ok {
@@ -591,6 +599,9 @@ impl CorrState {
                         _ => batch_comoments(&enc[i], vi, &enc[j], vj),
                     };
                     self.pearson[k].merge(&b);
+                }
+                if !tables {
+                    continue;
                 }
                 if let Counts::Exact(_) = self.pairs[k] {
                     match (&local[i], &local[j]) {
