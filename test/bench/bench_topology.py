@@ -421,7 +421,8 @@ def main():
                 [str(peer_py), "-c", code], capture_output=True, text=True).stdout.splitlines())
 
         cap_kb = mem_available_kb() // 2
-        print(f"dataraum dr_persistence vs peers, H1 (max_dim 1), Z/2, threshold = enclosing radius")
+        print("dataraum dr_persistence vs peers, H1 (max_dim 1), Z/2, "
+              "threshold = enclosing radius")
         print(f"extension {ext_src} (copied), duckdb {ver}, SET threads = 2, "
               f"dr_persistence threads 2")
         print("peers: " + ", ".join(f"{k} {v}" for k, v in vers.items()) +
