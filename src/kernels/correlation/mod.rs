@@ -891,6 +891,9 @@ pub(crate) struct Ctx<'a> {
     ids: Vec<(Vec<u32>, usize)>,
     /// Mid-ranks and dense ids of numeric columns without NULL in the sample.
     ranked: Vec<Option<(Vec<f64>, Vec<u32>)>>,
+    /// Per numeric column with NULLs in the sample: its valid sample rows sorted by value, so
+    /// a pair's ranks over its complete rows come from one linear pass instead of a sort.
+    sorted: Vec<Option<Vec<u32>>>,
     methods: Vec<bool>,
 }
 
@@ -917,9 +920,14 @@ fn finalize_ctx(s: &CorrState) -> Ctx<'_> {
         .iter()
         .map(|m| s.options.methods.is_empty() || s.options.methods.iter().any(|x| x.eq_ignore_ascii_case(m)))
         .collect();
-    let mut ctx = Ctx { s, sample, sample_exact, skip, high_card, codes: Vec::new(), ids: Vec::new(), ranked: Vec::new(), methods };
-    ctx.codes = (0..p).map(|c| ctx.mi_codes(c, true)).collect();
-    ctx.ids = (0..p).map(|c| ctx.mi_codes(c, false)).collect();
+    let mut ctx = Ctx { s, sample, sample_exact, skip, high_card, codes: Vec::new(), ids: Vec::new(), ranked: Vec::new(), sorted: Vec::new(), methods };
+    // Binned codes feed only mutual information; dense ids feed sample contingency tables
+    // (categorical measures, eta and the dependency search). Skip what was not asked for.
+    let want_codes = ctx.method_on("mutual_info");
+    let want_ids = s.options.dependencies
+        || ["cramers_v", "theils_u", "eta", "mutual_info"].iter().any(|m| ctx.method_on(m));
+    ctx.codes = (0..p).map(|c| if want_codes { ctx.mi_codes(c, true) } else { Default::default() }).collect();
+    ctx.ids = (0..p).map(|c| if want_ids { ctx.mi_codes(c, false) } else { Default::default() }).collect();
     let want_rank = ctx.method_on("spearman") || ctx.method_on("kendall");
     ctx.ranked = (0..p)
         .map(|c| {
@@ -928,6 +936,21 @@ fn finalize_ctx(s: &CorrState) -> Ctx<'_> {
             }
             let v: Option<Vec<f64>> = ctx.sample.iter().map(|r| ctx.word(r, c).map(f64::from_bits)).collect();
             v.map(|v| (rank::mid_ranks(&v), rank::dense_ids(&v)))
+        })
+        .collect();
+    ctx.sorted = (0..p)
+        .map(|c| {
+            if !want_rank || !ctx.numeric(c) || ctx.skip[c].is_some() || ctx.ranked[c].is_some() {
+                return None;
+            }
+            let mut rows: Vec<(f64, u32)> = ctx
+                .sample
+                .iter()
+                .enumerate()
+                .filter_map(|(r, row)| ctx.word(row, c).map(|w| (f64::from_bits(w), r as u32)))
+                .collect();
+            rows.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+            Some(rows.into_iter().map(|(_, r)| r).collect())
         })
         .collect();
     ctx
@@ -958,6 +981,65 @@ impl<'a> Ctx<'a> {
             }
         }
         (x, y)
+    }
+
+    /// Mid-ranks and dense tie ids of columns i and j over their complete sample rows (in row
+    /// order), from the presorted valid rows of each column: equal to ranking `sample_xy(i, j)`
+    /// (same ties, same order), in O(n) per pair.
+    fn pair_ranks(&self, i: usize, j: usize) -> Option<(Vec<f64>, Vec<f64>, Vec<u32>, Vec<u32>)> {
+        let n = self.sample.len();
+        let mut pos = vec![u32::MAX; n];
+        let mut m = 0u32;
+        for (r, row) in self.sample.iter().enumerate() {
+            if self.word(row, i).is_some() && self.word(row, j).is_some() {
+                pos[r] = m;
+                m += 1;
+            }
+        }
+        let ranks_of = |c: usize| -> Option<(Vec<f64>, Vec<u32>)> {
+            let complete: Vec<(u32, f64)> = match (&self.sorted[c], &self.ranked[c]) {
+                (Some(order), _) => order
+                    .iter()
+                    .filter(|&&r| pos[r as usize] != u32::MAX)
+                    .filter_map(|&r| self.word(&self.sample[r as usize], c).map(|w| (pos[r as usize], f64::from_bits(w))))
+                    .collect(),
+                _ => return None,
+            };
+            let mut ranks = vec![0.0; m as usize];
+            let mut ids = vec![0u32; m as usize];
+            let (mut k, mut group) = (0usize, 0u32);
+            while k < complete.len() {
+                let mut e = k + 1;
+                while e < complete.len() && complete[e].1 == complete[k].1 {
+                    e += 1;
+                }
+                let r = (k + 1 + e) as f64 / 2.0;
+                for &(p, _) in &complete[k..e] {
+                    ranks[p as usize] = r;
+                    ids[p as usize] = group;
+                }
+                group += 1;
+                k = e;
+            }
+            Some((ranks, ids))
+        };
+        // A column without NULLs has no presorted order: rank it over the pair's rows directly.
+        let fallback = |c: usize| -> (Vec<f64>, Vec<u32>) {
+            let v: Vec<f64> = self
+                .sample
+                .iter()
+                .enumerate()
+                .filter(|(r, _)| pos[*r] != u32::MAX)
+                .filter_map(|(_, row)| self.word(row, c).map(f64::from_bits))
+                .collect();
+            (rank::mid_ranks(&v), rank::dense_ids(&v))
+        };
+        if self.sorted[i].is_none() && self.sorted[j].is_none() {
+            return None;
+        }
+        let (ri, ii) = ranks_of(i).unwrap_or_else(|| fallback(i));
+        let (rj, ij) = ranks_of(j).unwrap_or_else(|| fallback(j));
+        Some((ri, rj, ii, ij))
     }
 
     /// MI codes: categorical hashes, or quantile bins for numeric columns. Bin count by the
@@ -1081,15 +1163,24 @@ impl<'a> Ctx<'a> {
                 (Some(a), Some(b)) => Some((a, b)),
                 _ => None,
             };
-            let (x, y) = if want_rank && usable && cached.is_none() { self.sample_xy(i, j) } else { (Vec::new(), Vec::new()) };
-            let n_rank = cached.map_or(x.len(), |(a, _)| a.0.len());
+            let pr = if want_rank && usable && cached.is_none() { self.pair_ranks(i, j) } else { None };
+            let (x, y) =
+                if want_rank && usable && cached.is_none() && pr.is_none() { self.sample_xy(i, j) } else { (Vec::new(), Vec::new()) };
+            let n_rank = match (&pr, cached) {
+                (Some(p), _) => p.0.len(),
+                (None, Some((a, _))) => a.0.len(),
+                (None, None) => x.len(),
+            };
             if self.method_on("spearman") {
                 let mut c = self.base(i, j, "spearman");
                 c.sampled = sampled;
                 let r = match (usable, cached) {
                     (false, _) => None,
                     (true, Some((a, b))) => rank::spearman_ranked(&a.0, &b.0),
-                    (true, None) => rank::spearman(&x, &y),
+                    (true, None) => match &pr {
+                        Some((rx, ry, _, _)) => rank::spearman_ranked(rx, ry),
+                        None => rank::spearman(&x, &y),
+                    },
                 };
                 let why = if r.is_none() { Some("fewer than 3 complete rows or a constant side in the sample".to_string()) } else { None };
                 if let Some((rho, _)) = r {
@@ -1105,7 +1196,10 @@ impl<'a> Ctx<'a> {
                 let r = match (usable, cached) {
                     (false, _) => None,
                     (true, Some((a, b))) => rank::kendall_ids(&a.1, &b.1),
-                    (true, None) => rank::kendall_tau_b(&x, &y),
+                    (true, None) => match &pr {
+                        Some((_, _, ix, iy)) => rank::kendall_ids(ix, iy),
+                        None => rank::kendall_tau_b(&x, &y),
+                    },
                 };
                 let why = if r.is_none() { Some("fewer than 2 complete rows or a constant side in the sample".to_string()) } else { None };
                 out.push(finish(c, r.map(|t| t.0), r.map(|t| t.1), n_rank as u64, why));
