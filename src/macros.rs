@@ -151,7 +151,8 @@ fn parse_statement(file: &str, name: &str, stmt: &str, description: &str, exampl
         })
         .collect::<Vec<_>>();
     let rest = stmt[close + 1..].trim_start();
-    let rest = rest.strip_prefix("AS").or_else(|| rest.strip_prefix("as")).ok_or_else(|| err("expected AS"))?.trim_start();
+    let rest =
+        rest.strip_prefix("AS").or_else(|| rest.strip_prefix("as")).ok_or_else(|| err("expected AS"))?.trim_start();
     let (kind, body) = if rest.len() >= 5 && rest[..5].eq_ignore_ascii_case("TABLE") {
         (MacroKind::Table, &rest[5..])
     } else {
@@ -233,7 +234,11 @@ mod tests {
     #[test]
     fn rejects_undocumented_or_mismatched_macros() {
         assert!(parse_file("f.sql", "CREATE MACRO a(x) AS x;").is_err());
-        assert!(parse_file("f.sql", "-- name: b\n-- description: d is long.\n-- example: SELECT a(1);\nCREATE MACRO a(x) AS x;").is_err());
+        assert!(parse_file(
+            "f.sql",
+            "-- name: b\n-- description: d is long.\n-- example: SELECT a(1);\nCREATE MACRO a(x) AS x;"
+        )
+        .is_err());
         assert!(parse_file("f.sql", "-- name: a\nCREATE MACRO a(x) AS x;").is_err());
     }
 

@@ -69,11 +69,7 @@ pub fn functions() -> Vec<FunctionDoc> {
         functions::context::DOC,
     ];
     docs.extend(functions::persistence::DOCS);
-    docs.extend([
-        functions::selftest::SCALAR_DOC,
-        functions::selftest::AGGREGATE_DOC,
-        functions::selftest::TABLE_DOC,
-    ]);
+    docs.extend([functions::selftest::SCALAR_DOC, functions::selftest::AGGREGATE_DOC, functions::selftest::TABLE_DOC]);
     docs
 }
 

@@ -22,8 +22,8 @@
 //! DuckDB aligns states to 8 bytes, Rust states may need 16 (u128 fields).
 //! NULLs reach `update` (special null handling is set), so the profile can count them.
 
-use std::marker::PhantomData;
 use std::ffi::CString;
+use std::marker::PhantomData;
 use std::ops::Range;
 use std::time::Instant;
 
@@ -207,7 +207,10 @@ unsafe extern "C" fn drop_info<A: Aggregate>(p: *mut std::ffi::c_void) {
 ///
 /// # Safety
 /// `conn` must be an open connection.
-pub(crate) unsafe fn register_aggregate<A: Aggregate>(conn: sys::duckdb_connection, spec: &AggregateSpec) -> Result<(), String> {
+pub(crate) unsafe fn register_aggregate<A: Aggregate>(
+    conn: sys::duckdb_connection,
+    spec: &AggregateSpec,
+) -> Result<(), String> {
     let name = CString::new(spec.name).map_err(|_| "name contains NUL".to_string())?;
     let ret = spec.return_type.logical()?;
     let metrics = metrics::for_function(spec.name);
@@ -230,12 +233,8 @@ pub(crate) unsafe fn register_aggregate<A: Aggregate>(conn: sys::duckdb_connecti
         );
         sys::duckdb_aggregate_function_set_destructor(f, Some(destroy::<A>));
         sys::duckdb_aggregate_function_set_special_handling(f);
-        let info = Box::new(AggInfo::<A> {
-            name: spec.name,
-            return_type: spec.return_type.clone(),
-            metrics,
-            _a: PhantomData,
-        });
+        let info =
+            Box::new(AggInfo::<A> { name: spec.name, return_type: spec.return_type.clone(), metrics, _a: PhantomData });
         sys::duckdb_aggregate_function_set_extra_info(f, Box::into_raw(info) as *mut _, Some(drop_info::<A>));
         let added = sys::duckdb_add_aggregate_function_to_set(set, f);
         sys::duckdb_destroy_aggregate_function(&mut f);

@@ -44,7 +44,11 @@ struct ScalarInfo<S: Scalar> {
     _s: PhantomData<fn() -> S>,
 }
 
-unsafe extern "C" fn call<S: Scalar>(info: sys::duckdb_function_info, input: sys::duckdb_data_chunk, output: sys::duckdb_vector) {
+unsafe extern "C" fn call<S: Scalar>(
+    info: sys::duckdb_function_info,
+    input: sys::duckdb_data_chunk,
+    output: sys::duckdb_vector,
+) {
     let meta = &*(sys::duckdb_scalar_function_get_extra_info(info) as *const ScalarInfo<S>);
     let start = Instant::now();
     let result = guard(meta.name, Some(meta.metrics), || {

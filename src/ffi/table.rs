@@ -11,10 +11,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use libduckdb_sys as sys;
 
+use super::config::Context;
 use super::guard::{guard, FnResult};
 use super::types::Ty;
 use super::value::{write_value, Value};
-use super::config::Context;
 use crate::metrics::{self, FunctionMetrics};
 
 /// A table function whose rows are computed at bind time.
@@ -121,7 +121,10 @@ unsafe extern "C" fn drop_info<T: TableRows>(p: *mut std::ffi::c_void) {
 ///
 /// # Safety
 /// `conn` must be an open connection.
-pub(crate) unsafe fn register_table<T: TableRows>(conn: sys::duckdb_connection, spec: &TableSpec) -> Result<(), String> {
+pub(crate) unsafe fn register_table<T: TableRows>(
+    conn: sys::duckdb_connection,
+    spec: &TableSpec,
+) -> Result<(), String> {
     let name = CString::new(spec.name).map_err(|_| "name contains NUL".to_string())?;
     let mut f = sys::duckdb_create_table_function();
     sys::duckdb_table_function_set_name(f, name.as_ptr());

@@ -108,14 +108,19 @@ impl Ty {
                     sys::duckdb_create_list_type(c.raw)
                 }
                 Ty::Struct(fields) => {
-                    let children: Vec<LogicalType> = fields.iter().map(|(_, t)| t.logical()).collect::<Result<_, _>>()?;
+                    let children: Vec<LogicalType> =
+                        fields.iter().map(|(_, t)| t.logical()).collect::<Result<_, _>>()?;
                     let names: Vec<CString> = fields
                         .iter()
                         .map(|(n, _)| CString::new(n.as_str()).map_err(|_| format!("field name {n:?} contains NUL")))
                         .collect::<Result<_, _>>()?;
                     let mut raw_children: Vec<sys::duckdb_logical_type> = children.iter().map(|c| c.raw).collect();
                     let mut raw_names: Vec<*const std::os::raw::c_char> = names.iter().map(|n| n.as_ptr()).collect();
-                    sys::duckdb_create_struct_type(raw_children.as_mut_ptr(), raw_names.as_mut_ptr(), fields.len() as u64)
+                    sys::duckdb_create_struct_type(
+                        raw_children.as_mut_ptr(),
+                        raw_names.as_mut_ptr(),
+                        fields.len() as u64,
+                    )
                 }
             };
             if raw.is_null() {

@@ -239,12 +239,8 @@ impl Literal {
             }
             Literal::Bool(b) => call("create a BOOLEAN", |e| sys::duckdb_v2_value_create_bool(factory, *b, out, e)),
             Literal::Int(i) => call("create an INTEGER", |e| sys::duckdb_v2_value_create_int(factory, *i, out, e)),
-            Literal::BigInt(i) => {
-                call("create a BIGINT", |e| sys::duckdb_v2_value_create_bigint(factory, *i, out, e))
-            }
-            Literal::Double(d) => {
-                call("create a DOUBLE", |e| sys::duckdb_v2_value_create_double(factory, *d, out, e))
-            }
+            Literal::BigInt(i) => call("create a BIGINT", |e| sys::duckdb_v2_value_create_bigint(factory, *i, out, e)),
+            Literal::Double(d) => call("create a DOUBLE", |e| sys::duckdb_v2_value_create_double(factory, *d, out, e)),
             Literal::Text(s) => {
                 let text = v2_str(s);
                 call("create a VARCHAR", |e| sys::duckdb_v2_value_create_varchar(factory, &text, out, e))

@@ -136,7 +136,12 @@ pub(crate) unsafe fn write_value(vector: sys::duckdb_vector, ty: &Ty, row: usize
         }
         (Ty::Struct(fields), Value::Struct(values)) => {
             if fields.len() != values.len() {
-                return Err(format!("struct value has {} fields, type {} has {}", values.len(), ty.sql(), fields.len()));
+                return Err(format!(
+                    "struct value has {} fields, type {} has {}",
+                    values.len(),
+                    ty.sql(),
+                    fields.len()
+                ));
             }
             for (i, ((_, fty), v)) in fields.iter().zip(values).enumerate() {
                 let child = sys::duckdb_struct_vector_get_child(vector, i as u64);

@@ -33,7 +33,11 @@ fn parse_descriptor(table: &str, column: &str, column_type: &str, text: &str) ->
             Ok(serde_json::Value::Object(m)) => m,
             Ok(serde_json::Value::Null) => serde_json::Map::new(),
             Ok(_) => return Err(format!("dr_annotate: the descriptor of column {column} must be a JSON object")),
-            Err(e) => return Err(format!("dr_annotate: the descriptor of column {column} is not JSON ({e}); pass to_json(...)")),
+            Err(e) => {
+                return Err(format!(
+                    "dr_annotate: the descriptor of column {column} is not JSON ({e}); pass to_json(...)"
+                ))
+            }
         }
     };
     let ordinal = stats.get("ordinal").and_then(|v| v.as_i64()).unwrap_or(i64::MAX);

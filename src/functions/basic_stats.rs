@@ -97,7 +97,9 @@ impl Aggregate for BasicStatsFn {
         target.nulls += source.nulls;
         target.numeric += source.numeric;
         target.sum += source.sum;
-        for (t, s, f) in [(&mut target.min, source.min, f64::min as fn(f64, f64) -> f64), (&mut target.max, source.max, f64::max)] {
+        for (t, s, f) in
+            [(&mut target.min, source.min, f64::min as fn(f64, f64) -> f64), (&mut target.max, source.max, f64::max)]
+        {
             if let Some(s) = s {
                 *t = Some(t.map_or(s, |t| f(t, s)));
             }
@@ -160,5 +162,9 @@ pub const DOC: FunctionDoc = FunctionDoc {
 
 /// Registers `dr_basic_stats`.
 pub fn register(r: &mut Registrar) {
-    r.aggregate::<BasicStatsFn>(AggregateSpec { name: DOC.name, overloads: vec![vec![Ty::Any]], return_type: return_type() });
+    r.aggregate::<BasicStatsFn>(AggregateSpec {
+        name: DOC.name,
+        overloads: vec![vec![Ty::Any]],
+        return_type: return_type(),
+    });
 }

@@ -200,10 +200,26 @@ pub const DOC: FunctionDoc = FunctionDoc {
 /// Thresholds of the quality flags in `table_context`.
 pub fn settings() -> Vec<Setting> {
     vec![
-        Setting { name: "dataraum_quality_null_ratio", default: SettingDefault::Double(0.5), description: "table_context flags a column high_null_ratio at this NULL share or above" },
-        Setting { name: "dataraum_quality_near_unique", default: SettingDefault::Double(0.95), description: "table_context flags a text column near_unique_text at this distinct/non-null ratio or above" },
-        Setting { name: "dataraum_quality_outlier_share", default: SettingDefault::Double(0.05), description: "table_context flags outliers when the IQR or modified-z outlier share exceeds this" },
-        Setting { name: "dataraum_quality_parse_rate", default: SettingDefault::Double(0.95), description: "table_context flags low_parse_rate when a text column converts below this share" },
+        Setting {
+            name: "dataraum_quality_null_ratio",
+            default: SettingDefault::Double(0.5),
+            description: "table_context flags a column high_null_ratio at this NULL share or above",
+        },
+        Setting {
+            name: "dataraum_quality_near_unique",
+            default: SettingDefault::Double(0.95),
+            description: "table_context flags a text column near_unique_text at this distinct/non-null ratio or above",
+        },
+        Setting {
+            name: "dataraum_quality_outlier_share",
+            default: SettingDefault::Double(0.05),
+            description: "table_context flags outliers when the IQR or modified-z outlier share exceeds this",
+        },
+        Setting {
+            name: "dataraum_quality_parse_rate",
+            default: SettingDefault::Double(0.95),
+            description: "table_context flags low_parse_rate when a text column converts below this share",
+        },
     ]
 }
 

@@ -53,10 +53,9 @@ enum Buffer {
 fn read_fields<'a>(row: &'a Column<'a>) -> FnResult<&'a [(String, Column<'a>)]> {
     match &row.data {
         Data::Struct(fields) => Ok(fields),
-        _ => Err(format!(
-            "expects a whole row, e.g. SELECT dr_correlations(t) FROM tbl t; got a {} value",
-            row.ty.sql()
-        )),
+        _ => {
+            Err(format!("expects a whole row, e.g. SELECT dr_correlations(t) FROM tbl t; got a {} value", row.ty.sql()))
+        }
     }
 }
 
@@ -68,6 +67,8 @@ impl Aggregate for DrCorrelations {
     fn update(agg: &mut CorrAgg, args: &Args, rows: Range<usize>) -> FnResult<()> {
         let row = args.column(0);
         let fields = read_fields(row)?;
+        let metas: Vec<ColumnMeta> =
+            fields.iter().map(|(name, c)| ColumnMeta { name: name.clone(), role: role_of(c) }).collect();
         if !agg.configured {
             let mut o = CorrOptions::default();
             if args.len() >= 4 {
@@ -84,7 +85,10 @@ impl Aggregate for DrCorrelations {
                     }
                     for m in &o.methods {
                         if m != "none" && !METHODS.contains(&m.as_str()) {
-                            return Err(format!("unknown method '{m}'; use a comma-separated subset of {}, dependencies", METHODS.join(", ")));
+                            return Err(format!(
+                                "unknown method '{m}'; use a comma-separated subset of {}, dependencies",
+                                METHODS.join(", ")
+                            ));
                         }
                     }
                 }
@@ -96,14 +100,10 @@ impl Aggregate for DrCorrelations {
                 }
                 agg.threads = args.column(3).f64_at(rows.start).map_or(1, |t| t.max(1.0) as usize);
             }
-            let metas: Vec<ColumnMeta> =
-                fields.iter().map(|(name, c)| ColumnMeta { name: name.clone(), role: role_of(c) }).collect();
-            agg.state = CorrState::new(metas, o);
+            agg.state = CorrState::new(metas.clone(), o);
             agg.configured = true;
         }
         let n = rows.len();
-        let metas: Vec<ColumnMeta> =
-            fields.iter().map(|(name, c)| ColumnMeta { name: name.clone(), role: role_of(c) }).collect();
         let words = n.div_ceil(64);
         let mut masks: Vec<Vec<u64>> = Vec::with_capacity(fields.len());
         let mut buffers: Vec<Buffer> = Vec::with_capacity(fields.len());
@@ -161,8 +161,8 @@ impl Aggregate for DrCorrelations {
     }
 
     fn finalize(agg: &mut CorrAgg) -> FnResult<Value> {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(agg.threads.clamp(1, 64)).build().ok();
-        let r = agg.state.finalize(pool.as_ref()).map_err(|e| e.message)?;
+        let pool = crate::functions::pool::shared(agg.threads);
+        let r = agg.state.finalize(pool.as_deref()).map_err(|e| e.message)?;
         let correlations = r
             .correlations
             .iter()

@@ -132,13 +132,20 @@ impl Aggregate for DrInferType {
             Value::UInt(inf.non_null_count),
             Value::UInt(inf.null_count),
             Value::List(
-                inf.null_tokens.iter().map(|(t, c)| Value::Struct(vec![Value::from(t.as_str()), Value::UInt(*c)])).collect(),
+                inf.null_tokens
+                    .iter()
+                    .map(|(t, c)| Value::Struct(vec![Value::from(t.as_str()), Value::UInt(*c)]))
+                    .collect(),
             ),
             Value::List(
                 inf.candidates
                     .iter()
                     .map(|c| {
-                        Value::Struct(vec![Value::from(c.type_name.as_str()), Value::from(c.format.clone()), Value::Double(c.parse_rate)])
+                        Value::Struct(vec![
+                            Value::from(c.type_name.as_str()),
+                            Value::from(c.format.clone()),
+                            Value::Double(c.parse_rate),
+                        ])
                     })
                     .collect(),
             ),

@@ -78,7 +78,8 @@ pub const SETTINGS_DOC: FunctionDoc = FunctionDoc {
     kind: Kind::Table,
     parameters: "",
     returns: "TABLE(name, value, default_value, type, description)",
-    description: "Lists every dataraum_* setting with its current value in this session, its default and what it controls.",
+    description:
+        "Lists every dataraum_* setting with its current value in this session, its default and what it controls.",
     example: "SELECT name, value FROM dr_settings();",
 };
 

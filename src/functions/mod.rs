@@ -9,6 +9,7 @@ pub mod infer_type;
 pub mod listing;
 pub mod metrics;
 pub mod persistence;
+pub mod pool;
 pub mod profile;
 pub mod render;
 pub mod selftest;

@@ -120,11 +120,9 @@ fn point_at(col: &Column, i: usize) -> FnResult<Option<Vec<f64>>> {
             (e.offset..e.offset + e.length).map(|k| child.f64_at(k as usize)).collect()
         }
         Data::Array(size, child) => (i * size..(i + 1) * size).map(|k| child.f64_at(k)).collect(),
-        Data::Struct(fields) => fields
-            .iter()
-            .filter(|(_, c)| c.ty.is_numeric() || c.ty.is_temporal())
-            .map(|(_, c)| c.f64_at(i))
-            .collect(),
+        Data::Struct(fields) => {
+            fields.iter().filter(|(_, c)| c.ty.is_numeric() || c.ty.is_temporal()).map(|(_, c)| c.f64_at(i)).collect()
+        }
         _ => {
             return Err(format!(
                 "a point is a LIST(DOUBLE), an ARRAY(DOUBLE, n) or a row of numeric columns; got {}",
@@ -152,10 +150,6 @@ fn diagram_value(d: &[PersistencePair]) -> Value {
             .map(|p| Value::Struct(vec![Value::Int(p.dim as i64), Value::Double(p.birth), Value::Double(p.death)]))
             .collect(),
     )
-}
-
-fn pool(threads: usize) -> Option<rayon::ThreadPool> {
-    rayon::ThreadPoolBuilder::new().num_threads(threads.clamp(1, 64)).build().ok()
 }
 
 struct DrPersistence;
@@ -202,15 +196,14 @@ impl Aggregate for DrPersistence {
             return Ok(Value::Null);
         }
         if agg.points.len() < 2 {
-            return Err(format!(
-                "needs at least 2 points without NULL coordinates, got {}",
-                agg.points.len()
-            ));
+            return Err(format!("needs at least 2 points without NULL coordinates, got {}", agg.points.len()));
         }
         // Row order must not matter: sort the points (the furthest-point sample starts at the first).
-        agg.points.sort_by(|a, b| a.iter().zip(b).map(|(x, y)| x.total_cmp(y)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal));
-        let pool = pool(opts.threads);
-        let d = persistence_from_points(&agg.points, &opts.rips, pool.as_ref(), &|| false).map_err(|e| e.message)?;
+        agg.points.sort_by(|a, b| {
+            a.iter().zip(b).map(|(x, y)| x.total_cmp(y)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
+        });
+        let pool = crate::functions::pool::shared(opts.threads);
+        let d = persistence_from_points(&agg.points, &opts.rips, pool.as_deref(), &|| false).map_err(|e| e.message)?;
         Ok(diagram_value(&d))
     }
 
@@ -264,8 +257,9 @@ impl Aggregate for DrPersistenceDistances {
         if n > 1_000_000 {
             return Err(format!("point index {} is too large; number points 0..n-1", n - 1));
         }
-        let pool = pool(opts.threads);
-        let d = persistence_from_distances(n, &agg.edges, &opts.rips, pool.as_ref(), &|| false).map_err(|e| e.message)?;
+        let pool = crate::functions::pool::shared(opts.threads);
+        let d =
+            persistence_from_distances(n, &agg.edges, &opts.rips, pool.as_deref(), &|| false).map_err(|e| e.message)?;
         Ok(diagram_value(&d))
     }
 
@@ -362,7 +356,8 @@ impl Scalar for Summary {
 struct Svg;
 impl Scalar for Svg {
     fn invoke(args: &Args, row: usize) -> FnResult<Value> {
-        let barcode = args.len() > 1 && matches!(&args.column(1).data, Data::Bool(b) if args.column(1).is_valid(row) && b[row]);
+        let barcode =
+            args.len() > 1 && matches!(&args.column(1).data, Data::Bool(b) if args.column(1).is_valid(row) && b[row]);
         Ok(Value::Text(diagram_svg(&diagram_at(args, 0, row)?, barcode)))
     }
 }
@@ -441,7 +436,8 @@ pub const DOCS: [FunctionDoc; 8] = [
 
 /// Registers every function of this file.
 pub fn register(r: &mut Registrar) {
-    let opt_tail = [Ty::Integer, Ty::Double, Ty::Varchar, Ty::Boolean, Ty::BigInt, Ty::Integer, Ty::BigInt, Ty::Varchar];
+    let opt_tail =
+        [Ty::Integer, Ty::Double, Ty::Varchar, Ty::Boolean, Ty::BigInt, Ty::Integer, Ty::BigInt, Ty::Varchar];
     let mut point_overloads = vec![vec![Ty::Any]];
     let mut dist_overloads = vec![vec![Ty::BigInt, Ty::BigInt, Ty::Double]];
     for k in 1..=opt_tail.len() {
@@ -452,12 +448,25 @@ pub fn register(r: &mut Registrar) {
         d.extend_from_slice(&opt_tail[..k]);
         dist_overloads.push(d);
     }
-    r.aggregate::<DrPersistence>(AggregateSpec { name: DOCS[0].name, overloads: point_overloads, return_type: diagram_type() });
-    r.aggregate::<DrPersistenceDistances>(AggregateSpec { name: DOCS[1].name, overloads: dist_overloads, return_type: diagram_type() });
-    let scalar = |name, overloads, ret| ScalarSpec { name, overloads, return_type: ret, special_nulls: false, volatile: false };
+    r.aggregate::<DrPersistence>(AggregateSpec {
+        name: DOCS[0].name,
+        overloads: point_overloads,
+        return_type: diagram_type(),
+    });
+    r.aggregate::<DrPersistenceDistances>(AggregateSpec {
+        name: DOCS[1].name,
+        overloads: dist_overloads,
+        return_type: diagram_type(),
+    });
+    let scalar =
+        |name, overloads, ret| ScalarSpec { name, overloads, return_type: ret, special_nulls: false, volatile: false };
     r.scalar::<Betti>(scalar(DOCS[2].name, vec![vec![Ty::Any], vec![Ty::Any, Ty::Double]], Ty::list(Ty::UBigInt)));
     r.scalar::<Entropy>(scalar(DOCS[3].name, vec![vec![Ty::Any]], Ty::Double));
-    r.scalar::<Bottleneck>(scalar(DOCS[4].name, vec![vec![Ty::Any, Ty::Any], vec![Ty::Any, Ty::Any, Ty::Integer]], Ty::Double));
+    r.scalar::<Bottleneck>(scalar(
+        DOCS[4].name,
+        vec![vec![Ty::Any, Ty::Any], vec![Ty::Any, Ty::Any, Ty::Integer]],
+        Ty::Double,
+    ));
     r.scalar::<Wasserstein>(scalar(
         DOCS[5].name,
         vec![vec![Ty::Any, Ty::Any, Ty::Double], vec![Ty::Any, Ty::Any, Ty::Double, Ty::Integer]],

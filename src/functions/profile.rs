@@ -286,7 +286,11 @@ pub fn profile_value(p: &Profile) -> Value {
         u(p.iqr_outlier_count),
         u(p.modified_z_outlier_count),
         p.histogram.as_ref().map_or(Value::Null, |h| {
-            Value::List(h.iter().map(|(lo, hi, c)| Value::Struct(vec![Value::Double(*lo), Value::Double(*hi), Value::UInt(*c)])).collect())
+            Value::List(
+                h.iter()
+                    .map(|(lo, hi, c)| Value::Struct(vec![Value::Double(*lo), Value::Double(*hi), Value::UInt(*c)]))
+                    .collect(),
+            )
         }),
         Value::List(
             p.top_values
@@ -303,7 +307,9 @@ pub fn profile_value(p: &Profile) -> Value {
         u(p.untrimmed_count),
         u(p.non_ascii_count),
         p.top_patterns.as_ref().map_or(Value::Null, |t| {
-            Value::List(t.iter().map(|(pat, c)| Value::Struct(vec![Value::from(pat.as_str()), Value::UInt(*c)])).collect())
+            Value::List(
+                t.iter().map(|(pat, c)| Value::Struct(vec![Value::from(pat.as_str()), Value::UInt(*c)])).collect(),
+            )
         }),
         p.benford.as_ref().map_or(Value::Null, |bf| {
             Value::Struct(vec![

@@ -5,7 +5,9 @@
 use std::ops::Range;
 
 use crate::ffi::entry::Registrar;
-use crate::ffi::{Aggregate, AggregateSpec, Args, Context, FnResult, Scalar, ScalarSpec, TableRows, TableSpec, Ty, Value};
+use crate::ffi::{
+    Aggregate, AggregateSpec, Args, Context, FnResult, Scalar, ScalarSpec, TableRows, TableSpec, Ty, Value,
+};
 use crate::registry::{FunctionDoc, Kind};
 
 fn boom(place: &str) -> ! {
@@ -95,7 +97,8 @@ pub const AGGREGATE_DOC: FunctionDoc = FunctionDoc {
     kind: Kind::Aggregate,
     parameters: "x ANY, place VARCHAR",
     returns: "UBIGINT",
-    description: "Diagnostic: an aggregate counting rows that panics in 'update', 'combine' or 'finalize' when told to.",
+    description:
+        "Diagnostic: an aggregate counting rows that panics in 'update', 'combine' or 'finalize' when told to.",
     example: "SELECT dr_selftest_panic_agg(x, 'none') FROM range(10) t(x);",
 };
 

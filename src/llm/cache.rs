@@ -76,7 +76,8 @@ pub async fn put_many(pool: &SqlitePool, model: &str, rows: &[(String, String)])
     if rows.is_empty() {
         return Ok(());
     }
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
     let mut tx = pool.begin().await.map_err(|e| format!("cache write: {e}"))?;
     for (k, v) in rows {
         sqlx::query("INSERT OR REPLACE INTO annotations (key, value, model, created_at) VALUES (?, ?, ?, ?)")

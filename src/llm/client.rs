@@ -42,7 +42,12 @@ pub struct Job {
 
 impl Job {
     /// A job over `descs` whose results go to `shared` (same order).
-    pub fn new(descs: Vec<ColumnDescriptor>, opts: LlmOptions, shared: Arc<Mutex<Vec<Option<Annotation>>>>, deadline: Instant) -> Job {
+    pub fn new(
+        descs: Vec<ColumnDescriptor>,
+        opts: LlmOptions,
+        shared: Arc<Mutex<Vec<Option<Annotation>>>>,
+        deadline: Instant,
+    ) -> Job {
         Job { descs, opts, shared, deadline }
     }
 
@@ -58,7 +63,9 @@ impl Job {
         };
         let mut pending = Vec::new();
         let cached = match &pool {
-            Some(p) => cache::get_many(p, &groups.iter().map(|g| g.0.clone()).collect::<Vec<_>>()).await.unwrap_or_default(),
+            Some(p) => {
+                cache::get_many(p, &groups.iter().map(|g| g.0.clone()).collect::<Vec<_>>()).await.unwrap_or_default()
+            }
             None => Default::default(),
         };
         for (key, idx) in groups {
@@ -71,7 +78,11 @@ impl Job {
                     metrics.llm_cache_hits.fetch_add(idx.len() as u64, Relaxed);
                     let mut out = self.shared.lock().unwrap_or_else(|e| e.into_inner());
                     for i in idx {
-                        out[i] = Some(Annotation { table: self.descs[i].table.clone(), column: self.descs[i].column.clone(), ..a.clone() });
+                        out[i] = Some(Annotation {
+                            table: self.descs[i].table.clone(),
+                            column: self.descs[i].column.clone(),
+                            ..a.clone()
+                        });
                     }
                 }
                 None => pending.push((key, idx)),
@@ -105,7 +116,8 @@ impl Job {
                 let mut out = self.shared.lock().unwrap_or_else(|e| e.into_inner());
                 for (_, idx) in &pending {
                     for &i in idx {
-                        out[i] = Some(Annotation::failed(&self.descs[i], &source, format!("dr_annotate: HTTP client: {e}")));
+                        out[i] =
+                            Some(Annotation::failed(&self.descs[i], &source, format!("dr_annotate: HTTP client: {e}")));
                     }
                 }
                 return;
@@ -143,8 +155,15 @@ async fn run_batch(ctx: Arc<Ctx>, batch: Vec<(String, Vec<usize>)>) {
             let d = &ctx.descs[idx[0]];
             let a = match &outcome {
                 Err(e) => Annotation::failed(d, &ctx.source, scrub(e, key.as_deref())),
-                Ok(answers) => match answers.iter().find(|v| v.get("column_name").and_then(Json::as_str) == Some(d.column.as_str())) {
-                    None => Annotation::failed(d, &ctx.source, format!("the model returned no annotation for column {}", d.column)),
+                Ok(answers) => match answers
+                    .iter()
+                    .find(|v| v.get("column_name").and_then(Json::as_str) == Some(d.column.as_str()))
+                {
+                    None => Annotation::failed(
+                        d,
+                        &ctx.source,
+                        format!("the model returned no annotation for column {}", d.column),
+                    ),
                     Some(v) => Annotation::from_answer(d, v, &ctx.source)
                         .unwrap_or_else(|e| Annotation::failed(d, &ctx.source, scrub(&e, key.as_deref()))),
                 },
@@ -153,7 +172,11 @@ async fn run_batch(ctx: Arc<Ctx>, batch: Vec<(String, Vec<usize>)>) {
                 fresh.push((k.clone(), a.fields_json().to_string()));
             }
             for &i in idx {
-                out[i] = Some(Annotation { table: ctx.descs[i].table.clone(), column: ctx.descs[i].column.clone(), ..a.clone() });
+                out[i] = Some(Annotation {
+                    table: ctx.descs[i].table.clone(),
+                    column: ctx.descs[i].column.clone(),
+                    ..a.clone()
+                });
             }
         }
     }
@@ -211,7 +234,11 @@ async fn send(ctx: &Ctx, body: &Json, key: Option<&str>) -> Result<String, Strin
     for attempt in 0..=ctx.opts.max_retries {
         let remaining = ctx.deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
-            return Err(format!("timed out after dataraum_llm_timeout_ms = {} ms{}", ctx.opts.timeout_ms, suffix(&last)));
+            return Err(format!(
+                "timed out after dataraum_llm_timeout_ms = {} ms{}",
+                ctx.opts.timeout_ms,
+                suffix(&last)
+            ));
         }
         let outcome = {
             let _permit = ctx.permits.acquire().await.map_err(|e| e.to_string())?;
@@ -252,7 +279,8 @@ async fn send(ctx: &Ctx, body: &Json, key: Option<&str>) -> Result<String, Strin
                     break;
                 }
                 let backoff = retry_after.unwrap_or_else(|| {
-                    let base = Duration::from_millis(250).saturating_mul(1u32 << attempt.min(6)).min(Duration::from_secs(10));
+                    let base =
+                        Duration::from_millis(250).saturating_mul(1u32 << attempt.min(6)).min(Duration::from_secs(10));
                     base.mul_f64(jitter())
                 });
                 let remaining = ctx.deadline.saturating_duration_since(Instant::now());
@@ -275,7 +303,13 @@ async fn one_attempt(ctx: &Ctx, req: reqwest::RequestBuilder) -> Attempt {
     let resp = match req.send().await {
         Ok(r) => r,
         Err(e) => {
-            let what = if e.is_timeout() { "request timed out" } else if e.is_connect() { "could not connect" } else { "request failed" };
+            let what = if e.is_timeout() {
+                "request timed out"
+            } else if e.is_connect() {
+                "could not connect"
+            } else {
+                "request failed"
+            };
             return Attempt::Retry(format!("{what}: {}", e.without_url()), None);
         }
     };
@@ -289,7 +323,12 @@ async fn one_attempt(ctx: &Ctx, req: reqwest::RequestBuilder) -> Attempt {
         .map(|s| Duration::from_secs_f64(s.min(60.0)));
     let text = match resp.text().await {
         Ok(t) => t,
-        Err(e) => return Attempt::Retry(format!("HTTP {}: reading the response failed: {}", status.as_u16(), e.without_url()), None),
+        Err(e) => {
+            return Attempt::Retry(
+                format!("HTTP {}: reading the response failed: {}", status.as_u16(), e.without_url()),
+                None,
+            )
+        }
     };
     if status.is_success() {
         let envelope: Json = match serde_json::from_str(&text) {

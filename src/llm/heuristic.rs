@@ -8,9 +8,25 @@ use super::{Annotation, ColumnDescriptor};
 /// True for DuckDB numeric type names.
 pub fn is_numeric_type(t: &str) -> bool {
     let t = t.to_ascii_uppercase();
-    ["TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL", "INT"]
-        .iter()
-        .any(|p| t.starts_with(p))
+    [
+        "TINYINT",
+        "SMALLINT",
+        "INTEGER",
+        "BIGINT",
+        "HUGEINT",
+        "UTINYINT",
+        "USMALLINT",
+        "UINTEGER",
+        "UBIGINT",
+        "UHUGEINT",
+        "FLOAT",
+        "DOUBLE",
+        "DECIMAL",
+        "REAL",
+        "INT",
+    ]
+    .iter()
+    .any(|p| t.starts_with(p))
 }
 
 /// True for DuckDB date/time type names.
@@ -21,7 +37,8 @@ pub fn is_temporal_type(t: &str) -> bool {
 
 fn is_integer_type(t: &str) -> bool {
     let t = t.to_ascii_uppercase();
-    is_numeric_type(&t) && !(t.starts_with("FLOAT") || t.starts_with("DOUBLE") || t.starts_with("REAL") || t.starts_with("DECIMAL"))
+    is_numeric_type(&t)
+        && !(t.starts_with("FLOAT") || t.starts_with("DOUBLE") || t.starts_with("REAL") || t.starts_with("DECIMAL"))
 }
 
 /// Lower-case words of a column name (`depDelay`, `dep_delay`, `Dep Delay` → dep, delay).
@@ -66,11 +83,33 @@ pub fn singular(name: &str) -> String {
 }
 
 const ABBREVIATIONS: &[(&str, &str)] = &[
-    ("dep", "departure"), ("arr", "arrival"), ("sched", "scheduled"), ("dest", "destination"), ("orig", "origin"),
-    ("qty", "quantity"), ("amt", "amount"), ("num", "number"), ("no", "number"), ("nr", "number"), ("dt", "date"),
-    ("ts", "timestamp"), ("tz", "time zone"), ("cust", "customer"), ("prod", "product"), ("desc", "description"),
-    ("addr", "address"), ("pct", "percent"), ("avg", "average"), ("cnt", "count"), ("id", "ID"), ("dist", "distance"),
-    ("lat", "latitude"), ("lon", "longitude"), ("lng", "longitude"), ("temp", "temperature"), ("tailnum", "tail number"),
+    ("dep", "departure"),
+    ("arr", "arrival"),
+    ("sched", "scheduled"),
+    ("dest", "destination"),
+    ("orig", "origin"),
+    ("qty", "quantity"),
+    ("amt", "amount"),
+    ("num", "number"),
+    ("no", "number"),
+    ("nr", "number"),
+    ("dt", "date"),
+    ("ts", "timestamp"),
+    ("tz", "time zone"),
+    ("cust", "customer"),
+    ("prod", "product"),
+    ("desc", "description"),
+    ("addr", "address"),
+    ("pct", "percent"),
+    ("avg", "average"),
+    ("cnt", "count"),
+    ("id", "ID"),
+    ("dist", "distance"),
+    ("lat", "latitude"),
+    ("lon", "longitude"),
+    ("lng", "longitude"),
+    ("temp", "temperature"),
+    ("tailnum", "tail number"),
 ];
 
 /// A readable business term from a column name (`dep_delay` → Departure delay).
@@ -87,20 +126,107 @@ pub fn business_term(name: &str) -> String {
     }
 }
 
-const TIME_WORDS: &[&str] = &["date", "time", "timestamp", "datetime", "year", "month", "day", "hour", "minute", "second", "week", "quarter", "weekday", "created", "updated", "modified", "ts", "dt"];
-const DURATION_WORDS: &[&str] = &["air", "elapsed", "duration", "travel", "wait", "response", "run", "process", "processing"];
+const TIME_WORDS: &[&str] = &[
+    "date",
+    "time",
+    "timestamp",
+    "datetime",
+    "year",
+    "month",
+    "day",
+    "hour",
+    "minute",
+    "second",
+    "week",
+    "quarter",
+    "weekday",
+    "created",
+    "updated",
+    "modified",
+    "ts",
+    "dt",
+];
+const DURATION_WORDS: &[&str] =
+    &["air", "elapsed", "duration", "travel", "wait", "response", "run", "process", "processing"];
 const MEASURE_WORDS: &[&str] = &[
-    "amount", "amt", "price", "cost", "total", "sum", "count", "cnt", "qty", "quantity", "delay", "distance", "dist", "duration",
-    "weight", "height", "length", "width", "depth", "revenue", "sales", "salary", "balance", "fee", "tax", "rate", "score",
-    "pct", "percent", "ratio", "temp", "temperature", "speed", "age", "size", "volume", "value", "profit", "margin",
-    "discount", "income", "spend", "budget", "visib", "pressure", "humid", "precip", "wind", "dewp", "seats", "engines",
+    "amount",
+    "amt",
+    "price",
+    "cost",
+    "total",
+    "sum",
+    "count",
+    "cnt",
+    "qty",
+    "quantity",
+    "delay",
+    "distance",
+    "dist",
+    "duration",
+    "weight",
+    "height",
+    "length",
+    "width",
+    "depth",
+    "revenue",
+    "sales",
+    "salary",
+    "balance",
+    "fee",
+    "tax",
+    "rate",
+    "score",
+    "pct",
+    "percent",
+    "ratio",
+    "temp",
+    "temperature",
+    "speed",
+    "age",
+    "size",
+    "volume",
+    "value",
+    "profit",
+    "margin",
+    "discount",
+    "income",
+    "spend",
+    "budget",
+    "visib",
+    "pressure",
+    "humid",
+    "precip",
+    "wind",
+    "dewp",
+    "seats",
+    "engines",
 ];
 const ID_SUFFIXES: &[&str] = &["id", "key", "code", "no", "nr", "num", "number", "uuid", "guid", "sku", "tailnum"];
 const UNIT_WORDS: &[(&str, &str)] = &[
-    ("usd", "USD"), ("eur", "EUR"), ("gbp", "GBP"), ("km", "km"), ("kg", "kg"), ("mi", "miles"), ("miles", "miles"),
-    ("pct", "percent"), ("percent", "percent"), ("ms", "milliseconds"), ("sec", "seconds"), ("seconds", "seconds"),
-    ("min", "minutes"), ("mins", "minutes"), ("minutes", "minutes"), ("hours", "hours"), ("hrs", "hours"), ("days", "days"),
-    ("cm", "cm"), ("mm", "mm"), ("lbs", "pounds"), ("bytes", "bytes"), ("mb", "MB"), ("gb", "GB"),
+    ("usd", "USD"),
+    ("eur", "EUR"),
+    ("gbp", "GBP"),
+    ("km", "km"),
+    ("kg", "kg"),
+    ("mi", "miles"),
+    ("miles", "miles"),
+    ("pct", "percent"),
+    ("percent", "percent"),
+    ("ms", "milliseconds"),
+    ("sec", "seconds"),
+    ("seconds", "seconds"),
+    ("min", "minutes"),
+    ("mins", "minutes"),
+    ("minutes", "minutes"),
+    ("hours", "hours"),
+    ("hrs", "hours"),
+    ("days", "days"),
+    ("cm", "cm"),
+    ("mm", "mm"),
+    ("lbs", "pounds"),
+    ("bytes", "bytes"),
+    ("mb", "MB"),
+    ("gb", "GB"),
 ];
 
 fn pct(x: f64) -> String {
@@ -135,7 +261,9 @@ pub fn annotate(d: &ColumnDescriptor, table_columns: &[ColumnDescriptor]) -> Ann
     let temporal = is_temporal_type(&inferred) || is_temporal_type(&d.column_type);
     let boolean = inferred.eq_ignore_ascii_case("BOOLEAN");
     let last = w.last().map(String::as_str).unwrap_or("");
-    let id_like = name == "id" || ID_SUFFIXES.contains(&last) || (w.len() == 1 && ID_SUFFIXES.iter().any(|s| name.ends_with(s) && name.len() > s.len() + 2 && *s == "id"));
+    let id_like = name == "id"
+        || ID_SUFFIXES.contains(&last)
+        || (w.len() == 1 && ID_SUFFIXES.iter().any(|s| name.ends_with(s) && name.len() > s.len() + 2 && *s == "id"));
     let named_after_table = name == entity || name == d.table.to_ascii_lowercase();
     let has_word = |list: &[&str]| w.iter().any(|x| list.contains(&x.as_str()));
     let other_key = table_columns.iter().any(|o| {
@@ -148,14 +276,20 @@ pub fn annotate(d: &ColumnDescriptor, table_columns: &[ColumnDescriptor]) -> Ann
     // (role, entity, confidence, why)
     let (role, entity_type, confidence) = if temporal {
         ("timestamp", entity.clone(), 0.7)
-    } else if has_word(TIME_WORDS) && !has_word(DURATION_WORDS) && (numeric || temporal || semantic.as_deref() == Some("year")) {
+    } else if has_word(TIME_WORDS)
+        && !has_word(DURATION_WORDS)
+        && (numeric || temporal || semantic.as_deref() == Some("year"))
+    {
         ("timestamp", entity.clone(), 0.5)
     } else if boolean {
         ("dimension", entity.clone(), 0.55)
     } else if id_like || named_after_table || semantic.as_deref() == Some("identifier") {
         let stem: Vec<&str> = w.iter().map(String::as_str).filter(|x| !ID_SUFFIXES.contains(x)).collect();
         let referenced = if stem.is_empty() { entity.clone() } else { stem.join("_") };
-        if unique && nulls == 0.0 && (name == "id" || name == format!("{entity}_id") || referenced == entity || !other_key) {
+        if unique
+            && nulls == 0.0
+            && (name == "id" || name == format!("{entity}_id") || referenced == entity || !other_key)
+        {
             ("key", entity.clone(), 0.65)
         } else if unique {
             ("identifier", entity.clone(), 0.55)
@@ -167,7 +301,10 @@ pub fn annotate(d: &ColumnDescriptor, table_columns: &[ColumnDescriptor]) -> Ann
     } else if numeric {
         if has_word(MEASURE_WORDS) || has_word(DURATION_WORDS) {
             ("measure", entity.clone(), 0.6)
-        } else if is_integer_type(&inferred) && distinct > 0.0 && (distinct <= 12.0 || (card < 0.001 && distinct <= 50.0)) {
+        } else if is_integer_type(&inferred)
+            && distinct > 0.0
+            && (distinct <= 12.0 || (card < 0.001 && distinct <= 50.0))
+        {
             ("dimension", entity.clone(), 0.4)
         } else {
             ("measure", entity.clone(), 0.4)
@@ -204,7 +341,9 @@ pub fn annotate(d: &ColumnDescriptor, table_columns: &[ColumnDescriptor]) -> Ann
                 facts.push(format!("{} distinct values", short(distinct)));
             }
         }
-        "key" | "identifier" => facts.push(if unique { "unique per row".into() } else { format!("{} distinct values", short(distinct)) }),
+        "key" | "identifier" => {
+            facts.push(if unique { "unique per row".into() } else { format!("{} distinct values", short(distinct)) })
+        }
         "foreign_key" => facts.push(format!("{} distinct values, likely referencing {entity_type}", short(distinct))),
         _ => {}
     }
@@ -260,18 +399,29 @@ mod tests {
 
     #[test]
     fn keys_foreign_keys_and_identifiers() {
-        let id = col("orders", "order_id", "BIGINT", json!({"is_unique": true, "null_ratio": 0.0, "distinct_count": 100}));
+        let id =
+            col("orders", "order_id", "BIGINT", json!({"is_unique": true, "null_ratio": 0.0, "distinct_count": 100}));
         assert_eq!(role(&id), "key");
         let fk = col("orders", "customer_id", "BIGINT", json!({"is_unique": false, "distinct_count": 20}));
         let a = annotate(&fk, &[id.clone(), fk.clone()]);
         assert_eq!((a.semantic_role.as_deref(), a.entity_type.as_deref()), (Some("foreign_key"), Some("customer")));
-        let flight = col("flights", "flight", "INTEGER", json!({"is_unique": false, "distinct_count": 3844, "cardinality_ratio": 0.01}));
+        let flight = col(
+            "flights",
+            "flight",
+            "INTEGER",
+            json!({"is_unique": false, "distinct_count": 3844, "cardinality_ratio": 0.01}),
+        );
         assert_eq!(role(&flight), "identifier");
     }
 
     #[test]
     fn measures_timestamps_dimensions_text() {
-        let delay = col("flights", "dep_delay", "DOUBLE", json!({"distinct_count": 527, "min": "-43", "max": "1301", "mean": 12.64, "null_ratio": 0.0245}));
+        let delay = col(
+            "flights",
+            "dep_delay",
+            "DOUBLE",
+            json!({"distinct_count": 527, "min": "-43", "max": "1301", "mean": 12.64, "null_ratio": 0.0245}),
+        );
         let a = annotate(&delay, std::slice::from_ref(&delay));
         assert_eq!(a.semantic_role.as_deref(), Some("measure"));
         let text = a.description.unwrap();
@@ -280,9 +430,28 @@ mod tests {
         assert_eq!(role(&col("flights", "time_hour", "TIMESTAMP", json!({}))), "timestamp");
         assert_eq!(role(&col("flights", "month", "BIGINT", json!({"distinct_count": 12}))), "timestamp");
         assert_eq!(role(&col("flights", "air_time", "DOUBLE", json!({"distinct_count": 500}))), "measure");
-        assert_eq!(role(&col("flights", "origin", "VARCHAR", json!({"distinct_count": 3, "cardinality_ratio": 0.0001}))), "dimension");
-        assert_eq!(role(&col("t", "note", "VARCHAR", json!({"distinct_count": 900, "cardinality_ratio": 0.9, "avg_length": 80.0}))), "free_text");
-        assert_eq!(role(&col("t", "email", "VARCHAR", json!({"semantic_type": "email", "is_unique": true, "distinct_count": 10}))), "identifier");
+        assert_eq!(
+            role(&col("flights", "origin", "VARCHAR", json!({"distinct_count": 3, "cardinality_ratio": 0.0001}))),
+            "dimension"
+        );
+        assert_eq!(
+            role(&col(
+                "t",
+                "note",
+                "VARCHAR",
+                json!({"distinct_count": 900, "cardinality_ratio": 0.9, "avg_length": 80.0})
+            )),
+            "free_text"
+        );
+        assert_eq!(
+            role(&col(
+                "t",
+                "email",
+                "VARCHAR",
+                json!({"semantic_type": "email", "is_unique": true, "distinct_count": 10})
+            )),
+            "identifier"
+        );
         assert_eq!(role(&col("t", "active", "BOOLEAN", json!({}))), "dimension");
         assert_eq!(annotate(&col("t", "price_usd", "DOUBLE", json!({})), &[]).unit.as_deref(), Some("USD"));
     }

@@ -31,7 +31,8 @@ use serde_json::{Map, Value as Json};
 pub const PROMPT_VERSION: &str = "dataraum-annotate-v1";
 
 /// The semantic roles a column can have.
-pub const ROLES: &[&str] = &["key", "foreign_key", "measure", "dimension", "timestamp", "attribute", "identifier", "free_text"];
+pub const ROLES: &[&str] =
+    &["key", "foreign_key", "measure", "dimension", "timestamp", "attribute", "identifier", "free_text"];
 
 /// One column of one table, with the statistics the macros collected.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,7 +68,8 @@ impl ColumnDescriptor {
         let mut m = Map::new();
         m.insert("name".into(), Json::from(self.column.as_str()));
         m.insert("declared_type".into(), Json::from(self.column_type.as_str()));
-        let value_like = !(heuristic::is_numeric_type(&self.column_type) || heuristic::is_temporal_type(&self.column_type));
+        let value_like =
+            !(heuristic::is_numeric_type(&self.column_type) || heuristic::is_temporal_type(&self.column_type));
         for (k, v) in &self.stats {
             if v.is_null() {
                 continue;
@@ -110,7 +112,13 @@ pub struct Annotation {
 impl Annotation {
     /// An annotation that failed with `status` (all fields NULL).
     pub fn failed(d: &ColumnDescriptor, source: &str, status: String) -> Annotation {
-        Annotation { table: d.table.clone(), column: d.column.clone(), source: source.to_string(), status, ..Default::default() }
+        Annotation {
+            table: d.table.clone(),
+            column: d.column.clone(),
+            source: source.to_string(),
+            status,
+            ..Default::default()
+        }
     }
     /// The model/cache fields as JSON (what the cache stores: no key, no descriptor).
     pub fn fields_json(&self) -> Json {
@@ -209,19 +217,26 @@ impl LlmOptions {
     /// Parses the options object the macros build from the settings
     /// (`{"provider": ..., "model": ..., ...}`; keys without the `dataraum_llm_` prefix).
     pub fn from_json(text: &str) -> Result<LlmOptions, String> {
-        let v: Json = serde_json::from_str(text).map_err(|e| format!("dr_annotate: options are not a JSON object: {e}"))?;
+        let v: Json =
+            serde_json::from_str(text).map_err(|e| format!("dr_annotate: options are not a JSON object: {e}"))?;
         let o = v.as_object().ok_or("dr_annotate: options must be a JSON object")?;
         let mut opts = LlmOptions::default();
-        let text_of = |k: &str| o.get(k).and_then(|x| match x {
-            Json::String(s) => Some(s.clone()),
-            Json::Null => None,
-            other => Some(other.to_string()),
-        });
+        let text_of = |k: &str| {
+            o.get(k).and_then(|x| match x {
+                Json::String(s) => Some(s.clone()),
+                Json::Null => None,
+                other => Some(other.to_string()),
+            })
+        };
         let int_of = |k: &str| -> Result<Option<i64>, String> {
             match o.get(k) {
                 None | Some(Json::Null) => Ok(None),
-                Some(Json::Number(n)) => n.as_i64().map(Some).ok_or_else(|| format!("dr_annotate: {k} must be an integer")),
-                Some(Json::String(s)) => s.trim().parse().map(Some).map_err(|_| format!("dr_annotate: {k} must be an integer, got {s:?}")),
+                Some(Json::Number(n)) => {
+                    n.as_i64().map(Some).ok_or_else(|| format!("dr_annotate: {k} must be an integer"))
+                }
+                Some(Json::String(s)) => {
+                    s.trim().parse().map(Some).map_err(|_| format!("dr_annotate: {k} must be an integer, got {s:?}"))
+                }
                 Some(_) => Err(format!("dr_annotate: {k} must be an integer")),
             }
         };
@@ -242,7 +257,9 @@ impl LlmOptions {
         opts.api_key_env = text_of("api_key_env").unwrap_or_default().trim().to_string();
         let positive = |k: &str, v: Option<i64>, lo: i64, hi: i64| -> Result<Option<i64>, String> {
             match v {
-                Some(x) if !(lo..=hi).contains(&x) => Err(format!("dr_annotate: dataraum_llm_{k} must be between {lo} and {hi}, got {x}")),
+                Some(x) if !(lo..=hi).contains(&x) => {
+                    Err(format!("dr_annotate: dataraum_llm_{k} must be between {lo} and {hi}, got {x}"))
+                }
                 other => Ok(other),
             }
         };
@@ -263,7 +280,9 @@ impl LlmOptions {
         }
         match o.get("share_values") {
             Some(Json::Bool(b)) => opts.share_values = *b,
-            Some(Json::String(s)) => opts.share_values = matches!(s.to_ascii_lowercase().as_str(), "true" | "1" | "yes"),
+            Some(Json::String(s)) => {
+                opts.share_values = matches!(s.to_ascii_lowercase().as_str(), "true" | "1" | "yes")
+            }
             _ => {}
         }
         if let Some(p) = text_of("cache_path") {
@@ -390,7 +409,10 @@ pub fn annotate(descs: &[ColumnDescriptor], opts: &LlmOptions) -> Vec<Annotation
         .map(|(d, a)| {
             a.unwrap_or_else(|| {
                 let why = if timed_out {
-                    format!("timed out after dataraum_llm_timeout_ms = {} ms; open requests were cancelled", opts.timeout_ms)
+                    format!(
+                        "timed out after dataraum_llm_timeout_ms = {} ms; open requests were cancelled",
+                        opts.timeout_ms
+                    )
                 } else {
                     "not annotated (internal: the job ended without an answer for this column)".to_string()
                 };
@@ -421,12 +443,21 @@ mod tests {
     use super::*;
 
     fn desc(table: &str, col: &str, ty: &str) -> ColumnDescriptor {
-        ColumnDescriptor { table: table.into(), column: col.into(), column_type: ty.into(), ordinal: 0, stats: Map::new() }
+        ColumnDescriptor {
+            table: table.into(),
+            column: col.into(),
+            column_type: ty.into(),
+            ordinal: 0,
+            stats: Map::new(),
+        }
     }
 
     #[test]
     fn options_parse_and_default_per_provider() {
-        let o = LlmOptions::from_json(r#"{"provider":"anthropic","max_concurrency":3,"share_values":false,"timeout_ms":"500"}"#).unwrap();
+        let o = LlmOptions::from_json(
+            r#"{"provider":"anthropic","max_concurrency":3,"share_values":false,"timeout_ms":"500"}"#,
+        )
+        .unwrap();
         assert_eq!(o.provider, Provider::Anthropic);
         assert_eq!(o.api_key_env, "ANTHROPIC_API_KEY");
         assert_eq!(o.base_url, "https://api.anthropic.com/v1");

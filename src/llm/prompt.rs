@@ -154,14 +154,21 @@ mod tests {
     use serde_json::Map;
 
     fn opts(p: &str) -> LlmOptions {
-        LlmOptions::from_json(&format!(r#"{{"provider":"{p}","base_url":"http://127.0.0.1:9/v1","model":"m"}}"#)).unwrap()
+        LlmOptions::from_json(&format!(r#"{{"provider":"{p}","base_url":"http://127.0.0.1:9/v1","model":"m"}}"#))
+            .unwrap()
     }
 
     #[test]
     fn bodies_carry_schema_and_columns() {
         let mut stats = Map::new();
         stats.insert("min_value".into(), json!(-43.0));
-        let d = ColumnDescriptor { table: "flights".into(), column: "dep_delay".into(), column_type: "DOUBLE".into(), ordinal: 1, stats };
+        let d = ColumnDescriptor {
+            table: "flights".into(),
+            column: "dep_delay".into(),
+            column_type: "DOUBLE".into(),
+            ordinal: 1,
+            stats,
+        };
         let o = opts("openai");
         let b = request_body(&[&d], &o, None);
         assert_eq!(b.pointer("/response_format/json_schema/strict"), Some(&json!(true)));

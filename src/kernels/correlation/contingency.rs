@@ -104,7 +104,11 @@ pub fn chi_square(t: &Table) -> Option<ChiSquare> {
         let rc = rf - (rf - 1.0).powi(2) / (n - 1.0);
         let kc = kf - (kf - 1.0).powi(2) / (n - 1.0);
         let den = (kc - 1.0).min(rc - 1.0);
-        if den > 0.0 { Some((phi2c / den).sqrt().min(1.0)) } else { None }
+        if den > 0.0 {
+            Some((phi2c / den).sqrt().min(1.0))
+        } else {
+            None
+        }
     } else {
         None
     };
@@ -145,7 +149,11 @@ pub fn normalized_mi(t: &Table) -> Option<f64> {
     let (hr, hc, hj) = entropies(t);
     let mi = (hr + hc - hj).max(0.0);
     let den = (hr + hc) / 2.0;
-    if den > 0.0 && hr > 0.0 && hc > 0.0 { Some((mi / den).clamp(0.0, 1.0)) } else { None }
+    if den > 0.0 && hr > 0.0 && hc > 0.0 {
+        Some((mi / den).clamp(0.0, 1.0))
+    } else {
+        None
+    }
 }
 
 /// Count, mean and centred sum of squares of a group (Welford; merged with Chan et al.).

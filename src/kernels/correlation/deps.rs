@@ -28,8 +28,8 @@
 #![allow(clippy::neg_cmp_op_on_partial_ord, clippy::needless_range_loop)]
 
 use super::{par_map, Ctx, Dependency};
-use crate::kernels::Result;
 use super::{HashMap, HashSet};
+use crate::kernels::Result;
 
 /// Value-pair counts ((a, b), rows).
 type PairCounts = Vec<((u64, u64), u64)>;
@@ -112,14 +112,20 @@ fn functional_dependencies(ctx: &Ctx, pool: Option<&rayon::ThreadPool>) -> Vec<(
                     seen.insert(w);
                 }
             }
-            if n == 0 { 1.0 } else { seen.len() as f64 / n as f64 }
+            if n == 0 {
+                1.0
+            } else {
+                seen.len() as f64 / n as f64
+            }
         })
         .collect();
     let possible = |a: usize, b: usize| ratio[a] < min + 0.05 && ratio[b] <= ratio[a] + (1.0 - min) + 0.05;
     let found: Vec<Vec<(usize, usize, Dependency)>> = par_map(pool, &pairs, |&(i, j)| {
         let (counts, exact): (PairCounts, bool) = match ctx.exact_pairs(i, j) {
             Some(m) => (m.iter().map(|(k, c)| (*k, *c)).collect(), true),
-            None if possible(i, j) || possible(j, i) => (ctx.sample_pairs(i, j).into_iter().collect(), ctx.sample_exact),
+            None if possible(i, j) || possible(j, i) => {
+                (ctx.sample_pairs(i, j).into_iter().collect(), ctx.sample_exact)
+            }
             None => return Vec::new(),
         };
         let mut res = Vec::new();
@@ -176,11 +182,7 @@ fn dense_codes(ctx: &Ctx, m: usize) -> Vec<Vec<u32>> {
         .collect()
 }
 
-fn two_column_fds(
-    ctx: &Ctx,
-    pool: Option<&rayon::ThreadPool>,
-    single: &HashSet<(usize, usize)>,
-) -> Vec<Dependency> {
+fn two_column_fds(ctx: &Ctx, pool: Option<&rayon::ThreadPool>, single: &HashSet<(usize, usize)>) -> Vec<Dependency> {
     let p = ctx.p();
     let o = &ctx.s.options;
     if p < 3 || p > o.fd2_max_columns {
@@ -190,14 +192,11 @@ fn two_column_fds(
     let exact = ctx.sample_exact && m == ctx.sample.len();
     let codes = dense_codes(ctx, m);
     let usable: Vec<usize> = (0..p).filter(|&c| ctx.skip[c].is_none()).collect();
-    let pairs: Vec<(usize, usize)> = usable
-        .iter()
-        .flat_map(|&a| usable.iter().filter(move |&&b| b > a).map(move |&b| (a, b)))
-        .collect();
+    let pairs: Vec<(usize, usize)> =
+        usable.iter().flat_map(|&a| usable.iter().filter(move |&&b| b > a).map(move |&b| (a, b))).collect();
     let found: Vec<Vec<Dependency>> = par_map(pool, &pairs, |&(a, b)| {
-        let mut rows: Vec<u32> = (0..m as u32)
-            .filter(|&r| codes[a][r as usize] != u32::MAX && codes[b][r as usize] != u32::MAX)
-            .collect();
+        let mut rows: Vec<u32> =
+            (0..m as u32).filter(|&r| codes[a][r as usize] != u32::MAX && codes[b][r as usize] != u32::MAX).collect();
         rows.sort_unstable_by_key(|&r| (codes[a][r as usize], codes[b][r as usize]));
         let mut groups: Vec<(usize, usize)> = Vec::new();
         let mut s = 0;
@@ -310,7 +309,11 @@ fn candidate_keys(ctx: &Ctx) -> Vec<Dependency> {
                 confidence: 1.0,
                 violations: 0,
                 expression: None,
-                details: format!("unique and non-NULL over {} rows; {}", rows, if exact { "all rows" } else { "sampled" }),
+                details: format!(
+                    "unique and non-NULL over {} rows; {}",
+                    rows,
+                    if exact { "all rows" } else { "sampled" }
+                ),
             });
         }
     }
@@ -385,17 +388,13 @@ fn matches(c: f64, f: f64, tol: f64) -> bool {
 
 fn derived_columns(ctx: &Ctx, pool: Option<&rayon::ThreadPool>) -> Vec<Dependency> {
     let o = &ctx.s.options;
-    let cols: Vec<usize> = (0..ctx.p())
-        .filter(|&c| ctx.numeric(c) && ctx.skip[c].is_none())
-        .take(o.derived_max_columns)
-        .collect();
+    let cols: Vec<usize> =
+        (0..ctx.p()).filter(|&c| ctx.numeric(c) && ctx.skip[c].is_none()).take(o.derived_max_columns).collect();
     if cols.len() < 3 {
         return Vec::new();
     }
-    let vals: Vec<Vec<Option<f64>>> = cols
-        .iter()
-        .map(|&c| ctx.sample.iter().map(|r| ctx.word(r, c).map(f64::from_bits)).collect())
-        .collect();
+    let vals: Vec<Vec<Option<f64>>> =
+        cols.iter().map(|&c| ctx.sample.iter().map(|r| ctx.word(r, c).map(f64::from_bits)).collect()).collect();
     let m = ctx.sample.len();
     let tol = o.derived_tolerance;
     let rate_min = o.derived_min_rate;
@@ -478,7 +477,11 @@ pub(crate) fn jacobi_eigen(a: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
     }
     let norm: f64 = a.iter().map(|x| x * x).sum::<f64>().sqrt();
     for _sweep in 0..100 {
-        let off: f64 = (0..n).flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j))).map(|(i, j)| a[i * n + j].powi(2)).sum::<f64>().sqrt();
+        let off: f64 = (0..n)
+            .flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j)))
+            .map(|(i, j)| a[i * n + j].powi(2))
+            .sum::<f64>()
+            .sqrt();
         if off <= 1e-15 * norm.max(f64::MIN_POSITIVE) {
             break;
         }

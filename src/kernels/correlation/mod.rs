@@ -373,7 +373,11 @@ fn mix(mut z: u64) -> u64 {
 }
 
 fn encode_num(x: f64) -> Option<u64> {
-    if x.is_finite() { Some((x + 0.0).to_bits()) } else { None }
+    if x.is_finite() {
+        Some((x + 0.0).to_bits())
+    } else {
+        None
+    }
 }
 
 fn bit(mask: Option<&[u64]>, i: usize) -> bool {
@@ -442,7 +446,8 @@ impl CorrState {
 
     fn column_cap(&self) -> usize {
         let p = self.columns.len().max(1);
-        (self.options.column_budget_entries / p).clamp(self.options.max_categories + 1, (4 << 20).max(self.options.max_categories + 1))
+        (self.options.column_budget_entries / p)
+            .clamp(self.options.max_categories + 1, (4 << 20).max(self.options.max_categories + 1))
     }
 
     fn sample_cap(&self) -> usize {
@@ -560,7 +565,11 @@ impl CorrState {
         // measures and the dependency search; Pearson/Spearman/Kendall alone skip them.
         let tables = self.options.dependencies
             || self.options.methods.is_empty()
-            || self.options.methods.iter().any(|m| matches!(m.as_str(), "cramers_v" | "theils_u" | "eta" | "mutual_info"));
+            || self
+                .options
+                .methods
+                .iter()
+                .any(|m| matches!(m.as_str(), "cramers_v" | "theils_u" | "eta" | "mutual_info"));
         let local: Vec<Option<(Vec<u32>, Vec<u64>)>> = (0..p)
             .map(|c| {
                 if !tables {
@@ -920,12 +929,23 @@ fn finalize_ctx(s: &CorrState) -> Ctx<'_> {
         .iter()
         .map(|m| s.options.methods.is_empty() || s.options.methods.iter().any(|x| x.eq_ignore_ascii_case(m)))
         .collect();
-    let mut ctx = Ctx { s, sample, sample_exact, skip, high_card, codes: Vec::new(), ids: Vec::new(), ranked: Vec::new(), sorted: Vec::new(), methods };
+    let mut ctx = Ctx {
+        s,
+        sample,
+        sample_exact,
+        skip,
+        high_card,
+        codes: Vec::new(),
+        ids: Vec::new(),
+        ranked: Vec::new(),
+        sorted: Vec::new(),
+        methods,
+    };
     // Binned codes feed only mutual information; dense ids feed sample contingency tables
     // (categorical measures, eta and the dependency search). Skip what was not asked for.
     let want_codes = ctx.method_on("mutual_info");
-    let want_ids = s.options.dependencies
-        || ["cramers_v", "theils_u", "eta", "mutual_info"].iter().any(|m| ctx.method_on(m));
+    let want_ids =
+        s.options.dependencies || ["cramers_v", "theils_u", "eta", "mutual_info"].iter().any(|m| ctx.method_on(m));
     ctx.codes = (0..p).map(|c| if want_codes { ctx.mi_codes(c, true) } else { Default::default() }).collect();
     ctx.ids = (0..p).map(|c| if want_ids { ctx.mi_codes(c, false) } else { Default::default() }).collect();
     let want_rank = ctx.method_on("spearman") || ctx.method_on("kendall");
@@ -968,7 +988,11 @@ impl<'a> Ctx<'a> {
     }
     /// Sample value of column c in row r, None when NULL.
     pub(crate) fn word(&self, r: &SampleRow, c: usize) -> Option<u64> {
-        if (r.valid[c / 64] >> (c % 64)) & 1 == 1 { Some(r.vals[c]) } else { None }
+        if (r.valid[c / 64] >> (c % 64)) & 1 == 1 {
+            Some(r.vals[c])
+        } else {
+            None
+        }
     }
     /// Complete sample pairs of two numeric columns.
     fn sample_xy(&self, i: usize, j: usize) -> (Vec<f64>, Vec<f64>) {
@@ -1001,7 +1025,9 @@ impl<'a> Ctx<'a> {
                 (Some(order), _) => order
                     .iter()
                     .filter(|&&r| pos[r as usize] != u32::MAX)
-                    .filter_map(|&r| self.word(&self.sample[r as usize], c).map(|w| (pos[r as usize], f64::from_bits(w))))
+                    .filter_map(|&r| {
+                        self.word(&self.sample[r as usize], c).map(|w| (pos[r as usize], f64::from_bits(w)))
+                    })
                     .collect(),
                 _ => return None,
             };
@@ -1124,7 +1150,11 @@ impl<'a> Ctx<'a> {
         let finish = |mut c: Correlation, v: Option<f64>, pv: Option<f64>, n: u64, reason: Option<String>| {
             let overflow = v.is_some_and(|x| !x.is_finite());
             let reason = col_skip.clone().or(reason).or_else(|| {
-                if overflow { Some("values too large: the statistic overflowed".to_string()) } else { None }
+                if overflow {
+                    Some("values too large: the statistic overflowed".to_string())
+                } else {
+                    None
+                }
             });
             let pv = pv.filter(|x| x.is_finite());
             if reason.is_some() {
@@ -1153,7 +1183,8 @@ impl<'a> Ctx<'a> {
                     let r = (m.cxy / (m.m2x.sqrt() * m.m2y.sqrt())).clamp(-1.0, 1.0);
                     let df = m.n - 2.0;
                     c.dof = Some(df);
-                    c.statistic = Some(if r.abs() < 1.0 { r * (df / (1.0 - r * r)).sqrt() } else { r.signum() * f64::INFINITY });
+                    c.statistic =
+                        Some(if r.abs() < 1.0 { r * (df / (1.0 - r * r)).sqrt() } else { r.signum() * f64::INFINITY });
                     (Some(r), Some(special::r_two_sided(r, m.n)), None)
                 };
                 out.push(finish(c, v, pv, n, why));
@@ -1164,8 +1195,11 @@ impl<'a> Ctx<'a> {
                 _ => None,
             };
             let pr = if want_rank && usable && cached.is_none() { self.pair_ranks(i, j) } else { None };
-            let (x, y) =
-                if want_rank && usable && cached.is_none() && pr.is_none() { self.sample_xy(i, j) } else { (Vec::new(), Vec::new()) };
+            let (x, y) = if want_rank && usable && cached.is_none() && pr.is_none() {
+                self.sample_xy(i, j)
+            } else {
+                (Vec::new(), Vec::new())
+            };
             let n_rank = match (&pr, cached) {
                 (Some(p), _) => p.0.len(),
                 (None, Some((a, _))) => a.0.len(),
@@ -1182,11 +1216,19 @@ impl<'a> Ctx<'a> {
                         None => rank::spearman(&x, &y),
                     },
                 };
-                let why = if r.is_none() { Some("fewer than 3 complete rows or a constant side in the sample".to_string()) } else { None };
+                let why = if r.is_none() {
+                    Some("fewer than 3 complete rows or a constant side in the sample".to_string())
+                } else {
+                    None
+                };
                 if let Some((rho, _)) = r {
                     let df = n_rank as f64 - 2.0;
                     c.dof = Some(df);
-                    c.statistic = Some(if rho.abs() < 1.0 { rho * (df / ((1.0 + rho) * (1.0 - rho))).sqrt() } else { rho.signum() * f64::INFINITY });
+                    c.statistic = Some(if rho.abs() < 1.0 {
+                        rho * (df / ((1.0 + rho) * (1.0 - rho))).sqrt()
+                    } else {
+                        rho.signum() * f64::INFINITY
+                    });
                 }
                 out.push(finish(c, r.map(|t| t.0), r.map(|t| t.1), n_rank as u64, why));
             }
@@ -1201,7 +1243,11 @@ impl<'a> Ctx<'a> {
                         None => rank::kendall_tau_b(&x, &y),
                     },
                 };
-                let why = if r.is_none() { Some("fewer than 2 complete rows or a constant side in the sample".to_string()) } else { None };
+                let why = if r.is_none() {
+                    Some("fewer than 2 complete rows or a constant side in the sample".to_string())
+                } else {
+                    None
+                };
                 out.push(finish(c, r.map(|t| t.0), r.map(|t| t.1), n_rank as u64, why));
             }
         } else if !ni && !nj {
@@ -1234,7 +1280,13 @@ impl<'a> Ctx<'a> {
                 for (a, b, u) in [(i, j, u_ji), (j, i, u_ij)] {
                     let mut c = self.base(a, b, "theils_u");
                     c.sampled = tsampled;
-                    let why = hc.clone().or_else(|| if u.is_none() { Some("the predicted column is constant over the complete rows".into()) } else { None });
+                    let why = hc.clone().or_else(|| {
+                        if u.is_none() {
+                            Some("the predicted column is constant over the complete rows".into())
+                        } else {
+                            None
+                        }
+                    });
                     out.push(finish(c, u, None, n, why));
                 }
             }
@@ -1256,7 +1308,13 @@ impl<'a> Ctx<'a> {
                 }
                 _ => (None, 0, 0),
             };
-            let why = hc.or_else(|| if res.0.is_none() { Some("fewer than 2 groups or a constant numeric column".into()) } else { None });
+            let why = hc.or_else(|| {
+                if res.0.is_none() {
+                    Some("fewer than 2 groups or a constant numeric column".into())
+                } else {
+                    None
+                }
+            });
             if let Some((eta, _, n)) = res.0 {
                 let kf = res.2 as f64;
                 c.dof = Some(kf - 1.0);
@@ -1280,7 +1338,13 @@ impl<'a> Ctx<'a> {
             } else {
                 (None, 0)
             };
-            let why = hc.or_else(|| if v.is_none() { Some("a column is constant over the complete sample rows".into()) } else { None });
+            let why = hc.or_else(|| {
+                if v.is_none() {
+                    Some("a column is constant over the complete sample rows".into())
+                } else {
+                    None
+                }
+            });
             out.push(finish(c, v, None, n, why));
         }
         out

@@ -132,9 +132,17 @@ fn kendall_p_exact(n: u64, c: u64) -> f64 {
     let prob = if n <= 2 {
         1.0
     } else if c == 0 {
-        if n < 171 { 2.0 / fact(n) } else { 0.0 }
+        if n < 171 {
+            2.0 / fact(n)
+        } else {
+            0.0
+        }
     } else if c == 1 {
-        if n < 172 { 2.0 / fact(n - 1) } else { 0.0 }
+        if n < 172 {
+            2.0 / fact(n - 1)
+        } else {
+            0.0
+        }
     } else if 4 * c == n * (n - 1) {
         1.0
     } else {
@@ -157,7 +165,11 @@ fn kendall_p_exact(n: u64, c: u64) -> f64 {
             }
         }
         let s: f64 = new.iter().sum();
-        if big { s } else { 2.0 * s / fact(n) }
+        if big {
+            s
+        } else {
+            2.0 * s / fact(n)
+        }
     };
     prob.clamp(0.0, 1.0)
 }
@@ -228,9 +240,7 @@ pub fn kendall_ids(xi: &[u32], yi: &[u32]) -> Option<(f64, f64)> {
         kendall_p_exact(n as u64, (tot - dis) as u64)
     } else {
         let m = nf * (nf - 1.0);
-        let var = (m * (2.0 * nf + 5.0) - x1 - y1) / 18.0
-            + (2.0 * xtie * ytie) / m
-            + x0 * y0 / (9.0 * m * (nf - 2.0));
+        let var = (m * (2.0 * nf + 5.0) - x1 - y1) / 18.0 + (2.0 * xtie * ytie) / m + x0 * y0 / (9.0 * m * (nf - 2.0));
         special::normal_two_sided(con_minus_dis / var.sqrt())
     };
     Some((tau, p))

@@ -143,8 +143,10 @@ fn categorical_measures_match_scipy() {
     let o = oracle();
     for case in o["categorical"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
-        let a: Vec<Option<u64>> = case["a"].as_array().unwrap().iter().map(|v| Some(hash_of(v.as_i64().unwrap()))).collect();
-        let b: Vec<Option<u64>> = case["b"].as_array().unwrap().iter().map(|v| Some(hash_of(v.as_i64().unwrap()))).collect();
+        let a: Vec<Option<u64>> =
+            case["a"].as_array().unwrap().iter().map(|v| Some(hash_of(v.as_i64().unwrap()))).collect();
+        let b: Vec<Option<u64>> =
+            case["b"].as_array().unwrap().iter().map(|v| Some(hash_of(v.as_i64().unwrap()))).collect();
         let n = a.len();
         let s = split_state(&[cat("a"), cat("b")], &[Col::Cat(a), Col::Cat(b)], &[7, n / 2], &CorrOptions::default());
         let r = s.finalize(None).unwrap();
@@ -163,7 +165,8 @@ fn categorical_measures_match_scipy() {
 fn eta_matches_scipy_f_oneway() {
     let o = oracle();
     for case in o["eta"].as_array().unwrap() {
-        let g: Vec<Option<u64>> = case["g"].as_array().unwrap().iter().map(|v| Some(hash_of(v.as_i64().unwrap()))).collect();
+        let g: Vec<Option<u64>> =
+            case["g"].as_array().unwrap().iter().map(|v| Some(hash_of(v.as_i64().unwrap()))).collect();
         let y: Vec<Option<f64>> = f64s(&case["y"]).into_iter().map(Some).collect();
         let n = g.len();
         let s = split_state(&[cat("g"), num("y")], &[Col::Cat(g), Col::Num(y)], &[n / 4], &CorrOptions::default());
@@ -209,9 +212,9 @@ fn planted(n: usize) -> (Vec<ColumnMeta>, Vec<Col>) {
             near as f64,
             price,
             qty,
-            price * qty,                         // derived, exact
-            price * qty * (1.0 + 1e-3 * noise),  // noise above tolerance (trap)
-            ((a * 6 + b) % 4) as f64,            // (a, b) -> ab, neither alone
+            price * qty,                        // derived, exact
+            price * qty * (1.0 + 1e-3 * noise), // noise above tolerance (trap)
+            ((a * 6 + b) % 4) as f64,           // (a, b) -> ab, neither alone
             a as f64,
             b as f64,
         ];
@@ -233,10 +236,7 @@ fn planted(n: usize) -> (Vec<ColumnMeta>, Vec<Col>) {
 }
 
 fn has_dep(r: &CorrResult, kind: &str, det: &[&str], dep: Option<&str>) -> Option<Dependency> {
-    r.dependencies
-        .iter()
-        .find(|d| d.kind == kind && d.determinant == det && d.dependent.as_deref() == dep)
-        .cloned()
+    r.dependencies.iter().find(|d| d.kind == kind && d.determinant == det && d.dependent.as_deref() == dep).cloned()
 }
 
 #[test]
@@ -276,7 +276,17 @@ fn planted_dependencies_are_found_and_traps_are_not() {
 fn near_fd_confidence_is_row_weighted() {
     // x -> y: x=0 rows: 6 of y=1, 4 of y=2 ; x=1 rows: 10 of y=3. conf = (6+10)/20 = 0.8
     let x: Vec<Option<u64>> = (0..20).map(|i| Some(if i < 10 { 0 } else { 1 })).collect();
-    let y: Vec<Option<u64>> = (0..20).map(|i| Some(if i < 6 { 1 } else if i < 10 { 2 } else { 3 })).collect();
+    let y: Vec<Option<u64>> = (0..20)
+        .map(|i| {
+            Some(if i < 6 {
+                1
+            } else if i < 10 {
+                2
+            } else {
+                3
+            })
+        })
+        .collect();
     let mut o = CorrOptions::default();
     o.fd_min_confidence = 0.8;
     let s = split_state(&[cat("x"), cat("y")], &[Col::Cat(x), Col::Cat(y)], &[5], &o);
@@ -297,7 +307,10 @@ fn result_independent_of_split_with_sampling() {
     let many = split_state(&meta, &cols, &[1, 300, 301, 1500, 2400], &o).finalize(None).unwrap();
     assert_eq!(one.correlations.len(), many.correlations.len());
     for (a, b) in one.correlations.iter().zip(&many.correlations) {
-        assert_eq!((&a.column_a, &a.column_b, &a.method, a.n, a.sampled), (&b.column_a, &b.column_b, &b.method, b.n, b.sampled));
+        assert_eq!(
+            (&a.column_a, &a.column_b, &a.method, a.n, a.sampled),
+            (&b.column_a, &b.column_b, &b.method, b.n, b.sampled)
+        );
         match (a.value, b.value) {
             (Some(x), Some(y)) => assert!((x - y).abs() < 1e-12, "{} {x} {y}", a.method),
             (x, y) => assert_eq!(x, y),
@@ -310,11 +323,16 @@ fn result_independent_of_split_with_sampling() {
     // Dependencies agree up to floating-point rounding of the merged co-moments.
     assert_eq!(one.dependencies.len(), many.dependencies.len());
     for (a, b) in one.dependencies.iter().zip(&many.dependencies) {
-        assert_eq!((&a.kind, &a.determinant, &a.dependent, a.violations), (&b.kind, &b.determinant, &b.dependent, b.violations));
+        assert_eq!(
+            (&a.kind, &a.determinant, &a.dependent, a.violations),
+            (&b.kind, &b.determinant, &b.dependent, b.violations)
+        );
         assert!((a.confidence - b.confidence).abs() < 1e-9);
     }
     // Sampled two-column FDs are not fooled by near-unique determinants.
-    assert!(!one.dependencies.iter().any(|d| d.kind == "functional_dependency" && d.determinant.len() == 2 && d.determinant.contains(&"price".to_string())));
+    assert!(!one.dependencies.iter().any(|d| d.kind == "functional_dependency"
+        && d.determinant.len() == 2
+        && d.determinant.contains(&"price".to_string())));
 }
 
 #[test]
@@ -323,7 +341,17 @@ fn bad_columns_are_skipped_with_reasons() {
     let good: Vec<Option<f64>> = (0..n).map(|i| Some(i as f64)).collect();
     let constant: Vec<Option<f64>> = vec![Some(3.0); n];
     let nulls: Vec<Option<f64>> = vec![None; n];
-    let nan_inf: Vec<Option<f64>> = (0..n).map(|i| Some(if i % 2 == 0 { f64::NAN } else if i == 1 { f64::INFINITY } else { (i * i) as f64 })).collect();
+    let nan_inf: Vec<Option<f64>> = (0..n)
+        .map(|i| {
+            Some(if i % 2 == 0 {
+                f64::NAN
+            } else if i == 1 {
+                f64::INFINITY
+            } else {
+                (i * i) as f64
+            })
+        })
+        .collect();
     let unique_text: Vec<Option<u64>> = (0..n).map(|i| Some(hash_of(i as i64))).collect();
     let meta = [num("good"), num("constant"), num("nulls"), num("naninf"), cat("text")];
     let mut o = CorrOptions::default();
@@ -363,10 +391,16 @@ fn multicollinearity_flags_planted_combination() {
     let cols: Vec<Col> = [x1, x2, x3, x4].into_iter().map(|v| Col::Num(v.into_iter().map(Some).collect())).collect();
     let meta = [num("x1"), num("x2"), num("x3"), num("x4")];
     let r = split_state(&meta, &cols, &[100], &CorrOptions::default()).finalize(None).unwrap();
-    let v3 = has_dep(&r, "multicollinearity", &["x1", "x2"], Some("x3")).or_else(|| has_dep(&r, "multicollinearity", &["x2", "x1"], Some("x3"))).expect("VIF x3");
+    let v3 = has_dep(&r, "multicollinearity", &["x1", "x2"], Some("x3"))
+        .or_else(|| has_dep(&r, "multicollinearity", &["x2", "x1"], Some("x3")))
+        .expect("VIF x3");
     assert!(v3.confidence > 0.999);
     assert!(!r.dependencies.iter().any(|d| d.kind == "multicollinearity" && d.dependent.as_deref() == Some("x4")));
-    let ci = r.dependencies.iter().find(|d| d.kind == "multicollinearity" && d.dependent.is_none()).expect("condition index");
+    let ci = r
+        .dependencies
+        .iter()
+        .find(|d| d.kind == "multicollinearity" && d.dependent.is_none())
+        .expect("condition index");
     let mut inv = ci.determinant.clone();
     inv.sort();
     assert_eq!(inv, ["x1", "x2", "x3"]);
@@ -400,18 +434,29 @@ fn schema_mismatch_is_an_error() {
 #[ignore]
 fn bench_wide_table() {
     let configs: Vec<(usize, usize)> = match std::env::var("DR_BENCH") {
-        Ok(v) => v.split(',').filter_map(|x| x.split_once('x')).filter_map(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?))).collect(),
+        Ok(v) => v
+            .split(',')
+            .filter_map(|x| x.split_once('x'))
+            .filter_map(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+            .collect(),
         Err(_) => vec![(336_776, 19), (20_000, 100)],
     };
     for &(rows, ncols) in &configs {
         let mut g = Rng(1);
-        let meta: Vec<ColumnMeta> = (0..ncols).map(|c| if c % 4 == 3 { cat(&format!("c{c}")) } else { num(&format!("c{c}")) }).collect();
+        let meta: Vec<ColumnMeta> =
+            (0..ncols).map(|c| if c % 4 == 3 { cat(&format!("c{c}")) } else { num(&format!("c{c}")) }).collect();
         let cols: Vec<Col> = meta
             .iter()
             .enumerate()
             .map(|(c, m)| match m.role {
-                ColumnRole::Categorical => Col::Cat((0..rows).map(|_| Some(hash_of(g.below(3 + c as u64 * 5) as i64))).collect()),
-                _ => Col::Num((0..rows).map(|i| if c % 3 == 0 { Some(g.below(100) as f64) } else { Some(g.unif() + i as f64 * 1e-6) }).collect()),
+                ColumnRole::Categorical => {
+                    Col::Cat((0..rows).map(|_| Some(hash_of(g.below(3 + c as u64 * 5) as i64))).collect())
+                }
+                _ => Col::Num(
+                    (0..rows)
+                        .map(|i| if c % 3 == 0 { Some(g.below(100) as f64) } else { Some(g.unif() + i as f64 * 1e-6) })
+                        .collect(),
+                ),
             })
             .collect();
         let o = CorrOptions::default();
@@ -448,9 +493,12 @@ fn bench_wide_table() {
 #[test]
 fn extreme_values_never_give_nan() {
     // 1e301 squared overflows: Pearson is skipped with a reason, ranks still work.
-    let x: Vec<Option<f64>> = (0..10).map(|i| Some(1e301 * (i as f64 + 1.0) * if i % 2 == 0 { 1.0 } else { -1.0 })).collect();
+    let x: Vec<Option<f64>> =
+        (0..10).map(|i| Some(1e301 * (i as f64 + 1.0) * if i % 2 == 0 { 1.0 } else { -1.0 })).collect();
     let y: Vec<Option<f64>> = (0..10).map(|i| Some(i as f64)).collect();
-    let r = split_state(&[num("x"), num("y")], &[Col::Num(x), Col::Num(y)], &[4], &CorrOptions::default()).finalize(None).unwrap();
+    let r = split_state(&[num("x"), num("y")], &[Col::Num(x), Col::Num(y)], &[4], &CorrOptions::default())
+        .finalize(None)
+        .unwrap();
     for c in &r.correlations {
         assert!(c.value.is_none_or(f64::is_finite) && c.p_value.is_none_or(f64::is_finite), "{c:?}");
     }

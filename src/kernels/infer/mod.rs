@@ -38,9 +38,8 @@ use std::sync::{Arc, OnceLock};
 use parse::{sem, Num, Temporal, CURRENCIES, DATE_FORMATS, FMT_Q, N_TIME_VARIANTS, UNITS};
 
 /// Default null tokens (matched case-insensitively after trimming).
-pub const DEFAULT_NULL_TOKENS: [&str; 13] = [
-    "", "NA", "N/A", "NULL", "None", "-", "--", "#N/A", "NaN", "?", "nil", "#NULL!", "(null)",
-];
+pub const DEFAULT_NULL_TOKENS: [&str; 13] =
+    ["", "NA", "N/A", "NULL", "None", "-", "--", "#N/A", "NaN", "?", "nil", "#NULL!", "(null)"];
 
 /// Longest prefix of a value kept as a failed example.
 const EXAMPLE_BYTES: usize = 64;
@@ -231,11 +230,7 @@ struct Shared {
 
 impl Shared {
     fn new(opts: InferOptions) -> Self {
-        let tokens: Vec<Vec<u8>> = opts
-            .null_tokens
-            .iter()
-            .map(|t| t.trim().as_bytes().to_ascii_lowercase())
-            .collect();
+        let tokens: Vec<Vec<u8>> = opts.null_tokens.iter().map(|t| t.trim().as_bytes().to_ascii_lowercase()).collect();
         let mut token_len_mask = 0u64;
         let mut token_first = [false; 256];
         for t in &tokens {
@@ -247,12 +242,7 @@ impl Shared {
                 token_first[usize::from(b.to_ascii_uppercase())] = true;
             }
         }
-        Shared {
-            opts,
-            tokens,
-            token_len_mask,
-            token_first,
-        }
+        Shared { opts, tokens, token_len_mask, token_first }
     }
 }
 
@@ -508,10 +498,7 @@ impl InferState {
                 return None;
             }
         }
-        self.shared
-            .tokens
-            .iter()
-            .position(|t| t.len() == s.len() && t.eq_ignore_ascii_case(s))
+        self.shared.tokens.iter().position(|t| t.len() == s.len() && t.eq_ignore_ascii_case(s))
     }
 
     fn note_hash(&mut self, h: u64) {
@@ -552,19 +539,12 @@ impl InferState {
 
         // numbers
         let numeric_start = b0.is_ascii_digit()
-            || matches!(
-                b0,
-                b'+' | b'-' | b'(' | b'.' | b'$' | b'i' | b'I' | 0xC2 | 0xE2
-            )
+            || matches!(b0, b'+' | b'-' | b'(' | b'.' | b'$' | b'i' | b'I' | 0xC2 | 0xE2)
             || (b0.is_ascii_uppercase() && s.len() >= 4);
         if numeric_start {
             let a = parse::parse_number(s, b'.');
             let has_sep = s.iter().any(|b| *b == b'.' || *b == b',');
-            let b = if has_sep {
-                parse::parse_number(s, b',')
-            } else {
-                a
-            };
+            let b = if has_sep { parse::parse_number(s, b',') } else { a };
             let any = a.or(b);
             if let Some(n) = any {
                 if n.percent {
@@ -657,9 +637,7 @@ impl InferState {
                 }
             }
         }
-        all.iter()
-            .map(|e| String::from_utf8_lossy(e).into_owned())
-            .collect()
+        all.iter().map(|e| String::from_utf8_lossy(e).into_owned()).collect()
     }
 
     fn add_semantics(&mut self, s: &[u8]) {
@@ -742,12 +720,7 @@ impl InferState {
             + self.token_counts.capacity() * 8
             + self.temporal.capacity() * 8
             + self.hashes.capacity() * 8
-            + self
-                .failed
-                .iter()
-                .flat_map(|(_, l)| l)
-                .map(|e| e.len() + 16)
-                .sum::<usize>()
+            + self.failed.iter().flat_map(|(_, l)| l).map(|e| e.len() + 16).sum::<usize>()
     }
 
     fn distinct(&self) -> u64 {
@@ -770,11 +743,8 @@ impl InferState {
                 continue;
             }
             let (dec, thou) = if idx == 0 { ('.', ',') } else { (',', '.') };
-            let format = if idx == 1 || st.decorated > 0 {
-                Some(format!("decimal={dec} thousands={thou}"))
-            } else {
-                None
-            };
+            let format =
+                if idx == 1 || st.decorated > 0 { Some(format!("decimal={dec} thousands={thou}")) } else { None };
             let fam = if idx == 0 { FAM_NUM_DOT } else { FAM_NUM_COMMA };
             let plan = |keep_exponent: bool| CastPlan::Number {
                 decimal: dec,
@@ -798,10 +768,7 @@ impl InferState {
                 });
             }
             if st.frac_count > 0 && p <= 38 && st.int_overflow == 0 {
-                p = [4, 9, 18, 38]
-                    .into_iter()
-                    .find(|w| *w >= p.max(1))
-                    .unwrap_or(38);
+                p = [4, 9, 18, 38].into_iter().find(|w| *w >= p.max(1)).unwrap_or(38);
                 out.push(Cand {
                     type_name: format!("DECIMAL({p},{})", st.max_frac_digits),
                     format: format.clone(),
@@ -886,13 +853,7 @@ impl InferState {
         let total = |f: usize| row(f).iter().sum::<u64>();
         let mut fs: Vec<usize> = (0..DATE_FORMATS.len())
             .filter(|&f| f != FMT_Q && total(f) > 0)
-            .filter(|&f| {
-                !(f == 0
-                    && row(0)
-                        .iter()
-                        .enumerate()
-                        .any(|(t, c)| *c > 0 && parse::time_variant_tz(t)))
-            })
+            .filter(|&f| !(f == 0 && row(0).iter().enumerate().any(|(t, c)| *c > 0 && parse::time_variant_tz(t))))
             .collect();
         if fs.len() < 2 {
             return;
@@ -932,10 +893,7 @@ impl InferState {
             for (t, c) in row(f).iter().enumerate() {
                 if *c > 0 {
                     has_time |= t != 0;
-                    formats.push((
-                        format!("{}{}", DATE_FORMATS[f], parse::time_variant_format(t)),
-                        *c,
-                    ));
+                    formats.push((format!("{}{}", DATE_FORMATS[f], parse::time_variant_format(t)), *c));
                 }
             }
         }
@@ -943,16 +901,8 @@ impl InferState {
             return;
         }
         // strptime's %Y also reads two digits: two-digit-year formats must be tried first
-        formats.sort_by(|a, b| {
-            b.0.contains("%y")
-                .cmp(&a.0.contains("%y"))
-                .then(b.1.cmp(&a.1))
-                .then(a.0.cmp(&b.0))
-        });
-        let dominant = formats
-            .iter()
-            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
-            .map(|f| f.0.clone());
+        formats.sort_by(|a, b| b.0.contains("%y").cmp(&a.0.contains("%y")).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
+        let dominant = formats.iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map(|f| f.0.clone());
         out.push(Cand {
             type_name: if has_time { "TIMESTAMP" } else { "DATE" }.into(),
             format: dominant,
@@ -1045,11 +995,7 @@ impl InferState {
         }
         // Within equal counts, the narrower type first, then the preferred format.
         cands.sort_by(|a, b| {
-            b.count.cmp(&a.count).then(
-                priority(&a.type_name)
-                    .cmp(&priority(&b.type_name))
-                    .then(a.order.cmp(&b.order)),
-            )
+            b.count.cmp(&a.count).then(priority(&a.type_name).cmp(&priority(&b.type_name)).then(a.order.cmp(&b.order)))
         });
         inf.candidates = cands
             .iter()
@@ -1058,16 +1004,10 @@ impl InferState {
                 format: c.format.clone(),
                 parse_rate: c.count as f64 / nf,
             })
-            .chain(std::iter::once(Candidate {
-                type_name: "VARCHAR".into(),
-                format: None,
-                parse_rate: 1.0,
-            }))
+            .chain(std::iter::once(Candidate { type_name: "VARCHAR".into(), format: None, parse_rate: 1.0 }))
             .collect();
         let best_rate = cands.first().map_or(0.0, |c| c.count as f64 / nf);
-        let chosen = cands
-            .iter()
-            .find(|c| c.count as f64 / nf >= self.shared.opts.min_parse_rate);
+        let chosen = cands.iter().find(|c| c.count as f64 / nf >= self.shared.opts.min_parse_rate);
         let threshold = self.shared.opts.min_parse_rate;
         let share = |c: u64| c as f64 / nf;
 
@@ -1089,10 +1029,7 @@ impl InferState {
                 // two decimal conventions equally good and both using separators
                 if let Some(i) = c.num {
                     let other = &self.num[1 - i];
-                    if self.num[i].separator_use > 0
-                        && other.separator_use > 0
-                        && other.count == self.num[i].count
-                    {
+                    if self.num[i].separator_use > 0 && other.separator_use > 0 && other.count == self.num[i].count {
                         inf.ambiguous = true;
                     }
                 }
@@ -1215,13 +1152,7 @@ fn strptime_regex(fmt: &str) -> String {
                 Some('z') => "[+-][0-9]{2}(?::?[0-9]{2})?",
                 _ => ".*",
             });
-        } else if c.is_ascii_alphanumeric()
-            || c == ' '
-            || c == '/'
-            || c == '-'
-            || c == ','
-            || c == ':'
-        {
+        } else if c.is_ascii_alphanumeric() || c == ' ' || c == '/' || c == '-' || c == ',' || c == ':' {
             re.push(c);
         } else {
             re.push('\\');
@@ -1240,9 +1171,8 @@ fn lit(s: &str) -> String {
 /// (already quoted as needed) to `inf.inferred_type`; values that do not convert and
 /// null tokens become NULL, whitespace is trimmed first.
 pub fn cast_expression(column_sql_ident: &str, inf: &Inference) -> String {
-    let t = format!(
-        "trim(CAST({column_sql_ident} AS VARCHAR), ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13))"
-    );
+    let t =
+        format!("trim(CAST({column_sql_ident} AS VARCHAR), ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13))");
     let ty = &inf.inferred_type;
     let body = match &inf.plan {
         CastPlan::Varchar => t.clone(),
@@ -1302,15 +1232,8 @@ pub fn cast_expression(column_sql_ident: &str, inf: &Inference) -> String {
     if inf.null_tokens.is_empty() {
         body
     } else {
-        let toks: Vec<String> = inf
-            .null_tokens
-            .iter()
-            .map(|(s, _)| lit(&s.trim().to_lowercase()))
-            .collect();
-        format!(
-            "CASE WHEN lower({t}) IN ({}) THEN NULL ELSE {body} END",
-            toks.join(", ")
-        )
+        let toks: Vec<String> = inf.null_tokens.iter().map(|(s, _)| lit(&s.trim().to_lowercase())).collect();
+        format!("CASE WHEN lower({t}) IN ({}) THEN NULL ELSE {body} END", toks.join(", "))
     }
 }
 

@@ -36,15 +36,15 @@ pub(crate) fn trim(mut s: &[u8]) -> &[u8] {
 
 /// Currency symbols (UTF-8) and ISO 4217 codes recognised around numbers.
 pub(crate) const CURRENCIES: [&str; 40] = [
-    "$", "€", "£", "¥", "₹", "USD", "EUR", "GBP", "JPY", "CHF", "CNY", "CAD", "AUD", "NZD", "SEK",
-    "NOK", "DKK", "PLN", "CZK", "HUF", "RUB", "INR", "BRL", "MXN", "ZAR", "KRW", "SGD", "HKD",
-    "TRY", "ILS", "AED", "SAR", "THB", "IDR", "MYR", "PHP", "ARS", "CLP", "COP", "TWD",
+    "$", "€", "£", "¥", "₹", "USD", "EUR", "GBP", "JPY", "CHF", "CNY", "CAD", "AUD", "NZD", "SEK", "NOK", "DKK", "PLN",
+    "CZK", "HUF", "RUB", "INR", "BRL", "MXN", "ZAR", "KRW", "SGD", "HKD", "TRY", "ILS", "AED", "SAR", "THB", "IDR",
+    "MYR", "PHP", "ARS", "CLP", "COP", "TWD",
 ];
 
 /// Physical units recognised after numbers (`12 kg`, `3.5km`).
 pub(crate) const UNITS: [&str; 24] = [
-    "kg", "g", "mg", "t", "lb", "lbs", "oz", "km", "m", "cm", "mm", "mi", "ft", "in", "l", "ml",
-    "ms", "s", "min", "h", "kwh", "w", "kw", "°c",
+    "kg", "g", "mg", "t", "lb", "lbs", "oz", "km", "m", "cm", "mm", "mi", "ft", "in", "l", "ml", "ms", "s", "min", "h",
+    "kwh", "w", "kw", "°c",
 ];
 
 /// Words read as booleans (case-insensitive): true-words first.
@@ -206,10 +206,7 @@ pub(crate) fn parse_number(s: &[u8], dec: u8) -> Option<Num> {
                 n.int_digits += 1;
             }
             digits_seen += 1;
-            match value
-                .checked_mul(10)
-                .and_then(|v| v.checked_add(u128::from(b - b'0')))
-            {
+            match value.checked_mul(10).and_then(|v| v.checked_add(u128::from(b - b'0'))) {
                 Some(v) => value = v,
                 None => overflow = true,
             }
@@ -585,20 +582,14 @@ fn finish_time(s: &[u8], i: usize, iso: bool, mask: u32) -> Option<Temporal> {
         return None;
     }
     if i == s.len() {
-        return Some(Temporal {
-            date_mask: mask,
-            tv: 0,
-        });
+        return Some(Temporal { date_mask: mask, tv: 0 });
     }
     let sep_t = s[i] == b'T';
     if !(sep_t && iso) && s[i] != b' ' {
         return None;
     }
     let (ampm, hms, tz) = parse_time_part(s, i + 1, iso)?;
-    Some(Temporal {
-        date_mask: mask,
-        tv: time_variant(sep_t, ampm, hms, tz),
-    })
+    Some(Temporal { date_mask: mask, tv: time_variant(sep_t, ampm, hms, tz) })
 }
 
 fn parse_numeric_date(s: &[u8]) -> Option<Temporal> {
@@ -610,20 +601,14 @@ fn parse_numeric_date(s: &[u8]) -> Option<Temporal> {
         if sep == b'-' && (s.get(i + 1) == Some(&b'Q') || s.get(i + 1) == Some(&b'q')) {
             let q = *s.get(i + 2)?;
             if s.len() == i + 3 && (b'1'..=b'4').contains(&q) {
-                return Some(Temporal {
-                    date_mask: 1 << FMT_Q,
-                    tv: 0,
-                });
+                return Some(Temporal { date_mask: 1 << FMT_Q, tv: 0 });
             }
             return None;
         }
         let (m, j) = digits(s, i + 1, 1, 2)?;
         if j == s.len() {
             if sep == b'-' && (1..=12).contains(&m) {
-                return Some(Temporal {
-                    date_mask: 1 << FMT_YM,
-                    tv: 0,
-                });
+                return Some(Temporal { date_mask: 1 << FMT_YM, tv: 0 });
             }
             return None;
         }
@@ -753,17 +738,8 @@ pub(crate) fn is_time(s: &[u8]) -> bool {
     s.len() >= 4 && s.len() <= 18 && matches!(parse_time_part(s, 0, false), Some((false, _, 0)))
 }
 
-const INTERVAL_UNITS: [&str; 9] = [
-    "year",
-    "month",
-    "week",
-    "day",
-    "hour",
-    "minute",
-    "second",
-    "millisecond",
-    "microsecond",
-];
+const INTERVAL_UNITS: [&str; 9] =
+    ["year", "month", "week", "day", "hour", "minute", "second", "millisecond", "microsecond"];
 
 /// `2 days`, `1 hour 30 minutes`, `3 days 04:00:00`: what DuckDB casts to INTERVAL.
 pub(crate) fn is_interval(s: &[u8]) -> bool {
@@ -796,15 +772,8 @@ pub(crate) fn is_interval(s: &[u8]) -> bool {
             j += 1;
         }
         let w = &s[ws..j];
-        let w = if w.len() > 1 && (w[w.len() - 1] == b's' || w[w.len() - 1] == b'S') {
-            &w[..w.len() - 1]
-        } else {
-            w
-        };
-        if !INTERVAL_UNITS
-            .iter()
-            .any(|u| w.eq_ignore_ascii_case(u.as_bytes()))
-        {
+        let w = if w.len() > 1 && (w[w.len() - 1] == b's' || w[w.len() - 1] == b'S') { &w[..w.len() - 1] } else { w };
+        if !INTERVAL_UNITS.iter().any(|u| w.eq_ignore_ascii_case(u.as_bytes())) {
             return false;
         }
         pairs += 1;
@@ -823,13 +792,7 @@ fn is_hex(b: u8) -> bool {
 /// `8-4-4-4-12` hexadecimal UUID.
 pub(crate) fn is_uuid(s: &[u8]) -> bool {
     s.len() == 36
-        && s.iter().enumerate().all(|(i, &b)| {
-            if matches!(i, 8 | 13 | 18 | 23) {
-                b == b'-'
-            } else {
-                is_hex(b)
-            }
-        })
+        && s.iter().enumerate().all(|(i, &b)| if matches!(i, 8 | 13 | 18 | 23) { b == b'-' } else { is_hex(b) })
 }
 
 /// A complete JSON object or array (RFC 8259), validated without allocation;
@@ -850,9 +813,8 @@ pub(crate) fn is_json(s: &[u8]) -> bool {
             *i += 1;
         }
     };
-    let in_object = |stack: &[u64; 16], depth: usize| {
-        depth > 0 && (stack[(depth - 1) / 64] >> ((depth - 1) % 64)) & 1 == 1
-    };
+    let in_object =
+        |stack: &[u64; 16], depth: usize| depth > 0 && (stack[(depth - 1) / 64] >> ((depth - 1) % 64)) & 1 == 1;
     loop {
         skip(&mut i);
         if i >= n {
@@ -876,12 +838,7 @@ pub(crate) fn is_json(s: &[u8]) -> bool {
                 }
                 b'}' if depth > 0 => {
                     // empty object only directly after '{'
-                    if s[..i]
-                        .iter()
-                        .rev()
-                        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-                        != Some(&b'{')
-                    {
+                    if s[..i].iter().rev().find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r')) != Some(&b'{') {
                         return false;
                     }
                     depth -= 1;
@@ -1118,12 +1075,8 @@ fn iban_ok(s: &[u8]) -> bool {
     }
     let chars = || s.iter().copied().filter(|b| *b != b' ');
     let mut it = chars();
-    let head: [u8; 4] = [
-        it.next().unwrap_or(0),
-        it.next().unwrap_or(0),
-        it.next().unwrap_or(0),
-        it.next().unwrap_or(0),
-    ];
+    let head: [u8; 4] =
+        [it.next().unwrap_or(0), it.next().unwrap_or(0), it.next().unwrap_or(0), it.next().unwrap_or(0)];
     if !(head[0].is_ascii_uppercase() && head[1].is_ascii_uppercase()) {
         return false;
     }
@@ -1156,10 +1109,7 @@ fn is_email(s: &[u8]) -> bool {
     if local.is_empty() || local.len() > 64 || domain.len() < 3 {
         return false;
     }
-    if !local
-        .iter()
-        .all(|b| b.is_ascii_alphanumeric() || b"._%+-'".contains(b))
-    {
+    if !local.iter().all(|b| b.is_ascii_alphanumeric() || b"._%+-'".contains(b)) {
         return false;
     }
     let Some(dot) = domain.iter().rposition(|b| *b == b'.') else {
@@ -1169,9 +1119,7 @@ fn is_email(s: &[u8]) -> bool {
     dot > 0
         && tld.len() >= 2
         && tld.iter().all(|b| b.is_ascii_alphabetic())
-        && domain
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || *b == b'.' || *b == b'-')
+        && domain.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'.' || *b == b'-')
         && !domain.windows(2).any(|w| w == b"..")
 }
 
@@ -1350,9 +1298,7 @@ pub(crate) fn semantic_bits(s: &[u8]) -> u32 {
     }
     if b0.is_ascii_digit() && (13..=23).contains(&n) {
         // card numbers: digits in groups separated by one space or dash
-        if s.iter()
-            .all(|b| b.is_ascii_digit() || *b == b' ' || *b == b'-')
-        {
+        if s.iter().all(|b| b.is_ascii_digit() || *b == b' ' || *b == b'-') {
             let nd = s.iter().filter(|b| b.is_ascii_digit()).count();
             let it = s.iter().filter(|b| b.is_ascii_digit()).map(|b| b - b'0');
             if (13..=19).contains(&nd) && luhn(it) {

@@ -18,9 +18,7 @@ fn infer(vals: &[&str]) -> Inference {
 }
 
 fn rep(v: &[&str], times: usize) -> Vec<String> {
-    (0..times)
-        .flat_map(|_| v.iter().map(|s| s.to_string()))
-        .collect()
+    (0..times).flat_map(|_| v.iter().map(|s| s.to_string())).collect()
 }
 
 fn infer_owned(vals: &[String]) -> Inference {
@@ -43,23 +41,13 @@ fn empty_and_all_null() {
     let i = s.finalize();
     assert_eq!(i.null_count, 10);
     assert_eq!(i.non_null_count, 0);
-    assert_eq!(
-        i.null_tokens,
-        vec![
-            ("".to_string(), 1),
-            ("NA".to_string(), 1),
-            ("N/A".to_string(), 1)
-        ]
-    );
+    assert_eq!(i.null_tokens, vec![("".to_string(), 1), ("NA".to_string(), 1), ("N/A".to_string(), 1)]);
     assert_eq!(i.inferred_type, "VARCHAR");
 }
 
 #[test]
 fn null_tokens_are_a_setting_and_case_insensitive() {
-    let o = InferOptions {
-        null_tokens: vec!["missing".into()],
-        ..Default::default()
-    };
+    let o = InferOptions { null_tokens: vec!["missing".into()], ..Default::default() };
     let i = infer_with(&["1", "MISSING", " Missing ", "2", "NA"], o);
     assert_eq!(i.null_tokens, vec![("missing".to_string(), 2)]);
     assert_eq!(i.non_null_count, 3); // NA is text now
@@ -68,16 +56,8 @@ fn null_tokens_are_a_setting_and_case_insensitive() {
     assert_eq!(i.inferred_type, "TINYINT");
     assert_eq!(i.null_count, 6);
     assert_eq!(i.parse_rate, 1.0);
-    assert!(InferState::try_with_options(InferOptions {
-        min_parse_rate: 0.0,
-        ..Default::default()
-    })
-    .is_err());
-    assert!(InferState::try_with_options(InferOptions {
-        sample_limit: 1,
-        ..Default::default()
-    })
-    .is_err());
+    assert!(InferState::try_with_options(InferOptions { min_parse_rate: 0.0, ..Default::default() }).is_err());
+    assert!(InferState::try_with_options(InferOptions { sample_limit: 1, ..Default::default() }).is_err());
 }
 
 #[test]
@@ -90,20 +70,11 @@ fn integer_widths() {
     assert_eq!(infer(&["-9223372036854775808"]).inferred_type, "BIGINT");
     // beyond BIGINT
     assert_eq!(infer(&["9223372036854775808"]).inferred_type, "HUGEINT");
-    assert_eq!(
-        infer(&["-170141183460469231731687303715884105728"]).inferred_type,
-        "HUGEINT"
-    );
+    assert_eq!(infer(&["-170141183460469231731687303715884105728"]).inferred_type, "HUGEINT");
     // beyond HUGEINT
-    assert_eq!(
-        infer(&["170141183460469231731687303715884105728"]).inferred_type,
-        "DOUBLE"
-    );
+    assert_eq!(infer(&["170141183460469231731687303715884105728"]).inferred_type, "DOUBLE");
     // mixed with a decimal: DECIMAL
-    assert_eq!(
-        infer(&["12345678901234567890", "1.5"]).inferred_type,
-        "DECIMAL(38,1)"
-    );
+    assert_eq!(infer(&["12345678901234567890", "1.5"]).inferred_type, "DECIMAL(38,1)");
 }
 
 #[test]
@@ -153,10 +124,7 @@ fn one_bad_value_lowers_parse_rate_but_keeps_candidate() {
     assert_eq!(i.inferred_type, "VARCHAR");
     assert_eq!(i.candidates[0].type_name, "DATE");
     assert!((i.candidates[0].parse_rate - 1.0 / 3.0).abs() < 1e-12);
-    assert_eq!(
-        i.candidates.last().map(|c| c.type_name.as_str()),
-        Some("VARCHAR")
-    );
+    assert_eq!(i.candidates.last().map(|c| c.type_name.as_str()), Some("VARCHAR"));
 }
 
 #[test]
@@ -241,34 +209,14 @@ fn day_first_month_first_by_evidence() {
 
 #[test]
 fn month_names_and_partial_dates() {
-    assert_eq!(
-        infer(&["January 10, 2012", "March 3, 2011"])
-            .format
-            .as_deref(),
-        Some("%B %d, %Y")
-    );
-    assert_eq!(
-        infer(&["10-Jan-2012", "3-Mar-2011"]).format.as_deref(),
-        Some("%d-%b-%Y")
-    );
-    assert_eq!(
-        infer(&["Jan 10 2012", "Mar 3 2011"]).format.as_deref(),
-        Some("%b %d %Y")
-    );
-    assert_eq!(
-        infer(&["10 Jan 2012", "3 Dec 2011"]).format.as_deref(),
-        Some("%d %b %Y")
-    );
+    assert_eq!(infer(&["January 10, 2012", "March 3, 2011"]).format.as_deref(), Some("%B %d, %Y"));
+    assert_eq!(infer(&["10-Jan-2012", "3-Mar-2011"]).format.as_deref(), Some("%d-%b-%Y"));
+    assert_eq!(infer(&["Jan 10 2012", "Mar 3 2011"]).format.as_deref(), Some("%b %d %Y"));
+    assert_eq!(infer(&["10 Jan 2012", "3 Dec 2011"]).format.as_deref(), Some("%d %b %Y"));
     // "May" is both abbreviation and full name: either reading fits, %b preferred
-    assert_eq!(
-        infer(&["May 10, 2012"]).format.as_deref(),
-        Some("%b %d, %Y")
-    );
+    assert_eq!(infer(&["May 10, 2012"]).format.as_deref(), Some("%b %d, %Y"));
     let i = infer(&["2012-03", "2013-12"]);
-    assert_eq!(
-        (i.inferred_type.as_str(), i.format.as_deref()),
-        ("DATE", Some("%Y-%m"))
-    );
+    assert_eq!((i.inferred_type.as_str(), i.format.as_deref()), ("DATE", Some("%Y-%m")));
     let i = infer(&["2012-Q1", "2013-Q4"]);
     assert_eq!(i.inferred_type, "DATE");
     assert_eq!(i.plan, CastPlan::Quarter);
@@ -278,17 +226,9 @@ fn month_names_and_partial_dates() {
 
 #[test]
 fn iso_timestamps() {
-    let i = infer(&[
-        "2012-01-10T10:00:00Z",
-        "2012-01-10T10:00:00.123+02:00",
-        "2012-01-11T00:00:00-0500",
-    ]);
+    let i = infer(&["2012-01-10T10:00:00Z", "2012-01-10T10:00:00.123+02:00", "2012-01-11T00:00:00-0500"]);
     assert_eq!(i.inferred_type, "TIMESTAMP WITH TIME ZONE");
-    let i = infer(&[
-        "2012-01-10 10:00:00.5",
-        "2012-01-10 10:00:01.25",
-        "2012-01-10",
-    ]);
+    let i = infer(&["2012-01-10 10:00:00.5", "2012-01-10 10:00:01.25", "2012-01-10"]);
     assert_eq!(i.inferred_type, "TIMESTAMP");
     assert_eq!(i.format.as_deref(), Some("%Y-%m-%d %H:%M:%S.%f"));
     assert_eq!(i.parse_rate, 1.0);
@@ -301,24 +241,11 @@ fn iso_timestamps() {
 
 #[test]
 fn time_interval_uuid_json() {
-    assert_eq!(
-        infer(&["10:30", "23:59:59", "00:00:01.5"]).inferred_type,
-        "TIME"
-    );
-    assert_eq!(
-        infer(&["2 days", "1 hour 30 minutes", "3 days 04:00:00"]).inferred_type,
-        "INTERVAL"
-    );
-    let i = infer(&[
-        "550e8400-e29b-41d4-a716-446655440000",
-        "6ba7b810-9dad-11d1-80b4-00c04fd430c8",
-    ]);
+    assert_eq!(infer(&["10:30", "23:59:59", "00:00:01.5"]).inferred_type, "TIME");
+    assert_eq!(infer(&["2 days", "1 hour 30 minutes", "3 days 04:00:00"]).inferred_type, "INTERVAL");
+    let i = infer(&["550e8400-e29b-41d4-a716-446655440000", "6ba7b810-9dad-11d1-80b4-00c04fd430c8"]);
     assert_eq!(i.inferred_type, "UUID");
-    let i = infer(&[
-        r#"{"a": [1, 2.5e3, true, null]}"#,
-        "[]",
-        r#"{"b":{"c":"x\"y"}}"#,
-    ]);
+    let i = infer(&[r#"{"a": [1, 2.5e3, true, null]}"#, "[]", r#"{"b":{"c":"x\"y"}}"#]);
     assert_eq!(i.inferred_type, "JSON");
     assert!(is_json(b"{}"));
     assert!(!is_json(b"{a:1}"));
@@ -336,54 +263,21 @@ fn time_interval_uuid_json() {
 #[test]
 fn semantic_patterns() {
     let sem_of = |v: &[&str]| infer(v).semantic_type;
-    assert_eq!(
-        sem_of(&["a@b.com", "first.last+x@mail.example.org"]).as_deref(),
-        Some("email")
-    );
-    assert_eq!(
-        sem_of(&["https://example.com/a?b=1", "www.example.org"]).as_deref(),
-        Some("url")
-    );
+    assert_eq!(sem_of(&["a@b.com", "first.last+x@mail.example.org"]).as_deref(), Some("email"));
+    assert_eq!(sem_of(&["https://example.com/a?b=1", "www.example.org"]).as_deref(), Some("url"));
     assert_eq!(sem_of(&["192.168.0.1", "8.8.8.8"]).as_deref(), Some("ipv4"));
+    assert_eq!(sem_of(&["2001:db8::1", "::1", "fe80:0:0:0:0:0:0:1"]).as_deref(), Some("ipv6"));
+    assert_eq!(sem_of(&["+1 (555) 123-4567", "555-123-4567", "+44 20 7946 0958"]).as_deref(), Some("phone"));
+    assert_eq!(sem_of(&["12345-6789", "SW1A 1AA", "K1A 0B1"]).as_deref(), Some("postal_code"));
+    assert_eq!(sem_of(&["US", "DE", "FR", "JP"]).as_deref(), Some("country_code"));
+    assert_eq!(sem_of(&["USD", "EUR", "JPY"]).as_deref(), Some("currency_code"));
+    assert_eq!(sem_of(&["GB82 WEST 1234 5698 7654 32", "DE89370400440532013000"]).as_deref(), Some("iban"));
     assert_eq!(
-        sem_of(&["2001:db8::1", "::1", "fe80:0:0:0:0:0:0:1"]).as_deref(),
-        Some("ipv6")
-    );
-    assert_eq!(
-        sem_of(&["+1 (555) 123-4567", "555-123-4567", "+44 20 7946 0958"]).as_deref(),
-        Some("phone")
-    );
-    assert_eq!(
-        sem_of(&["12345-6789", "SW1A 1AA", "K1A 0B1"]).as_deref(),
-        Some("postal_code")
-    );
-    assert_eq!(
-        sem_of(&["US", "DE", "FR", "JP"]).as_deref(),
-        Some("country_code")
-    );
-    assert_eq!(
-        sem_of(&["USD", "EUR", "JPY"]).as_deref(),
-        Some("currency_code")
-    );
-    assert_eq!(
-        sem_of(&["GB82 WEST 1234 5698 7654 32", "DE89370400440532013000"]).as_deref(),
-        Some("iban")
-    );
-    assert_eq!(
-        sem_of(&[
-            "d41d8cd98f00b204e9800998ecf8427e",
-            "098f6bcd4621d373cade4e832627b4f6"
-        ])
-        .as_deref(),
+        sem_of(&["d41d8cd98f00b204e9800998ecf8427e", "098f6bcd4621d373cade4e832627b4f6"]).as_deref(),
         Some("hash")
     );
     // credit cards: Luhn-valid test numbers stay text
-    let i = infer(&[
-        "4111111111111111",
-        "5500000000000004",
-        "340000000000009",
-        "4111 1111 1111 1111",
-    ]);
+    let i = infer(&["4111111111111111", "5500000000000004", "340000000000009", "4111 1111 1111 1111"]);
     assert_eq!(i.inferred_type, "VARCHAR");
     assert_eq!(i.semantic_type.as_deref(), Some("credit_card"));
     // one digit changed breaks Luhn
@@ -404,9 +298,7 @@ fn epoch_free_text_categorical() {
     let i = infer_owned(&v);
     assert_eq!(i.semantic_type.as_deref(), Some("categorical"));
     assert_eq!(i.distinct_count, 3);
-    let v: Vec<String> = (0..30)
-        .map(|k| format!("the quick brown fox number {k} jumps"))
-        .collect();
+    let v: Vec<String> = (0..30).map(|k| format!("the quick brown fox number {k} jumps")).collect();
     assert_eq!(infer_owned(&v).semantic_type.as_deref(), Some("free_text"));
 }
 
@@ -417,9 +309,7 @@ fn check_split_independent(vals: &[Vec<u8>], opts: InferOptions) {
     }
     let expect = whole.finalize();
     for parts in [2usize, 3, 7, 300] {
-        let mut states: Vec<InferState> = (0..parts)
-            .map(|_| InferState::with_options(opts.clone()))
-            .collect();
+        let mut states: Vec<InferState> = (0..parts).map(|_| InferState::with_options(opts.clone())).collect();
         for (k, v) in vals.iter().enumerate() {
             // interleaved split (every parts-th row)
             states[k % parts].add(v);
@@ -450,13 +340,7 @@ fn combine_is_split_and_order_independent() {
         };
         vals.push(v.into_bytes());
     }
-    check_split_independent(
-        &vals,
-        InferOptions {
-            sample_limit: 64,
-            ..Default::default()
-        },
-    );
+    check_split_independent(&vals, InferOptions { sample_limit: 64, ..Default::default() });
     check_split_independent(&vals, InferOptions::default());
 }
 
@@ -468,9 +352,7 @@ fn bad_input_never_panics() {
     let mut big_json = vec![b'['; 1 << 20];
     big_json.extend(vec![b']'; 1 << 20]);
     s.add(&big_json);
-    let garbage: Vec<u8> = (0..5000u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-        .collect();
+    let garbage: Vec<u8> = (0..5000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     for w in garbage.chunks(13) {
         s.add(w);
     }
@@ -493,10 +375,7 @@ fn bad_input_never_panics() {
     assert_eq!(i.inferred_type, "VARCHAR");
     assert!(s.state_bytes() < 64 * 1024);
     // a custom token list without '' makes the empty string a value, not a crash
-    let o = InferOptions {
-        null_tokens: vec![],
-        ..Default::default()
-    };
+    let o = InferOptions { null_tokens: vec![], ..Default::default() };
     let i = infer_with(&["", "  ", "1"], o);
     assert_eq!(i.non_null_count, 3);
     assert_eq!(i.inferred_type, "VARCHAR");
@@ -625,9 +504,7 @@ fn corpus_accuracy_per_type() {
         let ok = i.inferred_type == c.typ
             && (c.format.is_none() || i.format == c.format)
             && (c.semantic.is_none() || i.semantic_type == c.semantic);
-        let e = per_type
-            .entry(c.semantic.clone().unwrap_or(c.typ.clone()))
-            .or_default();
+        let e = per_type.entry(c.semantic.clone().unwrap_or(c.typ.clone())).or_default();
         e.1 += 1;
         if ok {
             e.0 += 1;
@@ -658,11 +535,7 @@ fn corpus_accuracy_per_type() {
     if let Ok(path) = std::env::var("INFER_CASTS_OUT") {
         assert!(std::fs::write(path, format!("{{{}}}", casts.join(",\n"))).is_ok());
     }
-    assert!(
-        wrong.is_empty(),
-        "{} corpus columns misclassified",
-        wrong.len()
-    );
+    assert!(wrong.is_empty(), "{} corpus columns misclassified", wrong.len());
 }
 
 /// On-CPU nanoseconds of the calling thread (Linux schedstat), if available.
@@ -677,54 +550,14 @@ fn thread_cpu_ns() -> Option<u64> {
 fn bench_values_per_second() {
     let n = 2_000_000usize;
     let mut cols: Vec<(&str, Vec<String>)> = Vec::new();
-    cols.push((
-        "int",
-        (0..n)
-            .map(|k| format!("{}", (k as u64 * 2_654_435_761) % 1_000_000))
-            .collect(),
-    ));
-    cols.push((
-        "decimal",
-        (0..n)
-            .map(|k| format!("{}.{:02}", k % 10_000, k % 100))
-            .collect(),
-    ));
-    cols.push((
-        "date",
-        (0..n)
-            .map(|k| format!("2012-{:02}-{:02}", k % 12 + 1, k % 28 + 1))
-            .collect(),
-    ));
-    cols.push((
-        "ts",
-        (0..n)
-            .map(|k| format!("2012-01-{:02}T{:02}:{:02}:00Z", k % 28 + 1, k % 24, k % 60))
-            .collect(),
-    ));
-    cols.push((
-        "dmy",
-        (0..n)
-            .map(|k| format!("{:02}/{:02}/2012", k % 28 + 1, k % 12 + 1))
-            .collect(),
-    ));
-    cols.push((
-        "money",
-        (0..n)
-            .map(|k| format!("${},{:03}.{:02}", k % 100 + 1, k % 1000, k % 100))
-            .collect(),
-    ));
-    cols.push((
-        "category",
-        (0..n)
-            .map(|k| ["red", "green", "blue", "NA"][k % 4].to_string())
-            .collect(),
-    ));
-    cols.push((
-        "text",
-        (0..n)
-            .map(|k| format!("customer {} said hello", k % 5000))
-            .collect(),
-    ));
+    cols.push(("int", (0..n).map(|k| format!("{}", (k as u64 * 2_654_435_761) % 1_000_000)).collect()));
+    cols.push(("decimal", (0..n).map(|k| format!("{}.{:02}", k % 10_000, k % 100)).collect()));
+    cols.push(("date", (0..n).map(|k| format!("2012-{:02}-{:02}", k % 12 + 1, k % 28 + 1)).collect()));
+    cols.push(("ts", (0..n).map(|k| format!("2012-01-{:02}T{:02}:{:02}:00Z", k % 28 + 1, k % 24, k % 60)).collect()));
+    cols.push(("dmy", (0..n).map(|k| format!("{:02}/{:02}/2012", k % 28 + 1, k % 12 + 1)).collect()));
+    cols.push(("money", (0..n).map(|k| format!("${},{:03}.{:02}", k % 100 + 1, k % 1000, k % 100)).collect()));
+    cols.push(("category", (0..n).map(|k| ["red", "green", "blue", "NA"][k % 4].to_string()).collect()));
+    cols.push(("text", (0..n).map(|k| format!("customer {} said hello", k % 5000)).collect()));
     let mut total_v = 0usize;
     let mut total_t = 0f64;
     for (name, vals) in &cols {
@@ -750,16 +583,9 @@ fn bench_values_per_second() {
         };
         total_v += vals.len();
         total_t += dt;
-        println!(
-            "{name:<10} {:>7.1} M values/s -> {}",
-            vals.len() as f64 / dt / 1e6,
-            i.inferred_type
-        );
+        println!("{name:<10} {:>7.1} M values/s -> {}", vals.len() as f64 / dt / 1e6, i.inferred_type);
     }
-    println!(
-        "overall    {:>7.1} M values/s single core",
-        total_v as f64 / total_t / 1e6
-    );
+    println!("overall    {:>7.1} M values/s single core", total_v as f64 / total_t / 1e6);
 }
 
 /// Deterministic fuzz: random strings over the characters the recognisers branch on
@@ -836,19 +662,8 @@ fn fuzz_recognisers_never_panic() {
     for v in &vals {
         s.add(v);
         let t = trim(v);
-        let _ = (
-            parse_temporal(t),
-            parse_number(t, b'.'),
-            parse_number(t, b','),
-            is_json(t),
-        );
-        let _ = (
-            is_interval(t),
-            is_time(t),
-            semantic_bits(t),
-            is_uuid(t),
-            bool_word(t),
-        );
+        let _ = (parse_temporal(t), parse_number(t, b'.'), parse_number(t, b','), is_json(t));
+        let _ = (is_interval(t), is_time(t), semantic_bits(t), is_uuid(t), bool_word(t));
     }
     let i = s.finalize();
     assert!(i.confidence <= 1.0 && i.confidence >= 0.0);
@@ -861,10 +676,7 @@ fn mixed_date_formats_union() {
     assert_eq!(i.inferred_type, "DATE");
     assert_eq!(i.parse_rate, 1.0);
     assert_eq!(i.format.as_deref(), Some("%Y-%m-%d"));
-    assert_eq!(
-        i.plan,
-        CastPlan::Strptime(vec!["%Y-%m-%d".into(), "%d %b %Y".into(), "%d/%m/%Y".into()])
-    );
+    assert_eq!(i.plan, CastPlan::Strptime(vec!["%Y-%m-%d".into(), "%d %b %Y".into(), "%d/%m/%Y".into()]));
     // day-first and month-first never mix in one column
     let i = infer(&["13/01/2012", "01/13/2012"]);
     assert_eq!(i.inferred_type, "VARCHAR");

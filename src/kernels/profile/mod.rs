@@ -98,12 +98,7 @@ pub struct ProfileOptions {
 
 impl Default for ProfileOptions {
     fn default() -> Self {
-        ProfileOptions {
-            exact_limit: 10_000,
-            top_k: 10,
-            bins: 20,
-            exact_bytes: 32 << 20,
-        }
+        ProfileOptions { exact_limit: 10_000, top_k: 10, bins: 20, exact_bytes: 32 << 20 }
     }
 }
 
@@ -332,17 +327,11 @@ impl Key for i128 {
     }
     fn numeric(&self, kind: ValueKind) -> (f64, Option<i128>, Option<u8>) {
         match kind {
-            ValueKind::Decimal { scale } => (
-                *self as f64 / render::pow10(scale),
-                Some(*self),
-                stats::lead_digit_u128(self.unsigned_abs()),
-            ),
+            ValueKind::Decimal { scale } => {
+                (*self as f64 / render::pow10(scale), Some(*self), stats::lead_digit_u128(self.unsigned_abs()))
+            }
             ValueKind::Temporal(u) => (render::temporal_seconds(*self as i64, u), None, None),
-            _ => (
-                *self as f64,
-                Some(*self),
-                stats::lead_digit_u128(self.unsigned_abs()),
-            ),
+            _ => (*self as f64, Some(*self), stats::lead_digit_u128(self.unsigned_abs())),
         }
     }
 }
@@ -379,11 +368,7 @@ impl Key for Box<[u8]> {
         hash_bytes(self, 0x5bd1_e995)
     }
     fn render(&self, kind: ValueKind) -> String {
-        let (body, cut) = if self.len() > MAX_KEY {
-            (&self[..PREFIX], true)
-        } else {
-            (&self[..], false)
-        };
+        let (body, cut) = if self.len() > MAX_KEY { (&self[..PREFIX], true) } else { (&self[..], false) };
         let mut s = match kind {
             ValueKind::Blob => render::blob_str(body),
             _ => String::from_utf8_lossy(body).into_owned(),
@@ -482,10 +467,7 @@ impl NumSketch {
         }
         self.mom.push(x, w as f64);
         match int {
-            Some(i) => match i
-                .checked_mul(w as i128)
-                .and_then(|p| self.sum_i.checked_add(p))
-            {
+            Some(i) => match i.checked_mul(w as i128).and_then(|p| self.sum_i.checked_add(p)) {
                 Some(s) => self.sum_i = s,
                 None => self.sum_i_overflow = true,
             },
@@ -553,18 +535,10 @@ impl<K: Key> Sketch<K> {
         }
         if let Some(num) = &mut self.num {
             num.add(k.numeric(kind), w, kind.has_moments());
-            if self
-                .min
-                .as_ref()
-                .is_none_or(|m| k.key_cmp(m) == Ordering::Less)
-            {
+            if self.min.as_ref().is_none_or(|m| k.key_cmp(m) == Ordering::Less) {
                 self.min = Some(k.clone());
             }
-            if self
-                .max
-                .as_ref()
-                .is_none_or(|m| k.key_cmp(m) == Ordering::Greater)
-            {
+            if self.max.as_ref().is_none_or(|m| k.key_cmp(m) == Ordering::Greater) {
                 self.max = Some(k.clone());
             }
         }
@@ -582,20 +556,12 @@ impl<K: Key> Sketch<K> {
         self.hll.merge(&o.hll);
         self.freq.merge(&o.freq);
         if let Some(m) = &o.min {
-            if self
-                .min
-                .as_ref()
-                .is_none_or(|s| m.key_cmp(s) == Ordering::Less)
-            {
+            if self.min.as_ref().is_none_or(|s| m.key_cmp(s) == Ordering::Less) {
                 self.min = Some(m.clone());
             }
         }
         if let Some(m) = &o.max {
-            if self
-                .max
-                .as_ref()
-                .is_none_or(|s| m.key_cmp(s) == Ordering::Greater)
-            {
+            if self.max.as_ref().is_none_or(|s| m.key_cmp(s) == Ordering::Greater) {
                 self.max = Some(m.clone());
             }
         }
@@ -622,19 +588,13 @@ impl<K: Key> Sketch<K> {
 /// Exact value→count map, or sketches once it overflowed.
 #[derive(Clone)]
 enum Values<K: Key> {
-    Exact {
-        map: FastMap<K, u64>,
-        key_bytes: usize,
-    },
+    Exact { map: FastMap<K, u64>, key_bytes: usize },
     Sketch(Box<Sketch<K>>),
 }
 
 impl<K: Key> Default for Values<K> {
     fn default() -> Self {
-        Values::Exact {
-            map: FastMap::default(),
-            key_bytes: 0,
-        }
+        Values::Exact { map: FastMap::default(), key_bytes: 0 }
     }
 }
 
@@ -692,9 +652,7 @@ impl<K: Key> Values<K> {
 
     fn bytes(&self) -> usize {
         match self {
-            Values::Exact { map, key_bytes } => {
-                map.capacity() * (std::mem::size_of::<K>() + 9) + key_bytes
-            }
+            Values::Exact { map, key_bytes } => map.capacity() * (std::mem::size_of::<K>() + 9) + key_bytes,
             Values::Sketch(sk) => sk.bytes(),
         }
     }
@@ -760,11 +718,7 @@ impl TextStats {
 
     fn add_text(&mut self, s: &[u8]) {
         let ascii = s.is_ascii();
-        let chars = if ascii {
-            s.len()
-        } else {
-            s.iter().filter(|&&b| (b as i8) >= -0x40).count()
-        };
+        let chars = if ascii { s.len() } else { s.iter().filter(|&&b| (b as i8) >= -0x40).count() };
         self.add_len(chars as u64);
         self.add_minmax(s);
         if s.is_empty() {
@@ -776,11 +730,7 @@ impl TextStats {
         }
         let (first_ws, last_ws, all_ws) = if ascii {
             let ws = |b: &u8| b.is_ascii_whitespace() || *b == 0x0b;
-            (
-                ws(&s[0]),
-                ws(&s[s.len() - 1]),
-                ws(&s[0]) && s.iter().all(ws),
-            )
+            (ws(&s[0]), ws(&s[s.len() - 1]), ws(&s[0]) && s.iter().all(ws))
         } else {
             let t = String::from_utf8_lossy(s);
             let f = t.chars().next().is_some_and(char::is_whitespace);
@@ -880,10 +830,7 @@ fn count_valid(len: usize, validity: Option<&[u64]>) -> u64 {
 impl ProfileState {
     /// An empty state with options `o`.
     pub fn with_options(o: ProfileOptions) -> Self {
-        ProfileState {
-            opts: o,
-            ..Default::default()
-        }
+        ProfileState { opts: o, ..Default::default() }
     }
 
     /// The column kind fixed by the first non-NULL value.
@@ -917,9 +864,7 @@ impl ProfileState {
             self.kind = kind;
             self.store = match kind {
                 ValueKind::Float | ValueKind::Float32 => Store::Float(Values::default()),
-                ValueKind::Text | ValueKind::Blob | ValueKind::Other => {
-                    Store::Bytes(Values::default())
-                }
+                ValueKind::Text | ValueKind::Blob | ValueKind::Other => Store::Bytes(Values::default()),
                 _ => Store::Int(Values::default()),
             };
             return true;
@@ -948,9 +893,7 @@ impl ProfileState {
         if let Store::Int(vals) = &mut self.store {
             match vals {
                 Values::Exact { map, .. } => {
-                    for_valid(v.len(), validity, |i| {
-                        *map.entry(conv(v[i])).or_insert(0) += 1
-                    });
+                    for_valid(v.len(), validity, |i| *map.entry(conv(v[i])).or_insert(0) += 1);
                 }
                 Values::Sketch(sk) => {
                     for_valid(v.len(), validity, |i| sk.add(&conv(v[i]), 1, kind));
@@ -1012,14 +955,10 @@ impl ProfileState {
         if let Store::Float(vals) = &mut self.store {
             match vals {
                 Values::Exact { map, .. } => {
-                    for_valid(v.len(), validity, |i| {
-                        *map.entry(float_key(conv(v[i]))).or_insert(0) += 1
-                    });
+                    for_valid(v.len(), validity, |i| *map.entry(float_key(conv(v[i]))).or_insert(0) += 1);
                 }
                 Values::Sketch(sk) => {
-                    for_valid(v.len(), validity, |i| {
-                        sk.add(&float_key(conv(v[i])), 1, kind)
-                    });
+                    for_valid(v.len(), validity, |i| sk.add(&float_key(conv(v[i])), 1, kind));
                 }
             }
             vals.check_budget(&opts, kind);
@@ -1128,9 +1067,7 @@ impl ProfileState {
             Store::Float(v) => v.bytes(),
             Store::Bytes(v) => v.bytes(),
         };
-        store
-            + self.text.min.as_ref().map_or(0, Vec::capacity)
-            + self.text.max.as_ref().map_or(0, Vec::capacity)
+        store + self.text.min.as_ref().map_or(0, Vec::capacity) + self.text.max.as_ref().map_or(0, Vec::capacity)
     }
 
     /// Computes the profile; the state stays usable.
@@ -1169,14 +1106,8 @@ impl ProfileState {
                 p.blank_count = Some(t.blank);
                 p.untrimmed_count = Some(t.untrimmed);
                 p.non_ascii_count = Some(t.non_ascii);
-                p.min = t
-                    .min
-                    .as_deref()
-                    .map(|m| String::from_utf8_lossy(m).into_owned());
-                p.max = t
-                    .max
-                    .as_deref()
-                    .map(|m| String::from_utf8_lossy(m).into_owned());
+                p.min = t.min.as_deref().map(|m| String::from_utf8_lossy(m).into_owned());
+                p.max = t.max.as_deref().map(|m| String::from_utf8_lossy(m).into_owned());
             }
             ValueKind::Blob => {
                 p.min = t.min.as_deref().map(render::blob_str);
@@ -1202,12 +1133,7 @@ impl ProfileState {
                 p.is_unique = Some(entries.len() as u64 == n);
                 p.is_constant = Some(entries.len() == 1);
                 p.entropy = Some(stats::entropy(entries.iter().map(|e| e.1), n));
-                p.top_values = top_k(
-                    entries.iter().map(|&(k, c)| (k, c)),
-                    self.opts.top_k,
-                    kind,
-                    rows,
-                );
+                p.top_values = top_k(entries.iter().map(|&(k, c)| (k, c)), self.opts.top_k, kind, rows);
                 if matches!(kind, ValueKind::Text) {
                     let mut pats: FastMap<Vec<u8>, u64> = FastMap::default();
                     for &(k, c) in &entries {
@@ -1257,9 +1183,7 @@ impl ProfileState {
                         digits[(d - 1) as usize] += c;
                     }
                     sum_i = match (sum_i, int) {
-                        (Some(s), Some(i)) => {
-                            i.checked_mul(c as i128).and_then(|m| s.checked_add(m))
-                        }
+                        (Some(s), Some(i)) => i.checked_mul(c as i128).and_then(|m| s.checked_add(m)),
                         _ => None,
                     };
                 }
@@ -1277,9 +1201,7 @@ impl ProfileState {
                             _ => 1.0,
                         };
                         let (sum, mean) = match sum_i {
-                            Some(s) if !kind.is_float() => {
-                                (s as f64 / scale, s as f64 / scale / nf as f64)
-                            }
+                            Some(s) if !kind.is_float() => (s as f64 / scale, s as f64 / scale / nf as f64),
                             _ => {
                                 let mut s = Sum::default();
                                 let mut m = Sum::default();
@@ -1356,12 +1278,7 @@ impl ProfileState {
                         }
                         p.benford = stats::benford(&num.digits);
                     }
-                    set_distribution(
-                        p,
-                        &Dist::new(num.kll.weighted_items()),
-                        false,
-                        self.opts.bins,
-                    );
+                    set_distribution(p, &Dist::new(num.kll.weighted_items()), false, self.opts.bins);
                 }
             }
         }
@@ -1447,22 +1364,15 @@ fn top_k<'a, K: Key + 'a>(
         0
     };
     v.retain(|x| x.1 >= kth);
-    let mut r: Vec<(String, u64)> = v
-        .into_iter()
-        .map(|(key, c)| (key.render(kind), c))
-        .collect();
+    let mut r: Vec<(String, u64)> = v.into_iter().map(|(key, c)| (key.render(kind), c)).collect();
     r.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     r.truncate(k);
-    r.into_iter()
-        .map(|(s, c)| (s, c, c as f64 / rows))
-        .collect()
+    r.into_iter().map(|(s, c)| (s, c, c as f64 / rows)).collect()
 }
 
 /// The 5 most common patterns, ties by pattern ascending.
 fn top_patterns<'a>(items: impl Iterator<Item = (&'a [u8], u64)>) -> Vec<(String, u64)> {
-    let mut v: Vec<(String, u64)> = items
-        .map(|(k, c)| (String::from_utf8_lossy(k).into_owned(), c))
-        .collect();
+    let mut v: Vec<(String, u64)> = items.map(|(k, c)| (String::from_utf8_lossy(k).into_owned(), c)).collect();
     v.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     v.truncate(5);
     v

@@ -56,11 +56,7 @@ fn repr_from_sci(e: &str) -> String {
             format!("{sign}0.{zeros}{digits}")
         }
     } else {
-        let body = if digits.len() > 1 {
-            format!("{}.{}", &digits[..1], &digits[1..])
-        } else {
-            digits.clone()
-        };
+        let body = if digits.len() > 1 { format!("{}.{}", &digits[..1], &digits[1..]) } else { digits.clone() };
         let esign = if exp < 0 { '-' } else { '+' };
         format!("{sign}{body}e{esign}{:02}", exp.abs())
     }
@@ -74,11 +70,7 @@ pub fn decimal_str(v: i128, scale: u8) -> String {
     let neg = v < 0;
     let mag = v.unsigned_abs().to_string();
     let s = scale as usize;
-    let padded = if mag.len() <= s {
-        format!("{}{}", "0".repeat(s + 1 - mag.len()), mag)
-    } else {
-        mag
-    };
+    let padded = if mag.len() <= s { format!("{}{}", "0".repeat(s + 1 - mag.len()), mag) } else { mag };
     let (i, f) = padded.split_at(padded.len() - s);
     format!("{}{i}.{f}", if neg { "-" } else { "" })
 }
@@ -244,64 +236,22 @@ mod tests {
     fn temporal_and_decimal_render_like_duckdb() {
         let d2020 = 18_262i64; // 2020-01-01
         let us = d2020 * 86_400_000_000;
-        assert_eq!(
-            temporal_str(us + 500_000, TemporalUnit::TimestampUs),
-            "2020-01-01 00:00:00.5"
-        );
-        assert_eq!(
-            temporal_str(us + 120, TemporalUnit::TimestampUs),
-            "2020-01-01 00:00:00.00012"
-        );
-        assert_eq!(
-            temporal_str(us, TemporalUnit::TimestampUs),
-            "2020-01-01 00:00:00"
-        );
-        assert_eq!(
-            temporal_str(us * 1000 + 123_456_789, TemporalUnit::TimestampNs),
-            "2020-01-01 00:00:00.123456789"
-        );
-        assert_eq!(
-            temporal_str(us / 1000 + 120, TemporalUnit::TimestampMs),
-            "2020-01-01 00:00:00.12"
-        );
-        assert_eq!(
-            temporal_str(us / 1_000_000 + 1, TemporalUnit::TimestampSec),
-            "2020-01-01 00:00:01"
-        );
-        assert_eq!(
-            temporal_str(us + 500_000, TemporalUnit::TimestampTzUs),
-            "2020-01-01 00:00:00.5+00"
-        );
-        assert_eq!(
-            temporal_str(3_723_250_000, TemporalUnit::Time),
-            "01:02:03.25"
-        );
-        assert_eq!(
-            temporal_str(-719_528, TemporalUnit::Date),
-            "0001-01-01 (BC)"
-        );
-        assert_eq!(
-            temporal_str(i64::from(i32::MAX), TemporalUnit::Date),
-            "infinity"
-        );
-        assert_eq!(
-            temporal_str(i64::MAX, TemporalUnit::TimestampUs),
-            "infinity"
-        );
-        assert_eq!(
-            temporal_str(-i64::MAX, TemporalUnit::TimestampUs),
-            "-infinity"
-        );
+        assert_eq!(temporal_str(us + 500_000, TemporalUnit::TimestampUs), "2020-01-01 00:00:00.5");
+        assert_eq!(temporal_str(us + 120, TemporalUnit::TimestampUs), "2020-01-01 00:00:00.00012");
+        assert_eq!(temporal_str(us, TemporalUnit::TimestampUs), "2020-01-01 00:00:00");
+        assert_eq!(temporal_str(us * 1000 + 123_456_789, TemporalUnit::TimestampNs), "2020-01-01 00:00:00.123456789");
+        assert_eq!(temporal_str(us / 1000 + 120, TemporalUnit::TimestampMs), "2020-01-01 00:00:00.12");
+        assert_eq!(temporal_str(us / 1_000_000 + 1, TemporalUnit::TimestampSec), "2020-01-01 00:00:01");
+        assert_eq!(temporal_str(us + 500_000, TemporalUnit::TimestampTzUs), "2020-01-01 00:00:00.5+00");
+        assert_eq!(temporal_str(3_723_250_000, TemporalUnit::Time), "01:02:03.25");
+        assert_eq!(temporal_str(-719_528, TemporalUnit::Date), "0001-01-01 (BC)");
+        assert_eq!(temporal_str(i64::from(i32::MAX), TemporalUnit::Date), "infinity");
+        assert_eq!(temporal_str(i64::MAX, TemporalUnit::TimestampUs), "infinity");
+        assert_eq!(temporal_str(-i64::MAX, TemporalUnit::TimestampUs), "-infinity");
         assert_eq!(temporal_str(3_789_391, TemporalUnit::Date), "12345-01-01");
         assert_eq!(decimal_str(150, 2), "1.50");
         assert_eq!(decimal_str(-5, 2), "-0.05");
-        assert_eq!(
-            decimal_str(i128::MIN, 0),
-            "-170141183460469231731687303715884105728"
-        );
-        assert_eq!(
-            blob_str(&[0x00, 0x61, 0x5c, 0x22, 0x27, 0x7f, 0x80, 0xff]),
-            "\\x00a\\x5C\\x22\\x27\\x7F\\x80\\xFF"
-        );
+        assert_eq!(decimal_str(i128::MIN, 0), "-170141183460469231731687303715884105728");
+        assert_eq!(blob_str(&[0x00, 0x61, 0x5c, 0x22, 0x27, 0x7f, 0x80, 0xff]), "\\x00a\\x5C\\x22\\x27\\x7F\\x80\\xFF");
     }
 }

@@ -138,12 +138,7 @@ pub struct Frequent<K: Eq + Hash> {
 impl<K: Eq + Hash + Clone> Frequent<K> {
     /// A summary that holds at most `cap` counters (after each purge, about `cap / 2`).
     pub fn new(cap: usize) -> Self {
-        Frequent {
-            cap: cap.max(4),
-            map: FastMap::default(),
-            offset: 0,
-            scratch: Vec::new(),
-        }
+        Frequent { cap: cap.max(4), map: FastMap::default(), offset: 0, scratch: Vec::new() }
     }
 
     /// Adds weight `w` to the item borrowed as `q`, creating it with `make` when absent.
@@ -232,15 +227,8 @@ impl Kll {
     /// An empty sketch with accuracy parameter `k`.
     pub fn new(k: usize) -> Self {
         let k = k.max(16);
-        let mut s = Kll {
-            k,
-            n: 0,
-            size: 0,
-            limit: k,
-            caps: Vec::new(),
-            levels: vec![Vec::new()],
-            rng: 0x9e37_79b9_7f4a_7c15,
-        };
+        let mut s =
+            Kll { k, n: 0, size: 0, limit: k, caps: Vec::new(), levels: vec![Vec::new()], rng: 0x9e37_79b9_7f4a_7c15 };
         s.refresh_caps();
         s
     }
@@ -299,8 +287,7 @@ impl Kll {
     /// sketch is over its total capacity, halve the lowest level that is over its own.
     fn compress(&mut self) {
         while self.size >= self.limit {
-            let Some(h) = (0..self.levels.len()).find(|&h| self.levels[h].len() >= self.caps[h])
-            else {
+            let Some(h) = (0..self.levels.len()).find(|&h| self.levels[h].len() >= self.caps[h]) else {
                 break;
             };
             if h + 1 == self.levels.len() {

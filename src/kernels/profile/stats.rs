@@ -85,11 +85,7 @@ impl Dist {
 
     /// Median absolute deviation around `median` (`quantile_cont(|x − median|, 0.5)`).
     pub fn mad(&self, median: f64) -> Option<f64> {
-        let mut dev: Vec<(f64, u64)> = self
-            .items
-            .iter()
-            .map(|&(v, c)| ((v - median).abs(), c))
-            .collect();
+        let mut dev: Vec<(f64, u64)> = self.items.iter().map(|&(v, c)| ((v - median).abs(), c)).collect();
         dev.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
         Dist::new(dev).quantile(0.5)
     }
@@ -111,21 +107,13 @@ pub fn histogram(items: &[(f64, u64)], min: f64, max: f64, bins: usize) -> Vec<(
             continue;
         }
         let t = (v * 0.5 - min * 0.5) / half_span * bins as f64;
-        let i = if t.is_nan() || t < 0.0 {
-            0
-        } else {
-            (t as usize).min(bins - 1)
-        };
+        let i = if t.is_nan() || t < 0.0 { 0 } else { (t as usize).min(bins - 1) };
         counts[i] += c;
     }
     (0..bins)
         .map(|i| {
             let lo = min + width * i as f64;
-            let hi = if i + 1 == bins {
-                max
-            } else {
-                min + width * (i + 1) as f64
-            };
+            let hi = if i + 1 == bins { max } else { min + width * (i + 1) as f64 };
             (lo, hi, counts[i])
         })
         .collect()
@@ -167,22 +155,10 @@ impl Moments {
     #[inline]
     pub fn push(&mut self, x: f64, w: f64) {
         if self.n == 0.0 {
-            *self = Moments {
-                n: w,
-                mean: x,
-                m2: 0.0,
-                m3: 0.0,
-                m4: 0.0,
-            };
+            *self = Moments { n: w, mean: x, m2: 0.0, m3: 0.0, m4: 0.0 };
             return;
         }
-        self.merge(&Moments {
-            n: w,
-            mean: x,
-            m2: 0.0,
-            m3: 0.0,
-            m4: 0.0,
-        });
+        self.merge(&Moments { n: w, mean: x, m2: 0.0, m3: 0.0, m4: 0.0 });
     }
 
     /// Pairwise combination; never changes `b`.
@@ -215,10 +191,7 @@ impl Moments {
 
     /// Two-pass moments of a sorted weighted list of finite values, given the mean.
     pub fn two_pass(items: &[(f64, u64)], mean: f64) -> Moments {
-        let mut m = Moments {
-            mean,
-            ..Default::default()
-        };
+        let mut m = Moments { mean, ..Default::default() };
         for &(v, c) in items {
             let w = c as f64;
             let d = v - mean;
@@ -233,9 +206,7 @@ impl Moments {
 
     /// Sample variance (NULL for n < 2).
     pub fn variance(&self) -> Option<f64> {
-        (self.n >= 2.0)
-            .then(|| self.m2 / (self.n - 1.0))
-            .filter(|v| v.is_finite())
+        (self.n >= 2.0).then(|| self.m2 / (self.n - 1.0)).filter(|v| v.is_finite())
     }
 
     /// DuckDB `skewness`.
@@ -258,8 +229,7 @@ impl Moments {
         }
         let m2 = self.m2 / n;
         let m4 = self.m4 / n;
-        let g =
-            (n - 1.0) * ((n + 1.0) * m4 / (m2 * m2) - 3.0 * (n - 1.0)) / ((n - 2.0) * (n - 3.0));
+        let g = (n - 1.0) * ((n + 1.0) * m4 / (m2 * m2) - 3.0 * (n - 1.0)) / ((n - 2.0) * (n - 3.0));
         g.is_finite().then_some(g)
     }
 }
@@ -321,11 +291,7 @@ pub fn lead_digit_u128(mut v: u128) -> Option<u8> {
 /// 10^-308 ..= 10^308, each correctly rounded (parsed once).
 fn pow10_table() -> &'static [f64] {
     static T: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
-    T.get_or_init(|| {
-        (-308..=308)
-            .map(|e| format!("1e{e}").parse::<f64>().unwrap_or(f64::NAN))
-            .collect()
-    })
+    T.get_or_init(|| (-308..=308).map(|e| format!("1e{e}").parse::<f64>().unwrap_or(f64::NAN)).collect())
 }
 
 /// First significant digit of a finite non-zero double (correct for |x| < 1): the first
@@ -363,9 +329,7 @@ pub fn lead_digit_f64(x: f64) -> Option<u8> {
     let mut buf = [0u8; 40];
     let mut w = &mut buf[..];
     write!(w, "{:e}", a).ok()?;
-    Some(buf[0])
-        .filter(|b| (b'1'..=b'9').contains(b))
-        .map(|b| b - b'0')
+    Some(buf[0]).filter(|b| (b'1'..=b'9').contains(b)).map(|b| b - b'0')
 }
 
 /// Benford summary: digit frequencies, χ² and p-value.
@@ -385,11 +349,7 @@ pub fn benford(counts: &[u64; 9]) -> Option<super::Benford> {
     }
     let x = chi2 / 2.0;
     let p = (-x).exp() * (1.0 + x + x * x / 2.0 + x * x * x / 6.0);
-    Some(super::Benford {
-        digit_freq: freq,
-        chi2,
-        p_value: p.clamp(0.0, 1.0),
-    })
+    Some(super::Benford { digit_freq: freq, chi2, p_value: p.clamp(0.0, 1.0) })
 }
 
 /// Shannon entropy (bits) of a count distribution with total `n`.
@@ -480,20 +440,12 @@ mod tests {
         assert_eq!(lead_digit_f64(0.00345), Some(3));
         assert_eq!(lead_digit_f64(0.3), Some(3), "0.3 is stored as 0.29999…");
         assert_eq!(lead_digit_f64(2.9999999999), Some(2));
-        assert_eq!(
-            lead_digit_f64(1e23),
-            Some(1),
-            "1e23 is stored as 9.99999…e22"
-        );
+        assert_eq!(lead_digit_f64(1e23), Some(1), "1e23 is stored as 9.99999…e22");
         assert_eq!(lead_digit_f64(200.0), Some(2));
         assert_eq!(lead_digit_f64(-7.25e-200), Some(7));
         for i in 1..10_000 {
             let x = i as f64 * 0.001 + 1e-9;
-            assert_eq!(
-                lead_digit_f64(x),
-                format!("{:e}", x).bytes().next().map(|b| b - b'0'),
-                "{x}"
-            );
+            assert_eq!(lead_digit_f64(x), format!("{:e}", x).bytes().next().map(|b| b - b'0'), "{x}");
         }
         assert_eq!(lead_digit_f64(-0.9), Some(9));
         assert_eq!(lead_digit_f64(5e-324), Some(5));

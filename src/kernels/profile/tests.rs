@@ -79,11 +79,7 @@ fn col_of(d: &Value) -> Col {
     let i = |x: &Value| x.as_i64();
     match ty {
         "BIGINT" => Col::I64(v.iter().map(i).collect()),
-        "DOUBLE" => Col::F64(
-            v.iter()
-                .map(|x| x.as_str().and_then(|s| s.parse().ok()))
-                .collect(),
-        ),
+        "DOUBLE" => Col::F64(v.iter().map(|x| x.as_str().and_then(|s| s.parse().ok())).collect()),
         "DECIMAL(12,3)" => Col::Dec(v.iter().map(|x| x.as_i64().map(i128::from)).collect(), 3),
         "TIMESTAMP" => Col::Tmp(v.iter().map(i).collect(), TemporalUnit::TimestampUs),
         "DATE" => Col::Tmp(v.iter().map(i).collect(), TemporalUnit::Date),
@@ -94,9 +90,7 @@ fn col_of(d: &Value) -> Col {
 }
 
 fn close(name: &str, got: Option<f64>, want: &Value) {
-    let w = want
-        .as_f64()
-        .unwrap_or_else(|| panic!("{name}: oracle {want}"));
+    let w = want.as_f64().unwrap_or_else(|| panic!("{name}: oracle {want}"));
     let g = got.unwrap_or_else(|| panic!("{name}: got None, want {w}"));
     let tol = 1e-9 * w.abs().max(1e-3);
     assert!((g - w).abs() <= tol, "{name}: got {g}, want {w}");
@@ -106,24 +100,9 @@ fn check_against_oracle(p: &Profile, d: &Value) {
     let name = d["name"].as_str().unwrap_or("?");
     let e = &d["expect"];
     let f = |k: &str| format!("{name}.{k}");
-    assert_eq!(
-        p.row_count,
-        e["row_count"].as_u64().unwrap(),
-        "{}",
-        f("row_count")
-    );
-    assert_eq!(
-        p.null_count,
-        e["null_count"].as_u64().unwrap(),
-        "{}",
-        f("null_count")
-    );
-    assert_eq!(
-        p.distinct_count,
-        e["distinct_count"].as_u64().unwrap(),
-        "{}",
-        f("distinct")
-    );
+    assert_eq!(p.row_count, e["row_count"].as_u64().unwrap(), "{}", f("row_count"));
+    assert_eq!(p.null_count, e["null_count"].as_u64().unwrap(), "{}", f("null_count"));
+    assert_eq!(p.distinct_count, e["distinct_count"].as_u64().unwrap(), "{}", f("distinct"));
     assert!(p.distinct_is_exact);
     assert_eq!(p.min.as_deref(), e["min"].as_str(), "{}", f("min"));
     assert_eq!(p.max.as_deref(), e["max"].as_str(), "{}", f("max"));
@@ -159,11 +138,7 @@ fn check_against_oracle(p: &Profile, d: &Value) {
         if e.get(k).is_some() {
             close(&f(k), g, &e[k]);
         } else {
-            assert!(
-                g.is_none() || k == "entropy",
-                "{}: expected None, got {g:?}",
-                f(k)
-            );
+            assert!(g.is_none() || k == "entropy", "{}: expected None, got {g:?}", f(k));
         }
     }
     let counts: [(&str, Option<u64>); 11] = [
@@ -187,19 +162,8 @@ fn check_against_oracle(p: &Profile, d: &Value) {
         }
     }
     if let Some(h) = e.get("histogram_counts") {
-        let got: Vec<u64> = p
-            .histogram
-            .as_ref()
-            .expect("histogram")
-            .iter()
-            .map(|b| b.2)
-            .collect();
-        let want: Vec<u64> = h
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_u64().unwrap())
-            .collect();
+        let got: Vec<u64> = p.histogram.as_ref().expect("histogram").iter().map(|b| b.2).collect();
+        let want: Vec<u64> = h.as_array().unwrap().iter().map(|x| x.as_u64().unwrap()).collect();
         assert_eq!(got, want, "{}", f("histogram"));
         assert_eq!(p.sparkline.as_ref().map(|s| s.chars().count()), Some(20));
     } else {
@@ -212,39 +176,21 @@ fn check_against_oracle(p: &Profile, d: &Value) {
             .iter()
             .map(|x| (x[0].as_str().unwrap().to_owned(), x[1].as_u64().unwrap()))
             .collect();
-        assert_eq!(
-            p.top_patterns.as_ref(),
-            Some(&want),
-            "{}",
-            f("top_patterns")
-        );
+        assert_eq!(p.top_patterns.as_ref(), Some(&want), "{}", f("top_patterns"));
     }
     match (e.get("benford"), &p.benford) {
         (Some(b), Some(g)) => {
             for d in 0..9 {
-                close(
-                    &f("benford.freq"),
-                    Some(g.digit_freq[d]),
-                    &b["digit_freq"][d],
-                );
+                close(&f("benford.freq"), Some(g.digit_freq[d]), &b["digit_freq"][d]);
             }
             close(&f("benford.chi2"), Some(g.chi2), &b["chi2"]);
             let pw = b["p_value"].as_f64().unwrap();
-            assert!(
-                (g.p_value - pw).abs() <= 1e-9 * pw.max(1e-300) + 1e-300,
-                "{}",
-                f("benford.p")
-            );
+            assert!((g.p_value - pw).abs() <= 1e-9 * pw.max(1e-300) + 1e-300, "{}", f("benford.p"));
         }
         (None, None) => {}
         (w, g) => panic!("{}: want {w:?}, got {g:?}", f("benford")),
     }
-    assert_eq!(
-        p.quantiles_exact,
-        e.get("p50").map(|_| true),
-        "{}",
-        f("quantiles_exact")
-    );
+    assert_eq!(p.quantiles_exact, e.get("p50").map(|_| true), "{}", f("quantiles_exact"));
 }
 
 #[test]
@@ -261,9 +207,7 @@ fn exact_mode_matches_duckdb_oracle() {
 
 /// Batch boundaries for `parts` pieces of `n` rows, uneven on purpose.
 fn cuts(n: usize, parts: usize, seed: usize) -> Vec<std::ops::Range<usize>> {
-    let mut pts: Vec<usize> = (1..parts)
-        .map(|i| (i * n / parts + (seed * 37 + i * 11) % 13).min(n))
-        .collect();
+    let mut pts: Vec<usize> = (1..parts).map(|i| (i * n / parts + (seed * 37 + i * 11) % 13).min(n)).collect();
     pts.push(0);
     pts.push(n);
     pts.sort_unstable();
@@ -272,13 +216,7 @@ fn cuts(n: usize, parts: usize, seed: usize) -> Vec<std::ops::Range<usize>> {
 
 /// Profiles `col` split into `parts` states (batches of 0, 1, 5, 300… rows inside each),
 /// combined in `order` (0 = left fold, 1 = right fold, 2 = pairwise tree, 3 = into fresh).
-fn split_profile(
-    col: &Col,
-    parts: usize,
-    order: usize,
-    seed: usize,
-    opts: ProfileOptions,
-) -> Profile {
+fn split_profile(col: &Col, parts: usize, order: usize, seed: usize, opts: ProfileOptions) -> Profile {
     let mut states = Vec::new();
     for r in cuts(col.len(), parts, seed) {
         let mut s = ProfileState::with_options(opts);
@@ -351,12 +289,7 @@ fn exact_mode_is_split_and_order_invariant_bit_for_bit() {
             for order in 0..4 {
                 for seed in 0..2 {
                     let p = split_profile(&col, parts, order, seed, ProfileOptions::default());
-                    assert_eq!(
-                        format!("{p:?}"),
-                        whole,
-                        "{} parts={parts} order={order}",
-                        d["name"]
-                    );
+                    assert_eq!(format!("{p:?}"), whole, "{} parts={parts} order={order}", d["name"]);
                 }
             }
         }
@@ -366,16 +299,7 @@ fn exact_mode_is_split_and_order_invariant_bit_for_bit() {
 #[test]
 fn corner_values_are_split_invariant_too() {
     let mut rng = Rng(11);
-    let specials = [
-        f64::NAN,
-        -0.0,
-        0.0,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        1e308,
-        -1e308,
-        5e-324,
-    ];
+    let specials = [f64::NAN, -0.0, 0.0, f64::INFINITY, f64::NEG_INFINITY, 1e308, -1e308, 5e-324];
     let dbl = Col::F64(
         (0..2000)
             .map(|i| match i % 9 {
@@ -396,12 +320,7 @@ fn corner_values_are_split_invariant_too() {
             })
             .collect(),
     );
-    let ints = Col::Dec(
-        (0..1000)
-            .map(|i| Some(i128::MAX - (i % 40) as i128))
-            .collect(),
-        4,
-    );
+    let ints = Col::Dec((0..1000).map(|i| Some(i128::MAX - (i % 40) as i128)).collect(), 4);
     for col in [dbl, txt, ints] {
         let whole = format!("{:?}", profile_of(&col, ProfileOptions::default()));
         for parts in 1..=6 {
@@ -444,14 +363,8 @@ fn empty_and_all_null() {
     let p = s.finalize();
     assert_eq!((p.row_count, p.null_count, p.null_ratio), (5, 5, Some(1.0)));
     assert_eq!(s.kind(), ValueKind::Unknown);
-    assert_eq!(
-        (p.distinct_count, p.is_unique, p.cardinality_ratio),
-        (0, None, None)
-    );
-    assert_eq!(
-        (p.mean, p.histogram.clone(), p.sparkline.clone()),
-        (None, None, None)
-    );
+    assert_eq!((p.distinct_count, p.is_unique, p.cardinality_ratio), (0, None, None));
+    assert_eq!((p.mean, p.histogram.clone(), p.sparkline.clone()), (None, None, None));
 }
 
 #[test]
@@ -460,19 +373,10 @@ fn one_row() {
     s.update_f64(&[2.5], None);
     let p = s.finalize();
     assert_eq!(p.min.as_deref(), Some("2.5"));
-    assert_eq!(
-        (p.mean, p.sum, p.p01, p.p99, p.mad),
-        (Some(2.5), Some(2.5), Some(2.5), Some(2.5), Some(0.0))
-    );
+    assert_eq!((p.mean, p.sum, p.p01, p.p99, p.mad), (Some(2.5), Some(2.5), Some(2.5), Some(2.5), Some(0.0)));
     // duckdb: stddev_samp/skewness/kurtosis of one row are NULL
-    assert_eq!(
-        (p.stddev, p.variance, p.skewness, p.kurtosis, p.cv),
-        (None, None, None, None, None)
-    );
-    assert_eq!(
-        (p.is_unique, p.is_constant, p.entropy),
-        (Some(true), Some(true), Some(0.0))
-    );
+    assert_eq!((p.stddev, p.variance, p.skewness, p.kurtosis, p.cv), (None, None, None, None, None));
+    assert_eq!((p.is_unique, p.is_constant, p.entropy), (Some(true), Some(true), Some(0.0)));
     assert_eq!(p.histogram, Some(vec![(2.5, 2.5, 1)]));
     assert_eq!(p.modified_z_outlier_count, None);
     assert_eq!(p.top_values, vec![("2.5".to_string(), 1, 1.0)]);
@@ -481,40 +385,20 @@ fn one_row() {
 #[test]
 fn nan_inf_and_double_extremes() {
     let mut s = ProfileState::default();
-    let v = [
-        1.0,
-        f64::NAN,
-        -0.0,
-        0.0,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        1e308,
-        -1e308,
-        1e308,
-        f64::NAN,
-    ];
+    let v = [1.0, f64::NAN, -0.0, 0.0, f64::INFINITY, f64::NEG_INFINITY, 1e308, -1e308, 1e308, f64::NAN];
     s.update_f64(&v, None);
     let p = s.finalize();
     // duckdb: count(DISTINCT) treats -0.0 = 0.0 and NaN = NaN; max is NaN (NaN sorts last)
     assert_eq!(p.distinct_count, 7);
-    assert_eq!(
-        (p.min.as_deref(), p.max.as_deref()),
-        (Some("-inf"), Some("nan"))
-    );
-    assert_eq!(
-        (p.nan_count, p.inf_count, p.zero_count, p.negative_count),
-        (Some(2), Some(2), Some(2), Some(2))
-    );
+    assert_eq!((p.min.as_deref(), p.max.as_deref()), (Some("-inf"), Some("nan")));
+    assert_eq!((p.nan_count, p.inf_count, p.zero_count, p.negative_count), (Some(2), Some(2), Some(2), Some(2)));
     // moments over the finite values 1, 0, 0, 1e308, -1e308, 1e308: no overflow in the mean
     assert_eq!(p.mean, Some(1e308 / 6.0 + 1.0 / 6.0));
     assert_eq!(p.sum, None, "1e308 + 1e308 overflows: reported as NULL");
     // quantiles over the 8 non-NaN values, sorted: -inf, -1e308, 0, 0, 1, 1e308, 1e308, inf
     // duckdb 2.0.1 quantile_cont over the same 8 values: p01 = -inf, p99 = inf
     assert_eq!(p.p50, Some(0.5));
-    assert_eq!(
-        (p.p01, p.p99),
-        (Some(f64::NEG_INFINITY), Some(f64::INFINITY))
-    );
+    assert_eq!((p.p01, p.p99), (Some(f64::NEG_INFINITY), Some(f64::INFINITY)));
     let h = p.histogram.expect("histogram");
     assert_eq!((h[0].0, h[19].1), (-1e308, 1e308));
     assert_eq!(h.iter().map(|b| b.2).sum::<u64>(), 6);
@@ -529,28 +413,11 @@ fn i128_extremes_are_exact() {
     let mut s = ProfileState::default();
     s.update_i128(&[i128::MIN, i128::MAX, i128::MAX, 0], None);
     let p = s.finalize();
-    assert_eq!(
-        p.min.as_deref(),
-        Some("-170141183460469231731687303715884105728")
-    );
-    assert_eq!(
-        p.max.as_deref(),
-        Some("170141183460469231731687303715884105727")
-    );
+    assert_eq!(p.min.as_deref(), Some("-170141183460469231731687303715884105728"));
+    assert_eq!(p.max.as_deref(), Some("170141183460469231731687303715884105727"));
     assert_eq!(p.distinct_count, 3);
-    assert_eq!(
-        p.top_values[0],
-        (
-            "170141183460469231731687303715884105727".to_string(),
-            2,
-            0.5
-        )
-    );
-    assert_eq!(
-        p.sum,
-        Some(i128::MAX as f64),
-        "the i128 sum overflows (2·MAX): falls back to a compensated double sum"
-    );
+    assert_eq!(p.top_values[0], ("170141183460469231731687303715884105727".to_string(), 2, 0.5));
+    assert_eq!(p.sum, Some(i128::MAX as f64), "the i128 sum overflows (2·MAX): falls back to a compensated double sum");
     // two values i64::MAX and i64::MAX - 1 stay distinct although equal as f64
     let mut s = ProfileState::default();
     s.update_i64(&[i64::MAX, i64::MAX - 1], None);
@@ -575,32 +442,17 @@ fn strings_empty_blank_long_and_invalid_utf8() {
     s.add_nulls(1);
     let p = s.finalize();
     assert_eq!((p.row_count, p.null_count), (11, 1));
+    assert_eq!(p.distinct_count, 8, "long strings keyed by prefix + 128-bit hash stay distinct");
     assert_eq!(
-        p.distinct_count, 8,
-        "long strings keyed by prefix + 128-bit hash stay distinct"
-    );
-    assert_eq!(
-        (
-            p.empty_count,
-            p.blank_count,
-            p.untrimmed_count,
-            p.non_ascii_count
-        ),
+        (p.empty_count, p.blank_count, p.untrimmed_count, p.non_ascii_count),
         (Some(2), Some(1), Some(2), Some(2))
     );
     assert_eq!((p.min_length, p.max_length), (Some(0), Some(1 << 20)));
     assert_eq!(p.min.as_deref(), Some(""));
     assert_eq!(p.max.as_deref(), Some("\u{fffd}\u{fffd}a"));
     assert_eq!(p.top_values[0].1, 2);
-    assert!(p
-        .top_values
-        .iter()
-        .any(|t| t.0.ends_with('…') && t.0.chars().count() == 241 && t.1 == 2));
-    assert!(
-        s.state_bytes() < 4 << 20,
-        "keys are capped: {}",
-        s.state_bytes()
-    );
+    assert!(p.top_values.iter().any(|t| t.0.ends_with('…') && t.0.chars().count() == 241 && t.1 == 2));
+    assert!(s.state_bytes() < 4 << 20, "keys are capped: {}", s.state_bytes());
     assert_eq!((p.mean, p.histogram.clone()), (None, None));
 }
 
@@ -610,34 +462,22 @@ fn blobs_other_and_booleans() {
     s.add_blob(&[0, 0x61, 0xff]);
     s.add_blob(b"");
     let p = s.finalize();
-    assert_eq!(
-        (p.min.as_deref(), p.max.as_deref()),
-        (Some(""), Some("\\x00a\\xFF"))
-    );
-    assert_eq!(
-        (p.min_length, p.max_length, p.empty_count),
-        (Some(0), Some(3), None)
-    );
+    assert_eq!((p.min.as_deref(), p.max.as_deref()), (Some(""), Some("\\x00a\\xFF")));
+    assert_eq!((p.min_length, p.max_length, p.empty_count), (Some(0), Some(3), None));
 
     let mut s = ProfileState::default();
     s.add_other("[1, 2]", Some(2));
     s.add_other("[1, 2]", Some(2));
     s.add_other("[]", Some(0));
     let p = s.finalize();
-    assert_eq!(
-        (p.distinct_count, p.min_length, p.max_length),
-        (2, Some(0), Some(2))
-    );
+    assert_eq!((p.distinct_count, p.min_length, p.max_length), (2, Some(0), Some(2)));
     assert_eq!(p.top_values[0], ("[1, 2]".to_string(), 2, 2.0 / 3.0));
     assert_eq!((p.min, p.p50), (None, None));
 
     let mut s = ProfileState::default();
     s.update_bool(&[true, false, true, true], Some(&[0b0111]));
     let p = s.finalize();
-    assert_eq!(
-        (p.min.as_deref(), p.max.as_deref()),
-        (Some("false"), Some("true"))
-    );
+    assert_eq!((p.min.as_deref(), p.max.as_deref()), (Some("false"), Some("true")));
     assert_eq!(p.top_values[0], ("true".to_string(), 2, 0.5));
     assert_eq!((p.null_count, p.mean, p.p50), (1, None, None));
 }
@@ -664,10 +504,7 @@ fn float32_renders_in_single_precision() {
     s.update_f32(&[0.1, 0.1, 123456.7, f32::NAN], Some(&[0b0111]));
     let p = s.finalize();
     // python duckdb: CAST(0.1::FLOAT AS VARCHAR) = '0.1', 123456.7::FLOAT → '123456.7'
-    assert_eq!(
-        (p.min.as_deref(), p.max.as_deref()),
-        (Some("0.1"), Some("123456.7"))
-    );
+    assert_eq!((p.min.as_deref(), p.max.as_deref()), (Some("0.1"), Some("123456.7")));
     assert_eq!(p.top_values[0].0, "0.1");
     assert_eq!(s.kind(), ValueKind::Float32);
     assert_eq!((p.nan_count, p.null_count), (Some(0), 1));
@@ -676,10 +513,7 @@ fn float32_renders_in_single_precision() {
 
 #[test]
 fn ties_in_top_values_break_by_rendering() {
-    let mut s = ProfileState::with_options(ProfileOptions {
-        top_k: 3,
-        ..Default::default()
-    });
+    let mut s = ProfileState::with_options(ProfileOptions { top_k: 3, ..Default::default() });
     s.update_i64(&[9, 10, 100, 2, 9, 10, 100, 2], None);
     let p = s.finalize();
     let names: Vec<&str> = p.top_values.iter().map(|t| t.0.as_str()).collect();
@@ -706,19 +540,9 @@ fn sketch_mode_rank_error_on_a_million_values() {
     let n = 1_000_000usize;
     let mut rng = Rng(42);
     // log-normal-ish with heavy duplicates in a corner: exercises weighted compaction
-    let data: Vec<f64> = (0..n)
-        .map(|i| {
-            if i % 10 == 0 {
-                3.0
-            } else {
-                (rng.unit() * 6.0 - 1.0).exp() * 100.0
-            }
-        })
-        .collect();
-    let opts = ProfileOptions {
-        exact_limit: 10_000,
-        ..Default::default()
-    };
+    let data: Vec<f64> =
+        (0..n).map(|i| if i % 10 == 0 { 3.0 } else { (rng.unit() * 6.0 - 1.0).exp() * 100.0 }).collect();
+    let opts = ProfileOptions { exact_limit: 10_000, ..Default::default() };
     // 4 states as 4 threads, batches of 2048, combined as DuckDB would.
     let mut states: Vec<ProfileState> = (0..4).map(|_| ProfileState::with_options(opts)).collect();
     for (b, chunk) in data.chunks(2048).enumerate() {
@@ -729,22 +553,13 @@ fn sketch_mode_rank_error_on_a_million_values() {
         acc.combine(s);
     }
     let p = acc.finalize();
-    assert_eq!(
-        (p.quantiles_exact, p.distinct_is_exact),
-        (Some(false), false)
-    );
+    assert_eq!((p.quantiles_exact, p.distinct_is_exact), (Some(false), false));
     let mut sorted = data.clone();
     sorted.sort_unstable_by(f64::total_cmp);
     let mut worst = 0.0f64;
-    for (q, got) in [
-        (0.01, p.p01),
-        (0.05, p.p05),
-        (0.25, p.p25),
-        (0.5, p.p50),
-        (0.75, p.p75),
-        (0.95, p.p95),
-        (0.99, p.p99),
-    ] {
+    for (q, got) in
+        [(0.01, p.p01), (0.05, p.p05), (0.25, p.p25), (0.5, p.p50), (0.75, p.p75), (0.95, p.p95), (0.99, p.p99)]
+    {
         let g = got.expect("quantile");
         // rank interval of g in the true data vs target rank q·n
         let lo = sorted.partition_point(|&x| x < g) as f64;
@@ -763,10 +578,7 @@ fn sketch_mode_rank_error_on_a_million_values() {
     eprintln!("sketch-mode worst normalised rank error over 7 quantiles: {worst:.5}");
     // exact parts stay exact in sketch mode
     assert_eq!(p.row_count, n as u64);
-    assert_eq!(
-        p.min.as_deref().map(str::parse::<f64>).and_then(|r| r.ok()),
-        Some(sorted[0])
-    );
+    assert_eq!(p.min.as_deref().map(str::parse::<f64>).and_then(|r| r.ok()), Some(sorted[0]));
     assert_eq!(p.zero_count, Some(0));
     let true_distinct = {
         let mut d: Vec<u64> = data.iter().map(|x| x.to_bits()).collect();
@@ -775,36 +587,21 @@ fn sketch_mode_rank_error_on_a_million_values() {
         d.len() as f64
     };
     let est = p.distinct_count as f64;
-    assert!(
-        (est - true_distinct).abs() / true_distinct < 0.03,
-        "distinct {est} vs {true_distinct}"
-    );
+    assert!((est - true_distinct).abs() / true_distinct < 0.03, "distinct {est} vs {true_distinct}");
     assert_eq!(p.top_values[0].0, "3.0");
     assert!(p.top_values[0].1 <= 100_000 && p.top_values[0].1 >= 100_000 - 2 * n as u64 / 1024);
     let mean = data.iter().sum::<f64>() / n as f64;
     assert!((p.mean.unwrap() - mean).abs() < 1e-9 * mean);
     eprintln!("sketch-mode f64 state: {} KiB", acc.state_bytes() >> 10);
-    assert!(
-        acc.state_bytes() < 400 << 10,
-        "sketch state {} bytes",
-        acc.state_bytes()
-    );
+    assert!(acc.state_bytes() < 400 << 10, "sketch state {} bytes", acc.state_bytes());
     // MAD and outliers estimated from the sketch: close to exact
     let exact = profile_of(
         &Col::F64(data.iter().map(|&x| Some(x)).collect()),
-        ProfileOptions {
-            exact_limit: 2_000_000,
-            ..Default::default()
-        },
+        ProfileOptions { exact_limit: 2_000_000, ..Default::default() },
     );
     assert_eq!(exact.quantiles_exact, Some(true));
     let rel = |a: Option<f64>, b: Option<f64>| (a.unwrap() - b.unwrap()).abs() / b.unwrap().abs();
-    assert!(
-        rel(p.mad, exact.mad) < 0.02,
-        "mad {:?} vs {:?}",
-        p.mad,
-        exact.mad
-    );
+    assert!(rel(p.mad, exact.mad) < 0.02, "mad {:?} vs {:?}", p.mad, exact.mad);
     assert!(rel(p.stddev, exact.stddev) < 1e-9);
     assert!(rel(p.kurtosis, exact.kurtosis) < 1e-6);
     let io = |x: Option<u64>| x.unwrap() as f64;
@@ -818,15 +615,8 @@ fn kll_rank_error_over_99_percentiles_after_merges() {
     // 1.2M values in 6 sketches (different orders), merged; every percentile checked.
     let n = 1_200_000usize;
     let mut rng = Rng(3);
-    let data: Vec<f64> = (0..n)
-        .map(|i| {
-            if i % 3 == 0 {
-                (i % 1000) as f64
-            } else {
-                rng.unit().powi(3) * 1e4
-            }
-        })
-        .collect();
+    let data: Vec<f64> =
+        (0..n).map(|i| if i % 3 == 0 { (i % 1000) as f64 } else { rng.unit().powi(3) * 1e4 }).collect();
     let mut parts: Vec<Kll> = (0..6).map(|_| Kll::new(KLL_K)).collect();
     for (i, &x) in data.iter().enumerate() {
         parts[(i / 4096) % 6].insert(x);
@@ -864,50 +654,20 @@ fn kll_rank_error_over_99_percentiles_after_merges() {
 fn sketch_switch_is_mergeable_and_keeps_exact_fields() {
     // 30 000 distinct ints, budget 10 000: every split ends in sketch mode with the same
     // exact counters; approximate fields stay within their bounds.
-    let col = Col::I64(
-        (0..60_000i64)
-            .map(|i| {
-                if i % 9 == 0 {
-                    None
-                } else {
-                    Some((i * 7919) % 30_000 - 5000)
-                }
-            })
-            .collect(),
-    );
-    let opts = ProfileOptions {
-        exact_limit: 10_000,
-        ..Default::default()
-    };
+    let col =
+        Col::I64((0..60_000i64).map(|i| if i % 9 == 0 { None } else { Some((i * 7919) % 30_000 - 5000) }).collect());
+    let opts = ProfileOptions { exact_limit: 10_000, ..Default::default() };
     let base = profile_of(&col, opts);
     assert!(!base.distinct_is_exact);
     for parts in 1..=6 {
         for order in 0..4 {
             let p = split_profile(&col, parts, order, parts, opts);
+            assert_eq!((p.row_count, p.null_count, p.distinct_is_exact), (base.row_count, base.null_count, false));
             assert_eq!(
-                (p.row_count, p.null_count, p.distinct_is_exact),
-                (base.row_count, base.null_count, false)
+                (p.min.clone(), p.max.clone(), p.sum, p.zero_count, p.negative_count),
+                (base.min.clone(), base.max.clone(), base.sum, base.zero_count, base.negative_count)
             );
-            assert_eq!(
-                (
-                    p.min.clone(),
-                    p.max.clone(),
-                    p.sum,
-                    p.zero_count,
-                    p.negative_count
-                ),
-                (
-                    base.min.clone(),
-                    base.max.clone(),
-                    base.sum,
-                    base.zero_count,
-                    base.negative_count
-                )
-            );
-            assert_eq!(
-                p.benford.as_ref().map(|b| b.digit_freq),
-                base.benford.as_ref().map(|b| b.digit_freq)
-            );
+            assert_eq!(p.benford.as_ref().map(|b| b.digit_freq), base.benford.as_ref().map(|b| b.digit_freq));
             let d = p.distinct_count as f64;
             assert!((d - 30_000.0).abs() < 900.0, "distinct {d}");
             assert!((p.p50.unwrap() - base.p50.unwrap()).abs() < 0.01 * 30_000.0);
@@ -918,17 +678,10 @@ fn sketch_switch_is_mergeable_and_keeps_exact_fields() {
 
 #[test]
 fn text_sketch_mode_keeps_patterns_and_lengths() {
-    let opts = ProfileOptions {
-        exact_limit: 1000,
-        ..Default::default()
-    };
+    let opts = ProfileOptions { exact_limit: 1000, ..Default::default() };
     let mut s = ProfileState::with_options(opts);
     for i in 0..20_000 {
-        let t = if i % 4 == 0 {
-            "N/A".to_string()
-        } else {
-            format!("ID-{i:05}")
-        };
+        let t = if i % 4 == 0 { "N/A".to_string() } else { format!("ID-{i:05}") };
         s.add_text(t.as_bytes());
     }
     let p = s.finalize();
@@ -939,10 +692,7 @@ fn text_sketch_mode_keeps_patterns_and_lengths() {
     assert_eq!(pats[0].0, "A-9");
     assert!(pats[0].1 <= 15_000 && pats[0].1 + 2 * 20_000 / 256 >= 15_000);
     assert_eq!(pats[1], ("A/A".to_string(), pats[1].1));
-    assert_eq!(
-        (p.min.as_deref(), p.max.as_deref()),
-        (Some("ID-00001"), Some("N/A"))
-    );
+    assert_eq!((p.min.as_deref(), p.max.as_deref()), (Some("ID-00001"), Some("N/A")));
 }
 
 /// Throughput of the batch paths (not a timed test: run with
@@ -955,15 +705,8 @@ fn throughput() {
     let low: Vec<i64> = (0..n).map(|_| (rng.next() % 1000) as i64).collect();
     let high: Vec<i64> = (0..n).map(|_| (rng.next() >> 20) as i64).collect();
     let dbl: Vec<f64> = (0..n).map(|_| rng.unit() * 1e6).collect();
-    let mask: Vec<u64> = (0..n.div_ceil(64))
-        .map(|i| {
-            if i % 7 == 0 {
-                0xfff0_ffff_ffff_ffff
-            } else {
-                u64::MAX
-            }
-        })
-        .collect();
+    let mask: Vec<u64> =
+        (0..n.div_ceil(64)).map(|i| if i % 7 == 0 { 0xfff0_ffff_ffff_ffff } else { u64::MAX }).collect();
     let run = |name: &str, f: &dyn Fn(&mut ProfileState)| {
         let t = std::time::Instant::now();
         let mut s = ProfileState::default();
@@ -980,20 +723,14 @@ fn throughput() {
             s.state_bytes() >> 10
         );
     };
-    run("i64 1000 distinct", &|s| {
-        low.chunks(2048).for_each(|c| s.update_i64(c, None))
-    });
+    run("i64 1000 distinct", &|s| low.chunks(2048).for_each(|c| s.update_i64(c, None)));
     run("i64 1000 distinct, nulls", &|s| {
         low.chunks(2048)
             .enumerate()
             .for_each(|(i, c)| s.update_i64(c, Some(&mask[i * 32..(i * 32 + 32).min(mask.len())])))
     });
-    run("i64 ~10M distinct (sketch)", &|s| {
-        high.chunks(2048).for_each(|c| s.update_i64(c, None))
-    });
-    run("f64 ~10M distinct (sketch)", &|s| {
-        dbl.chunks(2048).for_each(|c| s.update_f64(c, None))
-    });
+    run("i64 ~10M distinct (sketch)", &|s| high.chunks(2048).for_each(|c| s.update_i64(c, None)));
+    run("f64 ~10M distinct (sketch)", &|s| dbl.chunks(2048).for_each(|c| s.update_f64(c, None)));
     for (name, st) in [
         ("exact i64, 100k distinct", {
             let mut s = ProfileState::default();

@@ -58,19 +58,12 @@ pub fn betti_numbers(d: &[PersistencePair], min_persistence: f64) -> Vec<u64> {
 /// (natural logarithm, `L` = total finite persistence); 0 when there is no finite bar
 /// of positive length. Filter by dimension first for a per-dimension entropy.
 pub fn persistent_entropy(d: &[PersistencePair]) -> f64 {
-    let ls: Vec<f64> = d
-        .iter()
-        .map(|p| p.death - p.birth)
-        .filter(|l| l.is_finite() && *l > 0.0)
-        .collect();
+    let ls: Vec<f64> = d.iter().map(|p| p.death - p.birth).filter(|l| l.is_finite() && *l > 0.0).collect();
     let total: f64 = ls.iter().sum();
     if total <= 0.0 {
         return 0.0;
     }
-    -ls.iter()
-        .map(|l| l / total)
-        .map(|q| q * q.ln())
-        .sum::<f64>()
+    -ls.iter().map(|l| l / total).map(|q| q * q.ln()).sum::<f64>()
 }
 
 /// Per-dimension summary for every dimension present, ascending.
@@ -84,22 +77,14 @@ pub fn diagram_summary(d: &[PersistencePair]) -> Vec<DimSummary> {
             if bars.is_empty() {
                 return None;
             }
-            let fin: Vec<f64> = bars
-                .iter()
-                .filter(|p| p.death.is_finite())
-                .map(|p| p.death - p.birth)
-                .collect();
+            let fin: Vec<f64> = bars.iter().filter(|p| p.death.is_finite()).map(|p| p.death - p.birth).collect();
             let total: f64 = fin.iter().sum();
             Some(DimSummary {
                 dim,
                 count: bars.len() as u64,
                 finite: fin.len() as u64,
                 max_persistence: fin.iter().fold(0.0, |a: f64, &b| a.max(b)),
-                mean_persistence: if fin.is_empty() {
-                    0.0
-                } else {
-                    total / fin.len() as f64
-                },
+                mean_persistence: if fin.is_empty() { 0.0 } else { total / fin.len() as f64 },
                 total_persistence: total,
             })
         })
@@ -120,16 +105,8 @@ fn validate(a: &[PersistencePair], name: &str) -> Result<()> {
 
 /// Splits per dimension: (finite points, sorted essential births).
 fn split(a: &[PersistencePair], dim: usize) -> (Vec<(f64, f64)>, Vec<f64>) {
-    let fin = a
-        .iter()
-        .filter(|p| p.dim == dim && p.death.is_finite())
-        .map(|p| (p.birth, p.death))
-        .collect();
-    let mut ess: Vec<f64> = a
-        .iter()
-        .filter(|p| p.dim == dim && !p.death.is_finite())
-        .map(|p| p.birth)
-        .collect();
+    let fin = a.iter().filter(|p| p.dim == dim && p.death.is_finite()).map(|p| (p.birth, p.death)).collect();
+    let mut ess: Vec<f64> = a.iter().filter(|p| p.dim == dim && !p.death.is_finite()).map(|p| p.birth).collect();
     ess.sort_by(f64::total_cmp);
     (fin, ess)
 }
@@ -156,11 +133,7 @@ fn to_diag(x: (f64, f64)) -> f64 {
 
 /// Bottleneck distance (L∞ ground metric) in dimension `dim`, or the maximum over all
 /// dimensions when `None`.
-pub fn bottleneck_distance(
-    a: &[PersistencePair],
-    b: &[PersistencePair],
-    dim: Option<usize>,
-) -> Result<f64> {
+pub fn bottleneck_distance(a: &[PersistencePair], b: &[PersistencePair], dim: Option<usize>) -> Result<f64> {
     validate(a, "first diagram")?;
     validate(b, "second diagram")?;
     let mut best = 0.0f64;
@@ -324,18 +297,11 @@ fn perfect_matching(fa: &[(f64, f64)], fb: &[(f64, f64)], eps: f64) -> bool {
 
 /// q-Wasserstein distance (L∞ ground metric, `q >= 1`; `q = inf` is the bottleneck
 /// distance) in dimension `dim`, or over all dimensions together when `None`.
-pub fn wasserstein_distance(
-    a: &[PersistencePair],
-    b: &[PersistencePair],
-    p: f64,
-    dim: Option<usize>,
-) -> Result<f64> {
+pub fn wasserstein_distance(a: &[PersistencePair], b: &[PersistencePair], p: f64, dim: Option<usize>) -> Result<f64> {
     validate(a, "first diagram")?;
     validate(b, "second diagram")?;
     if p.is_nan() || p < 1.0 {
-        return Err(Error::invalid(format!(
-            "Wasserstein order p must be >= 1, got {p}"
-        )));
+        return Err(Error::invalid(format!("Wasserstein order p must be >= 1, got {p}")));
     }
     if p.is_infinite() {
         return bottleneck_distance(a, b, dim);
@@ -441,11 +407,7 @@ const COLORS: [&str; 4] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"];
 /// dimension. Colours per dimension, with a legend.
 pub fn diagram_svg(d: &[PersistencePair], style_barcode: bool) -> String {
     let (w, h, m) = (420.0f64, 420.0f64, 40.0f64);
-    let maxv = d
-        .iter()
-        .flat_map(|p| [p.birth, p.death])
-        .filter(|x| x.is_finite())
-        .fold(0.0f64, f64::max);
+    let maxv = d.iter().flat_map(|p| [p.birth, p.death]).filter(|x| x.is_finite()).fold(0.0f64, f64::max);
     let maxv = if maxv > 0.0 { maxv * 1.05 } else { 1.0 };
     let mut s = String::new();
     let _ = write!(
@@ -459,39 +421,19 @@ pub fn diagram_svg(d: &[PersistencePair], style_barcode: bool) -> String {
         let n = d.len().max(1) as f64;
         let step = ((h - 2.0 * m) / n).min(12.0);
         let sx = |x: f64| m + (x.min(maxv) / maxv) * (w - 2.0 * m);
-        let _ = write!(
-            s,
-            r#"<line x1="{m}" y1="{}" x2="{}" y2="{}" stroke="black"/>"#,
-            h - m,
-            w - m,
-            h - m
-        );
-        let _ = write!(
-            s,
-            r#"<text x="{}" y="{}" text-anchor="end">{:.3}</text>"#,
-            w - m,
-            h - m + 14.0,
-            maxv
-        );
+        let _ = write!(s, r#"<line x1="{m}" y1="{}" x2="{}" y2="{}" stroke="black"/>"#, h - m, w - m, h - m);
+        let _ = write!(s, r#"<text x="{}" y="{}" text-anchor="end">{:.3}</text>"#, w - m, h - m + 14.0, maxv);
         let _ = write!(s, r#"<text x="{m}" y="{}">0</text>"#, h - m + 14.0);
         for (k, p) in d.iter().enumerate() {
             let y = m + k as f64 * step + step / 2.0;
-            let x2 = if p.death.is_finite() {
-                sx(p.death)
-            } else {
-                w - m
-            };
+            let x2 = if p.death.is_finite() { sx(p.death) } else { w - m };
             let _ = write!(
                 s,
                 r#"<line x1="{:.2}" y1="{y:.2}" x2="{x2:.2}" y2="{y:.2}" stroke="{}" stroke-width="{:.2}"{}/>"#,
                 sx(p.birth),
                 color(p.dim),
                 (step * 0.6).max(1.0),
-                if p.death.is_finite() {
-                    ""
-                } else {
-                    r#" stroke-dasharray="4 2""#
-                }
+                if p.death.is_finite() { "" } else { r#" stroke-dasharray="4 2""# }
             );
         }
     } else {
@@ -499,19 +441,8 @@ pub fn diagram_svg(d: &[PersistencePair], style_barcode: bool) -> String {
         let sx = |x: f64| m + (x / maxv) * span;
         let sy = |y: f64| h - m - (y / maxv) * span;
         let inf_y = m - 12.0;
-        let _ = write!(
-            s,
-            r#"<line x1="{m}" y1="{}" x2="{}" y2="{}" stroke="black"/>"#,
-            h - m,
-            w - m,
-            h - m
-        );
-        let _ = write!(
-            s,
-            r#"<line x1="{m}" y1="{}" x2="{m}" y2="{}" stroke="black"/>"#,
-            h - m,
-            m
-        );
+        let _ = write!(s, r#"<line x1="{m}" y1="{}" x2="{}" y2="{}" stroke="black"/>"#, h - m, w - m, h - m);
+        let _ = write!(s, r#"<line x1="{m}" y1="{}" x2="{m}" y2="{}" stroke="black"/>"#, h - m, m);
         let _ = write!(
             s,
             r#"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="gray" stroke-dasharray="3 3"/>"#,
@@ -526,31 +457,16 @@ pub fn diagram_svg(d: &[PersistencePair], style_barcode: bool) -> String {
             w - m
         );
         let _ = write!(s, r#"<text x="{}" y="{}">∞</text>"#, m - 14.0, inf_y + 4.0);
-        let _ = write!(
-            s,
-            r#"<text x="{}" y="{}" text-anchor="middle">birth</text>"#,
-            w / 2.0,
-            h - 8.0
-        );
+        let _ = write!(s, r#"<text x="{}" y="{}" text-anchor="middle">birth</text>"#, w / 2.0, h - 8.0);
         let _ = write!(
             s,
             r#"<text x="12" y="{}" transform="rotate(-90 12 {})" text-anchor="middle">death</text>"#,
             h / 2.0,
             h / 2.0
         );
-        let _ = write!(
-            s,
-            r#"<text x="{}" y="{}" text-anchor="end">{:.3}</text>"#,
-            w - m,
-            h - m + 14.0,
-            maxv
-        );
+        let _ = write!(s, r#"<text x="{}" y="{}" text-anchor="end">{:.3}</text>"#, w - m, h - m + 14.0, maxv);
         for p in d {
-            let y = if p.death.is_finite() {
-                sy(p.death)
-            } else {
-                inf_y
-            };
+            let y = if p.death.is_finite() { sy(p.death) } else { inf_y };
             let _ = write!(
                 s,
                 r#"<circle cx="{:.2}" cy="{y:.2}" r="3" fill="{}" fill-opacity="0.75"/>"#,

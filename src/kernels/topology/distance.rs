@@ -35,27 +35,19 @@ impl DistanceMatrix {
 
     /// `min_i max_j d(i, j)`; `+inf` when every row has a missing entry.
     pub fn enclosing_radius(&self) -> f64 {
-        (0..self.n)
-            .map(|i| self.row(i).iter().fold(0.0f64, |m, &x| m.max(x)))
-            .fold(f64::INFINITY, f64::min)
+        (0..self.n).map(|i| self.row(i).iter().fold(0.0f64, |m, &x| m.max(x))).fold(f64::INFINITY, f64::min)
     }
 
     /// Largest finite entry (0 when there is none).
     pub fn max_finite(&self) -> f64 {
-        self.d
-            .iter()
-            .filter(|x| x.is_finite())
-            .fold(0.0f64, |m, &x| m.max(x))
+        self.d.iter().filter(|x| x.is_finite()).fold(0.0f64, |m, &x| m.max(x))
     }
 }
 
 /// Checks shape and finiteness; returns the common dimension.
 pub(crate) fn validate_points(points: &[Vec<f64>]) -> Result<usize> {
     if points.len() < 2 {
-        return Err(Error::invalid(format!(
-            "need at least 2 points, got {}",
-            points.len()
-        )));
+        return Err(Error::invalid(format!("need at least 2 points, got {}", points.len())));
     }
     let dim = points[0].len();
     if dim == 0 {
@@ -99,13 +91,7 @@ pub(crate) fn standardize(points: &[Vec<f64>], dim: usize) -> Vec<Vec<f64>> {
     let sd: Vec<f64> = var.iter().map(|v| (v / n).sqrt()).collect();
     points
         .iter()
-        .map(|p| {
-            p.iter()
-                .zip(&mean)
-                .zip(&sd)
-                .map(|((x, m), s)| if *s > 0.0 { (x - m) / s } else { 0.0 })
-                .collect()
-        })
+        .map(|p| p.iter().zip(&mean).zip(&sd).map(|((x, m), s)| if *s > 0.0 { (x - m) / s } else { 0.0 }).collect())
         .collect()
 }
 
@@ -120,10 +106,7 @@ impl<'a> MetricCtx<'a> {
     pub fn try_new(metric: Metric, points: &'a [Vec<f64>]) -> Result<Self> {
         let mut norms = Vec::new();
         if metric == Metric::Cosine {
-            norms = points
-                .iter()
-                .map(|p| p.iter().map(|x| x * x).sum::<f64>().sqrt())
-                .collect();
+            norms = points.iter().map(|p| p.iter().map(|x| x * x).sum::<f64>().sqrt()).collect();
             if let Some(i) = norms.iter().position(|&x| x == 0.0) {
                 return Err(Error::invalid(format!(
                     "point {i} is the zero vector: cosine distance is undefined for it; \
@@ -131,28 +114,16 @@ impl<'a> MetricCtx<'a> {
                 )));
             }
         }
-        Ok(MetricCtx {
-            metric,
-            points,
-            norms,
-        })
+        Ok(MetricCtx { metric, points, norms })
     }
 
     #[inline]
     pub fn dist(&self, i: usize, j: usize) -> f64 {
         let (a, b) = (&self.points[i], &self.points[j]);
         match self.metric {
-            Metric::Euclidean => a
-                .iter()
-                .zip(b)
-                .map(|(x, y)| (x - y) * (x - y))
-                .sum::<f64>()
-                .sqrt(),
+            Metric::Euclidean => a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt(),
             Metric::Manhattan => a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum(),
-            Metric::Chebyshev => a
-                .iter()
-                .zip(b)
-                .fold(0.0, |m, (x, y)| f64::max(m, (x - y).abs())),
+            Metric::Chebyshev => a.iter().zip(b).fold(0.0, |m, (x, y)| f64::max(m, (x - y).abs())),
             Metric::Cosine => {
                 let dot: f64 = a.iter().zip(b).map(|(x, y)| x * y).sum();
                 (1.0 - dot / (self.norms[i] * self.norms[j])).max(0.0)
@@ -196,11 +167,7 @@ fn fps(n: usize, k: usize, dist: impl Fn(usize, usize) -> f64) -> Vec<usize> {
 }
 
 /// Full distance matrix of `points` (already validated), rows computed on `pool`.
-pub(crate) fn matrix_from_points(
-    ctx: &MetricCtx,
-    n: usize,
-    pool: Option<&ThreadPool>,
-) -> DistanceMatrix {
+pub(crate) fn matrix_from_points(ctx: &MetricCtx, n: usize, pool: Option<&ThreadPool>) -> DistanceMatrix {
     let mut d = vec![0.0f64; n * n];
     let fill = |(i, row): (usize, &mut [f64])| {
         for (j, x) in row.iter_mut().enumerate() {
@@ -233,9 +200,7 @@ pub(crate) fn matrix_from_edges(n: usize, edges: &[(usize, usize, f64)]) -> Resu
     let mut set = vec![false; n * n];
     for (r, &(i, j, x)) in edges.iter().enumerate() {
         if i >= n || j >= n {
-            return Err(Error::invalid(format!(
-                "distance row {r}: index ({i}, {j}) out of range for {n} points"
-            )));
+            return Err(Error::invalid(format!("distance row {r}: index ({i}, {j}) out of range for {n} points")));
         }
         if x.is_nan() || x < 0.0 {
             return Err(Error::invalid(format!(

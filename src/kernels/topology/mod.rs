@@ -23,8 +23,8 @@ mod distance;
 mod rips;
 
 pub use diagram::{
-    betti_numbers, bottleneck_distance, diagram_summary, diagram_svg, persistent_entropy,
-    wasserstein_distance, DimSummary,
+    betti_numbers, bottleneck_distance, diagram_summary, diagram_svg, persistent_entropy, wasserstein_distance,
+    DimSummary,
 };
 
 use crate::kernels::{Error, ErrorKind, Result};
@@ -57,9 +57,9 @@ impl Metric {
             "manhattan" | "l1" | "cityblock" => Ok(Metric::Manhattan),
             "chebyshev" | "linf" | "maximum" => Ok(Metric::Chebyshev),
             "cosine" => Ok(Metric::Cosine),
-            other => Err(Error::invalid(format!(
-                "unknown metric '{other}'; use euclidean, manhattan, chebyshev or cosine"
-            ))),
+            other => {
+                Err(Error::invalid(format!("unknown metric '{other}'; use euclidean, manhattan, chebyshev or cosine")))
+            }
         }
     }
 }
@@ -185,18 +185,12 @@ fn check_budget(n: usize, opts: &RipsOptions, est: usize) -> Result<()> {
 }
 
 fn is_prime(p: u16) -> bool {
-    p >= 2
-        && (2..p)
-            .take_while(|d| d * d <= p)
-            .all(|d| !p.is_multiple_of(d))
+    p >= 2 && (2..p).take_while(|d| d * d <= p).all(|d| !p.is_multiple_of(d))
 }
 
 fn validate_options(opts: &RipsOptions) -> Result<()> {
     if opts.max_dim > MAX_DIM_LIMIT {
-        return Err(Error::invalid(format!(
-            "max_dim {} is too large; use 0..={MAX_DIM_LIMIT}",
-            opts.max_dim
-        )));
+        return Err(Error::invalid(format!("max_dim {} is too large; use 0..={MAX_DIM_LIMIT}", opts.max_dim)));
     }
     if let Some(t) = opts.threshold {
         if t.is_nan() || t <= 0.0 {
@@ -204,16 +198,11 @@ fn validate_options(opts: &RipsOptions) -> Result<()> {
         }
     }
     if !is_prime(opts.modulus) {
-        return Err(Error::invalid(format!(
-            "coefficient modulus {} is not a prime; use 2, 3, 5, ...",
-            opts.modulus
-        )));
+        return Err(Error::invalid(format!("coefficient modulus {} is not a prime; use 2, 3, 5, ...", opts.modulus)));
     }
     if let Some(s) = opts.sample {
         if s < 2 {
-            return Err(Error::invalid(format!(
-                "sample must be at least 2, got {s}"
-            )));
+            return Err(Error::invalid(format!("sample must be at least 2, got {s}")));
         }
     }
     Ok(())
@@ -225,15 +214,10 @@ fn precheck(n: usize, opts: &RipsOptions) -> Result<()> {
     validate_options(opts)?;
     let n_eff = opts.sample.map_or(n, |s| s.min(n));
     if n_eff < 2 {
-        return Err(Error::invalid(format!(
-            "need at least 2 points, got {n_eff}"
-        )));
+        return Err(Error::invalid(format!("need at least 2 points, got {n_eff}")));
     }
     rips::Binomial::try_new(n_eff, opts.max_dim + 2)?;
-    let low = RipsOptions {
-        max_dim: opts.max_dim.min(1),
-        ..opts.clone()
-    };
+    let low = RipsOptions { max_dim: opts.max_dim.min(1), ..opts.clone() };
     check_budget(n_eff, opts, estimate_memory(n_eff, &low))
 }
 
@@ -256,23 +240,14 @@ fn run(
     if opts.max_dim >= 2 {
         let within = dm.d.iter().filter(|&&x| x <= thr).count().saturating_sub(n) / 2;
         let pairs = n * (n - 1) / 2;
-        let density = if pairs == 0 {
-            0.0
-        } else {
-            within as f64 / pairs as f64
-        };
+        let density = if pairs == 0 { 0.0 } else { within as f64 / pairs as f64 };
         check_budget(n, opts, estimate_memory_with_density(n, opts, density))?;
     }
     let mut r = rips::Rips::try_new(dm, thr, u32::from(opts.modulus), opts.max_dim)?;
     let mut out = Vec::new();
     let mut stats = rips::Stats::default();
     r.compute(opts.max_dim, pool, interrupted, &mut out, &mut stats)?;
-    out.sort_by(|a, b| {
-        a.dim
-            .cmp(&b.dim)
-            .then(a.birth.total_cmp(&b.birth))
-            .then(a.death.total_cmp(&b.death))
-    });
+    out.sort_by(|a, b| a.dim.cmp(&b.dim).then(a.birth.total_cmp(&b.birth)).then(a.death.total_cmp(&b.death)));
     Ok(out)
 }
 

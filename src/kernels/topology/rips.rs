@@ -102,10 +102,7 @@ impl Entry {
     #[inline]
     fn new(diam: f64, idx: u64, coef: u32) -> Self {
         // `+ 0.0` turns a -0.0 into +0.0 so the bit order is the numeric order.
-        Entry {
-            diam_bits: (diam + 0.0).to_bits(),
-            key: idx << COEF_BITS | u64::from(coef),
-        }
+        Entry { diam_bits: (diam + 0.0).to_bits(), key: idx << COEF_BITS | u64::from(coef) }
     }
     #[inline]
     fn diam(&self) -> f64 {
@@ -140,10 +137,7 @@ impl Heap {
     }
     #[inline]
     fn dec(x: u128) -> Entry {
-        Entry {
-            diam_bits: (x >> 64) as u64,
-            key: !(x as u64),
-        }
+        Entry { diam_bits: (x >> 64) as u64, key: !(x as u64) }
     }
     fn clear(&mut self) {
         self.v.clear();
@@ -209,8 +203,7 @@ impl Hasher for IdxHasher {
     }
     fn write(&mut self, bytes: &[u8]) {
         for b in bytes {
-            self.0 =
-                (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
         }
     }
     fn write_u64(&mut self, x: u64) {
@@ -258,15 +251,7 @@ const CHUNK: usize = 1 << 14;
 impl<'a> Rips<'a> {
     pub fn try_new(dm: &'a DistanceMatrix, threshold: f64, p: u32, max_dim: usize) -> Result<Self> {
         let binom = Binomial::try_new(dm.n, max_dim + 2)?;
-        Ok(Rips {
-            dm,
-            n: dm.n,
-            threshold,
-            p,
-            inv: inverses(p),
-            binom,
-            edge_app: Vec::new(),
-        })
+        Ok(Rips { dm, n: dm.n, threshold, p, inv: inverses(p), binom, edge_app: Vec::new() })
     }
 
     /// Vertices of the `dim`-simplex `idx`, largest first, written into `out`.
@@ -440,13 +425,7 @@ impl<'a> Rips<'a> {
     }
 
     /// The apparent cofacet of σ (vertices `verts`), if σ is the birth of an apparent pair.
-    fn apparent_cofacet_with(
-        &self,
-        idx: u64,
-        diam: f64,
-        verts: &[usize],
-        buf: &mut Vec<usize>,
-    ) -> Option<u64> {
+    fn apparent_cofacet_with(&self, idx: u64, diam: f64, verts: &[usize], buf: &mut Vec<usize>) -> Option<u64> {
         let (c, j) = self.zero_pivot_cofacet(idx, diam, verts)?;
         insert_vertex(verts, j, buf);
         match self.zero_pivot_facet(diam, buf) {
@@ -457,25 +436,13 @@ impl<'a> Rips<'a> {
 
     /// τ (dimension `dim`) is in an apparent pair as the older (death) simplex: returns
     /// the facet σ and the sign of τ in δσ.
-    fn apparent_facet(
-        &self,
-        idx: u64,
-        diam: f64,
-        dim: usize,
-        bufs: &mut Bufs,
-    ) -> Option<(u64, bool)> {
+    fn apparent_facet(&self, idx: u64, diam: f64, dim: usize, bufs: &mut Bufs) -> Option<(u64, bool)> {
         let (a, b) = bufs;
         self.vertices(idx, dim, a);
         self.apparent_facet_with(idx, diam, a, b)
     }
 
-    fn apparent_facet_with(
-        &self,
-        idx: u64,
-        diam: f64,
-        verts: &[usize],
-        buf: &mut Vec<usize>,
-    ) -> Option<(u64, bool)> {
+    fn apparent_facet_with(&self, idx: u64, diam: f64, verts: &[usize], buf: &mut Vec<usize>) -> Option<(u64, bool)> {
         let (f, neg) = self.zero_pivot_facet(diam, verts)?;
         if verts.len() == 3 && !self.edge_app.is_empty() {
             // Apparent cofacets of edges were tabulated once.
@@ -530,8 +497,7 @@ impl<'a> Rips<'a> {
         for dim in 1..=max_dim {
             if dim > 1 {
                 // Assemble dim-simplices from the (dim-1)-simplices.
-                let (next, cols) =
-                    this.assemble(pool, &simplices, dim, max_dim, interrupted, &columns)?;
+                let (next, cols) = this.assemble(pool, &simplices, dim, max_dim, interrupted, &columns)?;
                 simplices = next;
                 columns = cols;
             } else {
@@ -552,10 +518,7 @@ impl<'a> Rips<'a> {
         let row_edges = |u: usize| -> Vec<(f64, u64)> {
             let row = self.dm.row(u);
             let base = self.binom.get(u, 2);
-            (0..u)
-                .filter(|&v| row[v] <= thr)
-                .map(|v| (row[v], base + v as u64))
-                .collect()
+            (0..u).filter(|&v| row[v] <= thr).map(|v| (row[v], base + v as u64)).collect()
         };
         let mut e: Vec<(f64, u64)> = match pool {
             Some(p) => p.install(|| (0..n).into_par_iter().flat_map_iter(row_edges).collect()),
@@ -590,11 +553,7 @@ impl<'a> Rips<'a> {
                 continue;
             }
             if d > 0.0 {
-                out.push(PersistencePair {
-                    dim: 0,
-                    birth: 0.0,
-                    death: d,
-                });
+                out.push(PersistencePair { dim: 0, birth: 0.0, death: d });
             }
             match rank[a].cmp(&rank[b]) {
                 Ordering::Less => parent[a] = b,
@@ -607,11 +566,7 @@ impl<'a> Rips<'a> {
         }
         for v in 0..self.n {
             if find(&mut parent, v) == v {
-                out.push(PersistencePair {
-                    dim: 0,
-                    birth: 0.0,
-                    death: f64::INFINITY,
-                });
+                out.push(PersistencePair { dim: 0, birth: 0.0, death: f64::INFINITY });
             }
         }
         rest
@@ -631,11 +586,7 @@ impl<'a> Rips<'a> {
             match pool {
                 Some(p) => {
                     let part: Vec<R> = p.install(|| {
-                        chunk
-                            .par_iter()
-                            .with_min_len(256)
-                            .map_init(bufs, |buf, e| f(self, e, buf))
-                            .collect()
+                        chunk.par_iter().with_min_len(256).map_init(bufs, |buf, e| f(self, e, buf)).collect()
                     });
                     out.extend(part);
                 }
@@ -685,13 +636,8 @@ impl<'a> Rips<'a> {
             check(interrupted)?;
             match pool {
                 Some(p) => {
-                    let part: Vec<(f64, u64, bool)> = p.install(|| {
-                        chunk
-                            .par_iter()
-                            .map_init(bufs, gen)
-                            .flatten_iter()
-                            .collect()
-                    });
+                    let part: Vec<(f64, u64, bool)> =
+                        p.install(|| chunk.par_iter().map_init(bufs, gen).flatten_iter().collect());
                     all.extend(part);
                 }
                 None => {
@@ -702,18 +648,13 @@ impl<'a> Rips<'a> {
                 }
             }
         }
-        let cmp =
-            |a: &(f64, u64, bool), b: &(f64, u64, bool)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+        let cmp = |a: &(f64, u64, bool), b: &(f64, u64, bool)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
         match pool {
             Some(p) => p.install(|| all.par_sort_unstable_by(cmp)),
             None => all.sort_unstable_by(cmp),
         }
         let cols: Vec<(f64, u64)> = all.iter().filter(|x| x.2).map(|x| (x.0, x.1)).collect();
-        let simp: Vec<(f64, u64)> = if keep_all {
-            all.iter().map(|x| (x.0, x.1)).collect()
-        } else {
-            Vec::new()
-        };
+        let simp: Vec<(f64, u64)> = if keep_all { all.iter().map(|x| (x.0, x.1)).collect() } else { Vec::new() };
         Ok((simp, cols))
     }
 
@@ -745,14 +686,7 @@ impl<'a> Rips<'a> {
     }
 
     /// Pushes `coef * δ(simplex)` into the heap.
-    fn push_coboundary(
-        &self,
-        idx: u64,
-        dim: usize,
-        coef: u32,
-        heap: &mut Heap,
-        verts: &mut Vec<usize>,
-    ) {
+    fn push_coboundary(&self, idx: u64, dim: usize, coef: u32, heap: &mut Heap, verts: &mut Vec<usize>) {
         self.vertices(idx, dim, verts);
         let diam = self.diameter_of(verts);
         let p = self.p;
@@ -807,11 +741,7 @@ impl<'a> Rips<'a> {
                 let e = Entry::new(d, c, if neg { p - 1 } else { 1 });
                 if look && d == diam {
                     insert_vertex(&verts, j, &mut bufs2.0);
-                    if !pivot_of.contains_key(&c)
-                        && self
-                            .apparent_facet_with(c, d, &bufs2.0, &mut bufs2.1)
-                            .is_none()
-                    {
+                    if !pivot_of.contains_key(&c) && self.apparent_facet_with(c, d, &bufs2.0, &mut bufs2.1).is_none() {
                         emergent = Some(e);
                         return false;
                     }
@@ -829,11 +759,7 @@ impl<'a> Rips<'a> {
             };
             loop {
                 let Some(piv) = pivot else {
-                    out.push(PersistencePair {
-                        dim,
-                        birth: diam,
-                        death: f64::INFINITY,
-                    });
+                    out.push(PersistencePair { dim, birth: diam, death: f64::INFINITY });
                     break;
                 };
                 if let Some(&(j, cj)) = pivot_of.get(&piv.idx()) {
@@ -850,9 +776,7 @@ impl<'a> Rips<'a> {
                         self.push_coboundary(v_idx[k], dim, c, &mut heap, &mut buf);
                     }
                     pivot = self.get_pivot(&mut heap);
-                } else if let Some((s, neg)) =
-                    self.apparent_facet(piv.idx(), piv.diam(), dim + 1, &mut bufs2)
-                {
+                } else if let Some((s, neg)) = self.apparent_facet(piv.idx(), piv.diam(), dim + 1, &mut bufs2) {
                     // The pivot belongs to a skipped apparent column s, whose V is {s}
                     // and whose pivot coefficient is ±1.
                     let cs = if neg { p - 1 } else { 1 };
@@ -864,11 +788,7 @@ impl<'a> Rips<'a> {
                     pivot = self.get_pivot(&mut heap);
                 } else {
                     if piv.diam() > diam {
-                        out.push(PersistencePair {
-                            dim,
-                            birth: diam,
-                            death: piv.diam(),
-                        });
+                        out.push(PersistencePair { dim, birth: diam, death: piv.diam() });
                     }
                     pivot_of.insert(piv.idx(), (ci as u32, piv.coef()));
                     pivots.push((piv.diam(), piv.idx()));

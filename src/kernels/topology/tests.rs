@@ -27,17 +27,11 @@ fn circle_has_one_long_h1_bar() {
 }
 
 fn opts(max_dim: usize) -> RipsOptions {
-    RipsOptions {
-        max_dim,
-        ..RipsOptions::default()
-    }
+    RipsOptions { max_dim, ..RipsOptions::default() }
 }
 
 fn bars(d: &[PersistencePair], dim: usize) -> Vec<(f64, f64)> {
-    d.iter()
-        .filter(|p| p.dim == dim)
-        .map(|p| (p.birth, p.death))
-        .collect()
+    d.iter().filter(|p| p.dim == dim).map(|p| (p.birth, p.death)).collect()
 }
 
 fn same(a: &[PersistencePair], b: &[PersistencePair], tol: f64) -> bool {
@@ -45,23 +39,18 @@ fn same(a: &[PersistencePair], b: &[PersistencePair], tol: f64) -> bool {
         && a.iter().zip(b).all(|(x, y)| {
             x.dim == y.dim
                 && (x.birth - y.birth).abs() <= tol
-                && ((x.death.is_infinite() && y.death.is_infinite())
-                    || (x.death - y.death).abs() <= tol)
+                && ((x.death.is_infinite() && y.death.is_infinite()) || (x.death - y.death).abs() <= tol)
         })
 }
 
 fn lcg(seed: &mut u64) -> f64 {
-    *seed = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
+    *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
     (*seed >> 11) as f64 / (1u64 << 53) as f64
 }
 
 fn random_points(n: usize, dim: usize, seed: u64) -> Vec<Vec<f64>> {
     let mut s = seed;
-    (0..n)
-        .map(|_| (0..dim).map(|_| lcg(&mut s)).collect())
-        .collect()
+    (0..n).map(|_| (0..dim).map(|_| lcg(&mut s)).collect()).collect()
 }
 
 #[test]
@@ -85,17 +74,9 @@ fn two_clusters_have_one_long_h0_bar() {
 
 #[test]
 fn unit_square_bars() {
-    let pts = vec![
-        vec![0.0, 0.0],
-        vec![1.0, 0.0],
-        vec![1.0, 1.0],
-        vec![0.0, 1.0],
-    ];
+    let pts = vec![vec![0.0, 0.0], vec![1.0, 0.0], vec![1.0, 1.0], vec![0.0, 1.0]];
     let d = persistence_from_points(&pts, &opts(2), None, &never).unwrap();
-    assert_eq!(
-        bars(&d, 0),
-        vec![(0.0, 1.0), (0.0, 1.0), (0.0, 1.0), (0.0, f64::INFINITY)]
-    );
+    assert_eq!(bars(&d, 0), vec![(0.0, 1.0), (0.0, 1.0), (0.0, 1.0), (0.0, f64::INFINITY)]);
     assert_eq!(bars(&d, 1), vec![(1.0, 2f64.sqrt())]);
     assert!(bars(&d, 2).is_empty());
     // Same from a full distance table, both orientations given.
@@ -123,11 +104,7 @@ fn octahedron_has_an_h2_class_and_z3_agrees() {
         }
     }
     for p in [2u16, 3] {
-        let o = RipsOptions {
-            max_dim: 2,
-            modulus: p,
-            ..RipsOptions::default()
-        };
+        let o = RipsOptions { max_dim: 2, modulus: p, ..RipsOptions::default() };
         let d = persistence_from_points(&pts, &o, None, &never).unwrap();
         assert_eq!(bars(&d, 2), vec![(2f64.sqrt(), 2.0)], "p={p}");
         assert!(bars(&d, 1).is_empty());
@@ -162,8 +139,7 @@ fn parse_bars(v: &serde_json::Value) -> Vec<PersistencePair> {
 }
 
 fn oracle() -> (Vec<Case>, serde_json::Value) {
-    let v: serde_json::Value =
-        serde_json::from_str(include_str!("../../../test/data/topology/oracle.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(include_str!("../../../test/data/topology/oracle.json")).unwrap();
     let cases = v["cases"]
         .as_array()
         .unwrap()
@@ -178,42 +154,24 @@ fn oracle() -> (Vec<Case>, serde_json::Value) {
                 ..RipsOptions::default()
             };
             let points: Option<Vec<Vec<f64>>> = c["points"].as_array().map(|a| {
-                a.iter()
-                    .map(|p| {
-                        p.as_array()
-                            .unwrap()
-                            .iter()
-                            .map(|x| x.as_f64().unwrap())
-                            .collect()
-                    })
-                    .collect()
+                a.iter().map(|p| p.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()).collect()
             });
             let edges = c["edges"].as_array().map_or(Vec::new(), |a| {
                 a.iter()
                     .map(|e| {
                         let e = e.as_array().unwrap();
-                        (
-                            e[0].as_u64().unwrap() as usize,
-                            e[1].as_u64().unwrap() as usize,
-                            e[2].as_f64().unwrap(),
-                        )
+                        (e[0].as_u64().unwrap() as usize, e[1].as_u64().unwrap() as usize, e[2].as_f64().unwrap())
                     })
                     .collect()
             });
             Case {
                 name: c["name"].as_str().unwrap().to_string(),
-                n: points
-                    .as_ref()
-                    .map_or(c["n"].as_u64().unwrap_or(0) as usize, |p| p.len()),
+                n: points.as_ref().map_or(c["n"].as_u64().unwrap_or(0) as usize, |p| p.len()),
                 points,
                 edges,
                 opts,
                 ripser: parse_bars(&c["ripser"]),
-                gudhi: if c["gudhi"].is_null() {
-                    None
-                } else {
-                    Some(parse_bars(&c["gudhi"]))
-                },
+                gudhi: if c["gudhi"].is_null() { None } else { Some(parse_bars(&c["gudhi"])) },
             }
         })
         .collect();
@@ -231,18 +189,10 @@ fn run_case(c: &Case, pool: Option<&rayon::ThreadPool>) -> Vec<PersistencePair> 
 fn oracle_ripser_and_gudhi() {
     let (cases, _) = oracle();
     assert!(cases.len() >= 10);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(2)
-        .build()
-        .unwrap();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
     for c in &cases {
         let d = run_case(c, None);
-        assert!(
-            same(&d, &c.ripser, 1e-6),
-            "{} vs ripser:\n{d:?}\n{:?}",
-            c.name,
-            c.ripser
-        );
+        assert!(same(&d, &c.ripser, 1e-6), "{} vs ripser:\n{d:?}\n{:?}", c.name, c.ripser);
         if let Some(g) = &c.gudhi {
             assert!(same(&d, g, 1e-6), "{} vs gudhi", c.name);
         }
@@ -259,27 +209,14 @@ fn z2_and_z3_differ_only_on_torsion() {
     let d2 = run_case(z2, None);
     let d3 = run_case(z3, None);
     // RP^2: with Z/2 a long H1 bar and an H2 bar live to ~1.23-1.28; with Z/3 they don't.
-    let long = |d: &[PersistencePair], dim| {
-        d.iter()
-            .filter(|p| p.dim == dim && p.death - p.birth > 0.4)
-            .count()
-    };
+    let long = |d: &[PersistencePair], dim| d.iter().filter(|p| p.dim == dim && p.death - p.birth > 0.4).count();
     assert_eq!((long(&d2, 1), long(&d2, 2)), (1, 1));
     assert_eq!((long(&d3, 1), long(&d3, 2)), (0, 0));
     assert_eq!(bars(&d2, 0), bars(&d3, 0));
     // No torsion in a random cloud: Z/2 and Z/3 agree.
     let pts = random_points(40, 3, 11);
     let a = persistence_from_points(&pts, &opts(2), None, &never).unwrap();
-    let b = persistence_from_points(
-        &pts,
-        &RipsOptions {
-            modulus: 3,
-            ..opts(2)
-        },
-        None,
-        &never,
-    )
-    .unwrap();
+    let b = persistence_from_points(&pts, &RipsOptions { modulus: 3, ..opts(2) }, None, &never).unwrap();
     assert!(same(&a, &b, 0.0));
 }
 
@@ -303,32 +240,15 @@ fn raising_the_threshold_only_extends() {
     let pts = random_points(45, 2, 5);
     let full = persistence_from_points(&pts, &opts(1), None, &never).unwrap();
     for t in [0.1, 0.2, 0.3] {
-        let low = persistence_from_points(
-            &pts,
-            &RipsOptions {
-                threshold: Some(t),
-                ..opts(1)
-            },
-            None,
-            &never,
-        )
-        .unwrap();
+        let low = persistence_from_points(&pts, &RipsOptions { threshold: Some(t), ..opts(1) }, None, &never).unwrap();
         for dim in 0..2 {
             let l = bars(&low, dim);
             let f = bars(&full, dim);
             let fin_low: Vec<_> = l.iter().filter(|b| b.1.is_finite()).copied().collect();
             let fin_full: Vec<_> = f.iter().filter(|b| b.1 <= t).copied().collect();
             assert_eq!(fin_low, fin_full, "t={t} dim={dim}");
-            let mut ess_low: Vec<f64> = l
-                .iter()
-                .filter(|b| b.1.is_infinite())
-                .map(|b| b.0)
-                .collect();
-            let mut ess_full: Vec<f64> = f
-                .iter()
-                .filter(|b| b.0 <= t && b.1 > t)
-                .map(|b| b.0)
-                .collect();
+            let mut ess_low: Vec<f64> = l.iter().filter(|b| b.1.is_infinite()).map(|b| b.0).collect();
+            let mut ess_full: Vec<f64> = f.iter().filter(|b| b.0 <= t && b.1 > t).map(|b| b.0).collect();
             ess_low.sort_by(f64::total_cmp);
             ess_full.sort_by(f64::total_cmp);
             assert_eq!(ess_low, ess_full, "t={t} dim={dim}");
@@ -339,10 +259,7 @@ fn raising_the_threshold_only_extends() {
 #[test]
 fn sample_and_standardize() {
     let pts = circle(300, 1.0);
-    let o = RipsOptions {
-        sample: Some(30),
-        ..opts(1)
-    };
+    let o = RipsOptions { sample: Some(30), ..opts(1) };
     let d = persistence_from_points(&pts, &o, None, &never).unwrap();
     assert_eq!(bars(&d, 0).len(), 30);
     let h1 = bars(&d, 1);
@@ -350,14 +267,8 @@ fn sample_and_standardize() {
     assert!(h1[0].1 - h1[0].0 > 1.0);
     // Standardising removes a per-coordinate scale.
     let pts = random_points(30, 3, 8);
-    let scaled: Vec<Vec<f64>> = pts
-        .iter()
-        .map(|p| vec![p[0] * 1000.0 + 5.0, p[1], p[2] * 0.001])
-        .collect();
-    let o = RipsOptions {
-        standardize: true,
-        ..opts(1)
-    };
+    let scaled: Vec<Vec<f64>> = pts.iter().map(|p| vec![p[0] * 1000.0 + 5.0, p[1], p[2] * 0.001]).collect();
+    let o = RipsOptions { standardize: true, ..opts(1) };
     let a = persistence_from_points(&pts, &o, None, &never).unwrap();
     let b = persistence_from_points(&scaled, &o, None, &never).unwrap();
     assert!(same(&a, &b, 1e-9));
@@ -368,74 +279,27 @@ fn errors_are_reported() {
     use crate::kernels::ErrorKind;
     let e = persistence_from_points(&[vec![0.0]], &opts(1), None, &never).unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidInput);
-    let e = persistence_from_points(
-        &[vec![0.0, 1.0], vec![1.0, f64::NAN]],
-        &opts(1),
-        None,
-        &never,
-    )
-    .unwrap_err();
+    let e = persistence_from_points(&[vec![0.0, 1.0], vec![1.0, f64::NAN]], &opts(1), None, &never).unwrap_err();
     assert!(e.message.contains("point 1"), "{e}");
-    let e =
-        persistence_from_points(&[vec![0.0, 1.0], vec![1.0]], &opts(1), None, &never).unwrap_err();
+    let e = persistence_from_points(&[vec![0.0, 1.0], vec![1.0]], &opts(1), None, &never).unwrap_err();
     assert!(e.message.contains("mixed dimensions"), "{e}");
     let pts = random_points(10, 2, 1);
     let e = persistence_from_points(&pts, &opts(9), None, &never).unwrap_err();
     assert!(e.message.contains("max_dim"), "{e}");
-    let e = persistence_from_points(
-        &pts,
-        &RipsOptions {
-            threshold: Some(0.0),
-            ..opts(1)
-        },
-        None,
-        &never,
-    )
-    .unwrap_err();
+    let e = persistence_from_points(&pts, &RipsOptions { threshold: Some(0.0), ..opts(1) }, None, &never).unwrap_err();
     assert!(e.message.contains("threshold"), "{e}");
-    let e = persistence_from_points(
-        &pts,
-        &RipsOptions {
-            modulus: 4,
-            ..opts(1)
-        },
-        None,
-        &never,
-    )
-    .unwrap_err();
+    let e = persistence_from_points(&pts, &RipsOptions { modulus: 4, ..opts(1) }, None, &never).unwrap_err();
     assert!(e.message.contains("prime"), "{e}");
-    let e = persistence_from_points(
-        &pts,
-        &RipsOptions {
-            memory_budget: 1000,
-            ..opts(1)
-        },
-        None,
-        &never,
-    )
-    .unwrap_err();
+    let e = persistence_from_points(&pts, &RipsOptions { memory_budget: 1000, ..opts(1) }, None, &never).unwrap_err();
     assert_eq!(e.kind, ErrorKind::OutOfBudget);
-    assert!(
-        e.message.contains("threshold :=")
-            && e.message.contains("sample :=")
-            && e.message.contains("max_dim")
-    );
+    assert!(e.message.contains("threshold :=") && e.message.contains("sample :=") && e.message.contains("max_dim"));
     let e = persistence_from_points(&pts, &opts(1), None, &|| true).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Interrupted);
     // Index overflow: C(200000, 10) does not fit in the 48-bit simplex index.
-    let e = precheck(
-        200_000,
-        &RipsOptions {
-            max_dim: 8,
-            memory_budget: usize::MAX,
-            ..opts(1)
-        },
-    )
-    .unwrap_err();
+    let e = precheck(200_000, &RipsOptions { max_dim: 8, memory_budget: usize::MAX, ..opts(1) }).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Overflow);
     // Distance tables: asymmetric, negative, out of range.
-    let e = persistence_from_distances(3, &[(0, 1, 1.0), (1, 0, 2.0)], &opts(1), None, &never)
-        .unwrap_err();
+    let e = persistence_from_distances(3, &[(0, 1, 1.0), (1, 0, 2.0)], &opts(1), None, &never).unwrap_err();
     assert!(e.message.contains("symmetric"), "{e}");
     let e = persistence_from_distances(3, &[(0, 1, -1.0)], &opts(1), None, &never).unwrap_err();
     assert!(e.message.contains("non-negative"), "{e}");
@@ -458,26 +322,13 @@ fn memory_estimate_grows_with_n_and_dim() {
     // 8 MB matrix + 499500 edges * 88 B
     assert!(a > 40_000_000 && a < 60_000_000, "{a}");
     assert!(estimate_memory(1000, &opts(2)) > 10 * a);
-    assert!(
-        estimate_memory(
-            1000,
-            &RipsOptions {
-                sample: Some(100),
-                ..opts(1)
-            }
-        ) < a / 50
-    );
+    assert!(estimate_memory(1000, &RipsOptions { sample: Some(100), ..opts(1) }) < a / 50);
 }
 
 #[test]
 fn diagram_metrics_by_hand() {
     let p = |dim, birth, death| PersistencePair { dim, birth, death };
-    let d = vec![
-        p(0, 0.0, 1.0),
-        p(0, 0.0, f64::INFINITY),
-        p(1, 0.5, 1.5),
-        p(1, 0.2, 0.3),
-    ];
+    let d = vec![p(0, 0.0, 1.0), p(0, 0.0, f64::INFINITY), p(1, 0.5, 1.5), p(1, 0.2, 0.3)];
     assert_eq!(betti_numbers(&d, 0.5), vec![2, 1]);
     assert_eq!(betti_numbers(&d, 0.0), vec![2, 2]);
     assert!(betti_numbers(&[], 0.0).is_empty());
@@ -488,15 +339,7 @@ fn diagram_metrics_by_hand() {
     assert!((persistent_entropy(&[p(0, 0.0, 1.0), p(0, 0.0, 1.0)]) - 2f64.ln()).abs() < 1e-12);
     let s = diagram_summary(&d);
     assert_eq!(s.len(), 2);
-    assert_eq!(
-        (
-            s[0].count,
-            s[0].finite,
-            s[0].max_persistence,
-            s[0].total_persistence
-        ),
-        (2, 1, 1.0, 1.0)
-    );
+    assert_eq!((s[0].count, s[0].finite, s[0].max_persistence, s[0].total_persistence), (2, 1, 1.0, 1.0));
     assert!((s[1].mean_persistence - 0.55).abs() < 1e-12);
     // Bottleneck / Wasserstein by hand.
     let a = vec![p(1, 0.0, 2.0)];
@@ -513,10 +356,7 @@ fn diagram_metrics_by_hand() {
     // Essential classes: count mismatch is infinite, else sorted births.
     let e1 = vec![p(0, 0.0, f64::INFINITY)];
     assert_eq!(bottleneck_distance(&e1, &[], None).unwrap(), f64::INFINITY);
-    assert_eq!(
-        bottleneck_distance(&e1, &[p(0, 0.25, f64::INFINITY)], None).unwrap(),
-        0.25
-    );
+    assert_eq!(bottleneck_distance(&e1, &[p(0, 0.25, f64::INFINITY)], None).unwrap(), 0.25);
     assert!(wasserstein_distance(&a, &b, 0.5, None).is_err());
     let svg = diagram_svg(&d, false);
     assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
@@ -528,26 +368,9 @@ fn diagram_metrics_by_hand() {
 #[test]
 fn diagram_distances_match_gudhi() {
     let (cases, dist) = oracle();
-    let a = cases
-        .iter()
-        .find(|c| c.name == "circle_noisy")
-        .unwrap()
-        .gudhi
-        .clone()
-        .unwrap();
-    let b = cases
-        .iter()
-        .find(|c| c.name == "random2d")
-        .unwrap()
-        .gudhi
-        .clone()
-        .unwrap();
-    let fin = |d: &[PersistencePair]| {
-        d.iter()
-            .filter(|p| p.death.is_finite())
-            .copied()
-            .collect::<Vec<_>>()
-    };
+    let a = cases.iter().find(|c| c.name == "circle_noisy").unwrap().gudhi.clone().unwrap();
+    let b = cases.iter().find(|c| c.name == "random2d").unwrap().gudhi.clone().unwrap();
+    let fin = |d: &[PersistencePair]| d.iter().filter(|p| p.death.is_finite()).copied().collect::<Vec<_>>();
     let (a, b) = (fin(&a), fin(&b));
     for e in dist["per_dim"].as_array().unwrap() {
         let dim = e["dim"].as_u64().unwrap() as usize;
