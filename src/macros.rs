@@ -22,6 +22,7 @@ pub const SQL_FILES: &[(&str, &str)] = &[
     ("annotate.sql", include_str!("../sql/annotate.sql")),
     ("correlations.sql", include_str!("../sql/correlations.sql")),
     ("topology.sql", include_str!("../sql/topology.sql")),
+    ("relationships.sql", include_str!("../sql/relationships.sql")),
     ("context.sql", include_str!("../sql/context.sql")),
 ];
 

@@ -67,6 +67,8 @@ pub fn functions() -> Vec<FunctionDoc> {
         functions::annotate::DOC,
         functions::correlations::DOC,
         functions::context::DOC,
+        functions::relationships::SKETCH_DOC,
+        functions::relationships::RELATIONSHIPS_DOC,
     ];
     docs.extend(functions::persistence::DOCS);
     docs.extend([functions::selftest::SCALAR_DOC, functions::selftest::AGGREGATE_DOC, functions::selftest::TABLE_DOC]);
@@ -100,6 +102,7 @@ pub fn register_all(r: &mut Registrar) {
     functions::annotate::register(r);
     functions::correlations::register(r);
     functions::context::register(r);
+    functions::relationships::register(r);
     functions::persistence::register(r);
     functions::selftest::register(r);
 }

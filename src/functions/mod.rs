@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod persistence;
 pub mod pool;
 pub mod profile;
+pub mod relationships;
 pub mod render;
 pub mod selftest;
 pub mod version;

@@ -7,5 +7,6 @@ pub mod correlation;
 pub mod error;
 pub mod infer;
 pub mod profile;
+pub mod relationships;
 pub mod topology;
 pub use error::{Error, ErrorKind, Result};
