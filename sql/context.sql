@@ -48,9 +48,14 @@ CREATE OR REPLACE MACRO dr_quality_flags(p, i) AS list_filter([
 --   and inferred type, semantic role and description, key statistics and quality flags with their numbers,
 --   the strongest correlations, the dependencies (keys, functional dependencies, derived columns), an
 --   optional topology summary of the standardized numeric rows (sampled), and generation metadata. Schema:
---   docs/context.schema.json.
+--   docs/context.schema.json. format := 'markdown' gives the Markdown rendering instead (within
+--   max_tokens; still typed JSON, table_context_markdown returns VARCHAR). With the setting
+--   dataraum_catalog naming a SQLite file, every document is also stored there for context_history and
+--   context_diff.
+--   related := ['other', 'tables'] adds the foreign keys between tbl and those tables.
 -- example: CREATE OR REPLACE TEMP TABLE sales AS SELECT range AS id, range % 7 AS store, (range % 13) * 2.5 AS amount FROM range(200); SELECT table_context('sales');
-CREATE OR REPLACE MACRO table_context(tbl, topology := true, topology_sample := 300) AS (
+CREATE OR REPLACE MACRO table_context(tbl, format := 'json', max_tokens := 2000, topology := true, topology_sample := 300, related := NULL) AS
+dr_context_format(dr_catalog_store(tbl::VARCHAR, (
 WITH prof AS (SELECT row_number() OVER () AS ordinal, * FROM profile_columns(tbl)),
      inf AS (FROM infer_types(tbl)),
      ann AS (FROM annotate_columns(tbl)),
@@ -58,6 +63,8 @@ WITH prof AS (SELECT row_number() OVER () AS ordinal, * FROM profile_columns(tbl
      corr AS (FROM column_correlations(tbl, methods := 'pearson,spearman,cramers_v,eta')
               WHERE value IS NOT NULL AND abs(value) >= 0.5 ORDER BY abs(value) DESC LIMIT 12),
      deps AS (FROM column_dependencies(tbl) WHERE kind <> 'multicollinearity' OR confidence >= 0.99 LIMIT 40),
+     rels AS (SELECT unnest(x.rel.relationships) AS r
+              FROM (SELECT dr_relationships(table_name, sketch) AS rel FROM query(dr_sketch_sql(CASE WHEN related IS NULL THEN [tbl::VARCHAR] ELSE list_prepend(tbl::VARCHAR, related::VARCHAR[]) END, true))) x),
      topo AS (SELECT dr_persistence(t, 1, NULL, 'euclidean', true, topology_sample::BIGINT, 2,
                                     current_setting('threads')::BIGINT, current_setting('memory_limit')::VARCHAR) AS d
               FROM query_table(tbl) t WHERE topology),
@@ -91,6 +98,11 @@ SELECT json_object(
     'dependencies', coalesce((SELECT json_group_array(json_object('kind', kind, 'determinant', to_json(determinant), 'dependent', dependent,
                                                                   'confidence', confidence, 'violations', violations, 'expression', expression,
                                                                   'details', details)) FROM deps), '[]'::JSON),
+    'relationships', coalesce((SELECT json_group_array(json_object('kind', r.kind, 'from_table', r.from_table, 'from_column', r.from_column,
+                                                                   'to_table', r.to_table, 'to_column', r.to_column, 'cardinality', r.cardinality,
+                                                                   'containment', r.containment, 'orphan_rows', r.orphan_rows, 'orphan_rate', r.orphan_rate,
+                                                                   'exact', r.exact, 'confidence', r.confidence, 'evidence', r.evidence))
+                               FROM rels WHERE r.kind = 'foreign_key' AND (r.from_table = tbl OR r.to_table = tbl)), '[]'::JSON),
     'topology', (SELECT CASE WHEN d IS NULL THEN NULL ELSE json_object(
                      'betti_numbers', to_json(dr_betti_numbers(d, 0.25 * list_max(list_transform(list_filter(d, lambda b: b.death < 'inf'::DOUBLE), lambda b: b.death - b.birth)))),
                      'min_persistence', 0.25 * list_max(list_transform(list_filter(d, lambda b: b.death < 'inf'::DOUBLE), lambda b: b.death - b.birth)),
@@ -103,7 +115,7 @@ SELECT json_object(
                                                   'quantiles', coalesce((SELECT bool_and(quantiles_exact) FROM prof WHERE quantiles_exact IS NOT NULL), true),
                                                   'correlations_sampled', coalesce((SELECT bool_or(sampled) FROM corr), false),
                                                   'topology_sampled', topology))
-));
+)), current_setting('dataraum_catalog')), format::VARCHAR, max_tokens::BIGINT);
 
 -- name: table_context_markdown
 -- description: The table_context document as compact Markdown for an LLM prompt, within max_tokens
@@ -113,3 +125,22 @@ SELECT json_object(
 -- example: CREATE OR REPLACE TEMP TABLE sales2 AS SELECT range AS id, range % 7 AS store, (range % 13) * 2.5 AS amount FROM range(200); SELECT table_context_markdown('sales2', max_tokens := 600);
 CREATE OR REPLACE MACRO table_context_markdown(tbl, max_tokens := 2000) AS
 dr_context_markdown(table_context(tbl), max_tokens::BIGINT);
+
+-- name: context_history
+-- description: Every table_context document stored for a table in the catalog (setting
+--   dataraum_catalog, a SQLite file), oldest first: version, generated_at, context_version, row and
+--   column counts, and the document.
+-- example: SET dataraum_catalog = '/tmp/dataraum_example_catalog.sqlite'; CREATE OR REPLACE TEMP TABLE hist AS SELECT range AS id FROM range(10); SELECT table_context('hist', topology := false) IS NOT NULL; SELECT count(*) >= 1 FROM context_history('hist');
+CREATE OR REPLACE MACRO context_history(tbl) AS TABLE
+SELECT version, table_name, generated_at::TIMESTAMP AS generated_at, context_version, row_count, column_count, document
+FROM dr_context_history(tbl::VARCHAR);
+
+-- name: context_diff
+-- description: What changed between the last two stored table_context documents of a table: schema
+--   (columns added or removed, declared or inferred type), row count, and per column the NULL ratio
+--   (two-proportion z-test), distinct count, mean (Welch test, drift only at >= 0.1 SD) or top-value
+--   shares (total variation distance); each row with its statistic, p-value, drift verdict and rule.
+-- example: SET dataraum_catalog = '/tmp/dataraum_example_catalog.sqlite'; CREATE OR REPLACE TEMP TABLE drift AS SELECT range AS id FROM range(10); SELECT table_context('drift', topology := false) IS NOT NULL; INSERT INTO drift SELECT range FROM range(10, 30); SELECT table_context('drift', topology := false) IS NOT NULL; SELECT kind, column_name, metric, drift FROM context_diff('drift');
+CREATE OR REPLACE MACRO context_diff(tbl) AS TABLE
+SELECT kind, column_name, metric, before, after, statistic, p_value, drift, detail, before_version, after_version
+FROM dr_context_diff(tbl::VARCHAR);

@@ -7,10 +7,12 @@
 -- name: dr_sketch_sql
 -- description: The SQL that computes dr_table_sketch for every table of a list (names as DuckDB
 --   resolves them: TEMP tables, views, attached databases, quoted names), one row per table; used by
---   table_relationships and join_paths.
+--   table_relationships and join_paths (optional := true gives an empty query for fewer than two).
 -- example: SELECT dr_sketch_sql(['orders', 'customers']);
-CREATE OR REPLACE MACRO dr_sketch_sql(tables) AS
-CASE WHEN len(tables) < 2
+CREATE OR REPLACE MACRO dr_sketch_sql(tables, optional := false) AS
+CASE WHEN len(tables) < 2 AND optional
+     THEN 'SELECT NULL::VARCHAR AS table_name, NULL::BLOB AS sketch WHERE false'
+     WHEN len(tables) < 2
      THEN error('table_relationships: give a list of at least two table names, e.g. [''orders'', ''customers'']')
      ELSE array_to_string(list_transform(tables, lambda t:
               'SELECT ''' || replace(t, '''', '''''') || ''' AS table_name, dr_table_sketch(s, '

@@ -4,6 +4,7 @@
 
 #![deny(missing_docs)]
 
+pub mod catalog;
 pub mod ffi;
 pub mod functions;
 pub mod kernels;
@@ -11,6 +12,7 @@ pub mod llm;
 pub mod macros;
 pub mod metrics;
 pub mod registry;
+pub mod sqlite;
 
 use std::sync::Mutex;
 

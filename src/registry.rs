@@ -67,8 +67,12 @@ pub fn functions() -> Vec<FunctionDoc> {
         functions::annotate::DOC,
         functions::correlations::DOC,
         functions::context::DOC,
+        functions::context::FORMAT_DOC,
         functions::relationships::SKETCH_DOC,
         functions::relationships::RELATIONSHIPS_DOC,
+        functions::catalog::STORE_DOC,
+        functions::catalog::HISTORY_DOC,
+        functions::catalog::DIFF_DOC,
     ];
     docs.extend(functions::persistence::DOCS);
     docs.extend([functions::selftest::SCALAR_DOC, functions::selftest::AGGREGATE_DOC, functions::selftest::TABLE_DOC]);
@@ -85,6 +89,7 @@ pub fn settings() -> Vec<Setting> {
     s.extend(functions::infer_type::settings());
     s.extend(functions::context::settings());
     s.extend(functions::annotate::settings());
+    s.extend(functions::catalog::settings());
     s
 }
 
@@ -103,6 +108,7 @@ pub fn register_all(r: &mut Registrar) {
     functions::correlations::register(r);
     functions::context::register(r);
     functions::relationships::register(r);
+    functions::catalog::register(r);
     functions::persistence::register(r);
     functions::selftest::register(r);
 }

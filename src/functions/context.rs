@@ -122,6 +122,20 @@ fn render(doc: &Json, level: u8, max_columns: usize) -> String {
             out.push('\n');
         }
     }
+    if let Some(rs) = doc["relationships"].as_array().filter(|r| !r.is_empty()) {
+        out.push_str("\n## Relationships\n");
+        for r in rs {
+            out.push_str(&format!(
+                "- {}.{} -> {}.{} ({}, {:.1}% orphan rows)\n",
+                s(&r["from_table"]),
+                s(&r["from_column"]),
+                s(&r["to_table"]),
+                s(&r["to_column"]),
+                s(&r["cardinality"]),
+                100.0 * r["orphan_rate"].as_f64().unwrap_or(0.0)
+            ));
+        }
+    }
     if level < 3 {
         if let Some(cs) = doc["correlations"].as_array().filter(|c| !c.is_empty()) {
             out.push_str("\n## Strongest correlations\n");
@@ -175,17 +189,47 @@ struct ContextMarkdown;
 impl Scalar for ContextMarkdown {
     fn invoke(args: &Args, row: usize) -> FnResult<Value> {
         let text = args.str_at(0, row).unwrap_or_default();
-        let doc: Json = serde_json::from_str(&text).map_err(|e| format!("not a table_context document: {e}"))?;
-        if doc.get("context_version").is_none() {
-            return Err("not a table_context document (no context_version); pass table_context(tbl)".into());
-        }
         let tokens = if args.len() > 1 { args.column(1).f64_at(row).unwrap_or(2000.0) } else { 2000.0 };
-        if tokens < 50.0 {
-            return Err(format!("max_tokens must be at least 50, got {tokens}"));
-        }
-        Ok(Value::Text(markdown(&doc, tokens as usize * 4)))
+        render_markdown(&text, tokens).map(Value::Text)
     }
 }
+
+fn render_markdown(text: &str, tokens: f64) -> FnResult<String> {
+    let doc: Json = serde_json::from_str(text).map_err(|e| format!("not a table_context document: {e}"))?;
+    if doc.get("context_version").is_none() {
+        return Err("not a table_context document (no context_version); pass table_context(tbl)".into());
+    }
+    if tokens < 50.0 {
+        return Err(format!("max_tokens must be at least 50, got {tokens}"));
+    }
+    Ok(markdown(&doc, tokens as usize * 4))
+}
+
+/// `dr_context_format(doc, format, max_tokens)`: what `table_context(tbl, format := ...)`
+/// returns. The result is typed JSON either way (a macro has one result type); with
+/// `markdown` its text is the Markdown rendering.
+struct ContextFormat;
+
+impl Scalar for ContextFormat {
+    fn invoke(args: &Args, row: usize) -> FnResult<Value> {
+        let text = args.str_at(0, row).unwrap_or_default();
+        match args.str_at(1, row).unwrap_or_else(|| "json".into()).to_ascii_lowercase().as_str() {
+            "json" => Ok(Value::Text(text)),
+            "markdown" | "md" => render_markdown(&text, args.column(2).f64_at(row).unwrap_or(2000.0)).map(Value::Text),
+            other => Err(format!("format must be 'json' or 'markdown', got '{other}'")),
+        }
+    }
+}
+
+/// Documentation of `dr_context_format`.
+pub const FORMAT_DOC: FunctionDoc = FunctionDoc {
+    name: "dr_context_format",
+    kind: Kind::Scalar,
+    parameters: "doc JSON, format VARCHAR, max_tokens BIGINT",
+    returns: "JSON",
+    description: "table_context's output step: the document itself for format 'json', its Markdown rendering (as dr_context_markdown, within max_tokens) for 'markdown'; the result stays typed JSON (a macro has one result type), use table_context_markdown for VARCHAR.",
+    example: "SELECT dr_context_format('{\"context_version\": 1, \"table\": {\"name\": \"t\", \"row_count\": 3, \"column_count\": 0, \"kind\": \"dimension\"}, \"columns\": []}', 'markdown', 200);",
+};
 
 /// Documentation.
 pub const DOC: FunctionDoc = FunctionDoc {
@@ -229,6 +273,13 @@ pub fn register(r: &mut Registrar) {
         name: DOC.name,
         overloads: vec![vec![Ty::Varchar], vec![Ty::Varchar, Ty::BigInt]],
         return_type: Ty::Varchar,
+        special_nulls: false,
+        volatile: false,
+    });
+    r.scalar::<ContextFormat>(ScalarSpec {
+        name: FORMAT_DOC.name,
+        overloads: vec![vec![Ty::Varchar, Ty::Varchar, Ty::BigInt]],
+        return_type: Ty::Json,
         special_nulls: false,
         volatile: false,
     });

@@ -3,6 +3,7 @@
 
 pub mod annotate;
 pub mod basic_stats;
+pub mod catalog;
 pub mod context;
 pub mod correlations;
 pub mod infer_type;

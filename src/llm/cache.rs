@@ -5,50 +5,18 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::str::FromStr;
-use std::sync::Mutex;
-use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::SqlitePool;
 use sqlx::Row;
-
-static POOLS: Mutex<Vec<(String, SqlitePool)>> = Mutex::new(Vec::new());
 
 /// The pool of the cache file at `path`, opened (and created) on first use.
 pub async fn open(path: &Path) -> Result<SqlitePool, String> {
-    let name = path.to_string_lossy().into_owned();
-    if let Some(p) = POOLS.lock().unwrap_or_else(|e| e.into_inner()).iter().find(|(n, _)| *n == name) {
-        return Ok(p.1.clone());
-    }
-    if let Some(dir) = path.parent() {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("cache directory {}: {e}", dir.display()))?;
-        }
-    }
-    let options = SqliteConnectOptions::from_str("sqlite://")
-        .map_err(|e| e.to_string())?
-        .filename(path)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(10));
-    let pool = SqlitePoolOptions::new()
-        .max_connections(2)
-        .connect_with(options)
-        .await
-        .map_err(|e| format!("cache {}: {e}", path.display()))?;
-    sqlx::query(
-        "CREATE TABLE IF NOT EXISTS annotations (key TEXT PRIMARY KEY, value TEXT NOT NULL, model TEXT, created_at INTEGER)",
+    crate::sqlite::open(
+        path,
+        "cache",
+        &["CREATE TABLE IF NOT EXISTS annotations (key TEXT PRIMARY KEY, value TEXT NOT NULL, model TEXT, created_at INTEGER)"],
     )
-    .execute(&pool)
     .await
-    .map_err(|e| format!("cache {}: {e}", path.display()))?;
-    let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(p) = pools.iter().find(|(n, _)| *n == name) {
-        return Ok(p.1.clone());
-    }
-    pools.push((name, pool.clone()));
-    Ok(pool)
 }
 
 /// The cached values of `keys` that exist.

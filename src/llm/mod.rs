@@ -326,15 +326,7 @@ impl LlmOptions {
 
     /// The cache file, `~` expanded; `None` when caching is off.
     pub fn cache_file(&self) -> Option<std::path::PathBuf> {
-        let p = self.cache_path.trim();
-        if p.is_empty() || p.eq_ignore_ascii_case("none") {
-            return None;
-        }
-        if let Some(rest) = p.strip_prefix("~/") {
-            let home = std::env::var_os("HOME")?;
-            return Some(std::path::Path::new(&home).join(rest));
-        }
-        Some(std::path::PathBuf::from(p))
+        crate::sqlite::setting_path(&self.cache_path)
     }
 }
 
