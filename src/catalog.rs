@@ -376,7 +376,7 @@ mod tests {
         let nulls = find(Some("amount"), "null_ratio").unwrap();
         assert!(nulls.drift && nulls.p_value.unwrap() < 1e-10);
         // z from the two-proportion formula by hand
-        let pooled = (0.01 * 10000.0 + 0.1 * 10500.0) / 20500.0;
+        let pooled: f64 = (0.01 * 10000.0 + 0.1 * 10500.0) / 20500.0;
         let z = 0.09 / (pooled * (1.0 - pooled) * (1.0 / 10000.0 + 1.0 / 10500.0)).sqrt();
         assert!((nulls.statistic.unwrap() - z).abs() < 1e-9);
         let mean = find(Some("amount"), "mean").unwrap();
