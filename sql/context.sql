@@ -1,7 +1,7 @@
 -- dataraum table context: one versioned JSON document per table for an AI agent (schema:
 -- docs/context.schema.json), and a Markdown rendering sized for an LLM prompt.
 -- On DuckDB 2.0.1 LOAD dataraum registers these into the system catalog; elsewhere run the files
--- in sql/ yourself (this one needs profile.sql, infer.sql, correlations.sql and annotate.sql first).
+-- in sql/ yourself (this one needs profile.sql, infer.sql, correlations.sql, annotate.sql and relationships.sql first).
 
 -- name: dr_quality_flags
 -- description: The quality flags of one column, each with the numbers behind it, from its profile (a
@@ -47,7 +47,7 @@ CREATE OR REPLACE MACRO dr_quality_flags(p, i) AS list_filter([
 --   facts (rows, columns, fact/dimension guess, grain, time column, description), per column the declared
 --   and inferred type, semantic role and description, key statistics and quality flags with their numbers,
 --   the strongest correlations, the dependencies (keys, functional dependencies, derived columns), an
---   optional topology summary of the standardized numeric rows (sampled), and generation metadata. Schema:
+--   optional topology summary of the standardized numeric rows (a 5,000-row reservoir sample, then topology_sample furthest points), and generation metadata. Schema:
 --   docs/context.schema.json. format := 'markdown' gives the Markdown rendering instead (within
 --   max_tokens; still typed JSON, table_context_markdown returns VARCHAR). With the setting
 --   dataraum_catalog naming a SQLite file, every document is also stored there for context_history and
@@ -58,16 +58,24 @@ CREATE OR REPLACE MACRO table_context(tbl, format := 'json', max_tokens := 2000,
 dr_context_format(dr_catalog_store(tbl::VARCHAR, (
 WITH prof AS (SELECT row_number() OVER () AS ordinal, * FROM profile_columns(tbl)),
      inf AS (FROM infer_types(tbl)),
-     ann AS (FROM annotate_columns(tbl)),
-     tab AS (FROM annotate_table(tbl)),
-     corr AS (FROM column_correlations(tbl, methods := 'pearson,spearman,cramers_v,eta')
-              WHERE value IS NOT NULL AND abs(value) >= 0.5 ORDER BY abs(value) DESC LIMIT 12),
-     deps AS (FROM column_dependencies(tbl) WHERE kind <> 'multicollinearity' OR confidence >= 0.99 LIMIT 40),
+     ann AS (SELECT a.column_name, a.semantic_role, a.entity_type, a.business_term, a.description, a.confidence, a.source
+             FROM (SELECT unnest(dr_annotate(tbl::VARCHAR, p.column_name, p.column_type, dr_annotation_descriptor(p, i), dr_llm_options())) AS a
+                   FROM prof p LEFT JOIN inf i USING (column_name))),
+     tab AS (SELECT s.* FROM (SELECT dr_table_summary(tbl, list({'column_name': column_name, 'semantic_role': semantic_role,
+                                                                 'entity_type': entity_type, 'confidence': confidence} ORDER BY prof.ordinal)) AS s
+                              FROM ann JOIN prof USING (column_name))),
+     cd AS (SELECT dr_correlations(t, 'pearson,spearman,cramers_v,eta,dependencies', 100000::BIGINT, current_setting('threads')::BIGINT) AS r
+            FROM query_table(tbl) t),
+     corr AS (SELECT c.column_a, c.column_b, c.method, c.value, c.p_value, c.n, c.strength, c.sampled
+              FROM (SELECT unnest(r.correlations) AS c FROM cd)
+              WHERE c.value IS NOT NULL AND abs(c.value) >= 0.5 ORDER BY abs(c.value) DESC LIMIT 12),
+     deps AS (SELECT d.kind, d.determinant, d.dependent, d.confidence, d.violations, d.expression, d.details
+              FROM (SELECT unnest(r.dependencies) AS d FROM cd) WHERE d.kind <> 'multicollinearity' OR d.confidence >= 0.99 LIMIT 40),
      rels AS (SELECT unnest(x.rel.relationships) AS r
               FROM (SELECT dr_relationships(table_name, sketch) AS rel FROM query(dr_sketch_sql(CASE WHEN related IS NULL THEN [tbl::VARCHAR] ELSE list_prepend(tbl::VARCHAR, related::VARCHAR[]) END, true))) x),
      topo AS (SELECT dr_persistence(t, 1, NULL, 'euclidean', true, topology_sample::BIGINT, 2,
                                     current_setting('threads')::BIGINT, current_setting('memory_limit')::VARCHAR) AS d
-              FROM query_table(tbl) t WHERE topology),
+              FROM (FROM query_table(tbl) USING SAMPLE 5000 ROWS (reservoir, 42)) t WHERE topology),
      cols AS (
         SELECT prof.ordinal, json_object(
             'name', prof.column_name,
