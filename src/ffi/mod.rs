@@ -11,6 +11,8 @@ pub mod table;
 pub mod types;
 #[cfg(feature = "v2")]
 pub mod v2;
+#[cfg(feature = "v2")]
+pub mod v2_functions;
 pub mod value;
 pub mod vector;
 
