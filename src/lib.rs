@@ -14,7 +14,9 @@ pub mod registry;
 
 use std::sync::Mutex;
 
-/// What happened to the SQL macros on the last `LOAD` in this process (see [`macros_status`]).
+/// What happened to the SQL macros on the last `LOAD` (see [`macros_status`]). Each loaded
+/// copy of the library keeps its own: the companion sets it when it registers the functions
+/// (then `dr_version` runs in the companion), the v1 entry otherwise.
 static MACROS: Mutex<Option<String>> = Mutex::new(None);
 
 /// Whether the SQL macros of `sql/` were registered into the catalog by the C API v2

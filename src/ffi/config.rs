@@ -86,12 +86,15 @@ pub(crate) unsafe fn register_setting(conn: sys::duckdb_connection, s: &Setting)
     Ok(())
 }
 
+/// Reads a setting by name as text.
+type SettingReader = Box<dyn Fn(&str) -> Option<String>>;
+
 /// The caller's client context, for reading settings; empty when unavailable.
 pub struct Context {
     raw: sys::duckdb_client_context,
     /// Reads a setting where the caller's context is not a v1 client context (the C API v2
     /// callbacks of the companion).
-    reader: Option<Box<dyn Fn(&str) -> Option<String>>>,
+    reader: Option<SettingReader>,
 }
 
 impl Context {
@@ -107,7 +110,7 @@ impl Context {
 
     /// A context whose settings are read by `reader` (valid while the context lives).
     #[cfg_attr(not(feature = "v2"), allow(dead_code))]
-    pub(crate) fn from_reader(reader: Box<dyn Fn(&str) -> Option<String>>) -> Context {
+    pub(crate) fn from_reader(reader: SettingReader) -> Context {
         Context { raw: std::ptr::null_mut(), reader: Some(reader) }
     }
 

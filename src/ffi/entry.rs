@@ -1,6 +1,13 @@
 //! The extension entry point's machinery: API initialisation, one connection for
 //! registration, a [`Registrar`] that collects failures by name, and the error channel
 //! of `LOAD` (`access.set_error`).
+//!
+//! What `LOAD dataraum` registers where: the settings always through the C API v1. On the
+//! DuckDB release the companion (`dataraum_v2.duckdb_extension`) is built for, when its
+//! footer checks out, the functions come from the companion (through the C API v2, with
+//! docs; see `v2.rs`); if it does not load, through v1 after all. Elsewhere everything
+//! through v1. The companion borrows this instance's v1 function table ([`kept_v1_api`],
+//! [`init_v1_from_sibling`]).
 
 use std::ffi::{CStr, CString};
 use std::sync::OnceLock;

@@ -7,6 +7,7 @@ pub mod config;
 pub mod entry;
 pub mod guard;
 pub mod scalar;
+pub mod signature;
 pub mod table;
 pub mod types;
 #[cfg(feature = "v2")]
