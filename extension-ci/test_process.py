@@ -110,8 +110,9 @@ COMPANION = os.path.join(os.path.dirname(EXT), "dataraum_v2.duckdb_extension")
 FOOTER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "append_footer.py")
 
 
-def package(tmp, abi, version, with_companion=True):
-    """dataraum.duckdb_extension plus, optionally, a companion with the given footer, in a fresh dir."""
+def package(tmp, abi, version, with_companion=True, companion_lib=None):
+    """dataraum.duckdb_extension plus, optionally, a companion with the given footer (over the
+    real library, or over `companion_lib` bytes), in a fresh dir."""
     d = tempfile.mkdtemp(dir=tmp)
     with open(EXT, "rb") as f:
         lib = f.read()[:-534]
@@ -120,6 +121,10 @@ def package(tmp, abi, version, with_companion=True):
         f.write(lib)
     with open(os.path.join(d, "dataraum.duckdb_extension"), "wb") as f:
         f.write(open(EXT, "rb").read())
+    if companion_lib is not None:
+        so = os.path.join(d, "broken.so")
+        with open(so, "wb") as f:
+            f.write(companion_lib)
     if with_companion:
         subprocess.run([f"{VENV2}/bin/python", FOOTER, so, os.path.join(d, "dataraum_v2.duckdb_extension"),
                         "--version", "v0", "--abi", abi, "--min-capi", version, "--python", f"{VENV2}/bin/python"],
@@ -134,7 +139,16 @@ con.execute("LOAD 'EXTPATH'")
 print('macros:', con.execute("SELECT dr_version().macros").fetchone()[0])
 print('basic_stats in catalog:', con.execute("SELECT count(*) FROM duckdb_functions() WHERE function_name = 'basic_stats'").fetchone()[0])
 print('v1 works:', con.execute("SELECT (dr_basic_stats(x)).sum FROM range(4) t(x)").fetchone()[0])
+native = "FROM dr_functions() f WHERE f.function_type IN ('scalar', 'aggregate', 'table')"
+print('native missing:', con.execute(f"SELECT count(*) {native} AND f.function_name NOT IN "
+                                     "(SELECT function_name FROM duckdb_functions())").fetchone()[0])
+print('native documented:', con.execute(f"SELECT count(*) {native} AND f.description = "
+                                        "(SELECT any_value(d.description) FROM duckdb_functions() d "
+                                        "WHERE d.function_name = f.function_name)").fetchone()[0])
+print('works after LOAD:', con.execute("SELECT (dr_profile(x)).row_count FROM range(7) t(x)").fetchone()[0])
 """
+# every native function registered, none documented in the catalog: the C API v1 path
+V1_PATH = ("native missing: 0", "native documented: 0", "v1 works: 6.0", "works after LOAD: 7")
 
 with tempfile.TemporaryDirectory() as tmp:
     if not os.path.exists(COMPANION):
@@ -146,8 +160,31 @@ with tempfile.TemporaryDirectory() as tmp:
             r = py(VENV2, LOAD_AND_REPORT.replace("CONFIG", config).replace("EXTPATH", os.path.join(d, "dataraum.duckdb_extension")))
             check(f"[2.0.1] a companion footered {abi} {version} is not loaded, LOAD dataraum works and says why "
                   f"(config {config})",
-                  r.returncode == 0 and why in r.stdout and "basic_stats in catalog: 0" in r.stdout and "v1 works: 6.0" in r.stdout,
-                  r.stdout + r.stderr)
+                  r.returncode == 0 and why in r.stdout and "basic_stats in catalog: 0" in r.stdout
+                  and all(w in r.stdout for w in V1_PATH), r.stdout + r.stderr)
+    # A companion that passes the footer checks but does not load (not a shared library; a
+    # truncated one would make the dynamic loader raise SIGBUS): LOAD dataraum falls back to
+    # registering every function through the C API v1.
+    d = package(tmp, "C_STRUCT_UNSTABLE", "v2.0.1", companion_lib=b"not a shared library\n" * 200)
+    r = py(VENV2, LOAD_AND_REPORT.replace("CONFIG", "{}").replace("EXTPATH", os.path.join(d, "dataraum.duckdb_extension")))
+    check("[2.0.1] a companion that fails to load: LOAD dataraum registers every dr_* function through v1 and says why",
+          r.returncode == 0 and "loading the companion" in r.stdout and "basic_stats in catalog: 0" in r.stdout
+          and all(w in r.stdout for w in V1_PATH), r.stdout + r.stderr)
+    # The real companion loaded on its own (without LOAD dataraum): refused with a clear message.
+    if os.path.exists(COMPANION):
+        r = py(VENV2, f"""
+import duckdb
+con = duckdb.connect(config={{'allow_unsigned_extensions': 'true'}})
+try:
+    con.execute("LOAD '{COMPANION}'")
+    print('loaded')
+except duckdb.Error as e:
+    print('refused:', e)
+print('next:', con.execute("SELECT 41 + 1").fetchone()[0])
+""")
+        check("[2.0.1] the companion loaded without dataraum is refused (it is loaded by LOAD dataraum)",
+              r.returncode == 0 and "refused:" in r.stdout and "LOAD dataraum" in r.stdout and "next: 42" in r.stdout,
+              r.stdout + r.stderr)
     # Loading the wrongly versioned companion directly: DuckDB refuses it, the process lives on.
     d = package(tmp, "C_STRUCT_UNSTABLE", "v2.0.0")
     r = py(VENV2, f"""
@@ -180,11 +217,23 @@ print('next:', con.execute("SELECT 41 + 1").fetchone()[0])
     d = package(tmp, "", "", with_companion=False)
     r = py(VENV2, LOAD_AND_REPORT.replace("CONFIG", "{}").replace("EXTPATH", os.path.join(d, "dataraum.duckdb_extension")))
     check("[2.0.1] without a companion file LOAD dataraum works and says the companion is missing",
-          r.returncode == 0 and "not found" in r.stdout and "v1 works: 6.0" in r.stdout, r.stdout + r.stderr)
-    # The real companion next to the real file: macros registered (and, on 1.5.6, not even tried).
-    for venv, want in ((VENV2, "macros: registered"), (VENV1, "built for DuckDB v2.0.1 only")):
-        r = py(venv, LOAD_AND_REPORT.replace("CONFIG", "{}").replace("EXTPATH", EXT))
-        check(f"[{venv.split('-')[-1]}] LOAD dataraum: {want}", r.returncode == 0 and want in r.stdout, r.stdout + r.stderr)
+          r.returncode == 0 and "not found" in r.stdout and all(w in r.stdout for w in V1_PATH), r.stdout + r.stderr)
+    # The real companion next to the real file: macros registered and every native function
+    # documented (and, on 1.5.6, not even tried: every function through v1).
+    r = py(VENV2, LOAD_AND_REPORT.replace("CONFIG", "{}").replace("EXTPATH", EXT))
+    count = py(VENV2, f"""
+import duckdb
+con = duckdb.connect(config={{'allow_unsigned_extensions': 'true'}})
+con.execute("LOAD '{EXT}'")
+print('native:', con.execute("SELECT count(*) FROM dr_functions() WHERE function_type IN ('scalar', 'aggregate', 'table')").fetchone()[0])
+""").stdout.strip()
+    want = ("macros: registered", "native missing: 0", f"native documented: {count.split(': ')[-1]}", "works after LOAD: 7")
+    check(f"[2.0.1] LOAD dataraum: macros registered, every native function documented ({count})",
+          r.returncode == 0 and count.startswith("native: ") and all(w in r.stdout for w in want), r.stdout + r.stderr)
+    r = py(VENV1, LOAD_AND_REPORT.replace("CONFIG", "{}").replace("EXTPATH", EXT))
+    check("[1.5.6] LOAD dataraum: built for DuckDB v2.0.1 only, every function through v1",
+          r.returncode == 0 and "built for DuckDB v2.0.1 only" in r.stdout and all(w in r.stdout for w in V1_PATH),
+          r.stdout + r.stderr)
 
 passed = sum(results)
 print(f"{passed} passed, {len(results) - passed} failed")

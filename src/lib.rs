@@ -16,7 +16,9 @@ pub mod sqlite;
 
 use std::sync::Mutex;
 
-/// What happened to the SQL macros on the last `LOAD` in this process (see [`macros_status`]).
+/// What happened to the SQL macros on the last `LOAD` (see [`macros_status`]). Each loaded
+/// copy of the library keeps its own: the companion sets it when it registers the functions
+/// (then `dr_version` runs in the companion), the v1 entry otherwise.
 static MACROS: Mutex<Option<String>> = Mutex::new(None);
 
 /// Whether the SQL macros of `sql/` were registered into the catalog by the C API v2
@@ -76,10 +78,21 @@ pub unsafe extern "C" fn dataraum_init_c_api(
     ffi::entry::init_extension(info, access, registry::register_all)
 }
 
+/// The v1 function table this instance received on `LOAD dataraum` (NULL unless DuckDB is
+/// the companion's release). The companion, loaded from another file and so holding its own
+/// copy of every static, looks this symbol up in the loaded `dataraum.duckdb_extension` and
+/// initialises its v1 bindings from it.
+#[cfg(feature = "v2")]
+#[no_mangle]
+pub extern "C" fn dataraum_v1_api() -> *const std::ffi::c_void {
+    ffi::entry::kept_v1_api()
+}
+
 /// The C API v2 entry point of the companion file `dataraum_v2.duckdb_extension` (DuckDB
 /// calls `<file base name>_init_c_api_v2` for a `C_STRUCT_UNSTABLE` footer). It registers
-/// the macros of `sql/` into the system catalog; `LOAD dataraum` loads it when the running
-/// DuckDB is exactly the release it was built for.
+/// every native function with its documentation and the macros of `sql/` into the system
+/// catalog; `LOAD dataraum` loads it when the running DuckDB is exactly the release it was
+/// built for.
 ///
 /// # Safety
 /// Called by DuckDB with a valid `input` pointer.

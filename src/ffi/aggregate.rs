@@ -22,7 +22,7 @@
 //! DuckDB aligns states to 8 bytes, Rust states may need 16 (u128 fields).
 //! NULLs reach `update` (special null handling is set), so the profile can count them.
 
-use std::ffi::CString;
+use std::ffi::{c_void, CString};
 use std::marker::PhantomData;
 use std::ops::Range;
 use std::time::Instant;
@@ -61,14 +61,128 @@ pub struct AggregateSpec {
     pub return_type: Ty,
 }
 
-struct AggInfo<A: Aggregate> {
-    name: &'static str,
-    return_type: Ty,
-    metrics: &'static FunctionMetrics,
+/// What every callback of aggregate `A` needs: kept as the function's extra info (v1) or
+/// user data (v2).
+pub(crate) struct AggInfo<A: Aggregate> {
+    pub(crate) name: &'static str,
+    pub(crate) return_type: Ty,
+    pub(crate) metrics: &'static FunctionMetrics,
     _a: PhantomData<fn() -> A>,
 }
 
+impl<A: Aggregate> AggInfo<A> {
+    pub(crate) fn new(spec: &AggregateSpec) -> Self {
+        AggInfo {
+            name: spec.name,
+            return_type: spec.return_type.clone(),
+            metrics: metrics::for_function(spec.name),
+            _a: PhantomData,
+        }
+    }
+}
+
 type StatePtr<S> = *mut S;
+
+/// Size of the state DuckDB allocates per group: one pointer to the boxed Rust state.
+pub(crate) fn state_size_bytes<A: Aggregate>() -> usize {
+    std::mem::size_of::<StatePtr<A::State>>()
+}
+
+/// The Rust state behind a DuckDB state slot.
+///
+/// # Safety
+/// `slot` must be a state slot initialised by [`init_state`]`::<A>`.
+unsafe fn state_of<A: Aggregate>(slot: *mut c_void) -> FnResult<*mut A::State> {
+    let state = *(slot as *mut StatePtr<A::State>);
+    if state.is_null() {
+        return Err("internal: aggregate state was not initialised".to_string());
+    }
+    Ok(state)
+}
+
+/// Writes a fresh boxed state into `slot` (a null pointer first, so destroy is safe even
+/// if `Default` panics).
+///
+/// # Safety
+/// `slot` must point at [`state_size_bytes`] writable bytes of DuckDB state memory.
+pub(crate) unsafe fn init_state<A: Aggregate>(meta: &AggInfo<A>, slot: *mut c_void) -> FnResult<()> {
+    let slot = slot as *mut StatePtr<A::State>;
+    std::ptr::write(slot, std::ptr::null_mut());
+    let p = guard(meta.name, Some(meta.metrics), || Ok(Box::into_raw(Box::<A::State>::default())))?;
+    std::ptr::write(slot, p);
+    Ok(())
+}
+
+/// Feeds every row of `args` to its state (`states[row]`), in runs of rows sharing a state.
+///
+/// # Safety
+/// `states` holds one initialised state slot per row of `args`.
+pub(crate) unsafe fn update_states<A: Aggregate>(args: &Args, states: &[*mut c_void]) -> FnResult<usize> {
+    let n = args.rows().min(states.len());
+    let mut begin = 0;
+    while begin < n {
+        let s = states[begin];
+        let mut end = begin + 1;
+        while end < n && states[end] == s {
+            end += 1;
+        }
+        A::update(&mut *state_of::<A>(s)?, args, begin..end)?;
+        begin = end;
+    }
+    Ok(n)
+}
+
+/// Merges `sources[i]` into `targets[i]`.
+///
+/// # Safety
+/// Both slices hold initialised state slots and have the same length.
+pub(crate) unsafe fn combine_states<A: Aggregate>(sources: &[*mut c_void], targets: &[*mut c_void]) -> FnResult<()> {
+    for (&s, &t) in sources.iter().zip(targets) {
+        let (src, dst) = (state_of::<A>(s)?, state_of::<A>(t)?);
+        if src != dst {
+            A::combine(&*src, &mut *dst)?;
+        }
+    }
+    Ok(())
+}
+
+/// Finalizes `states[i]` into row `offset + i` of `result`.
+///
+/// # Safety
+/// `states` holds initialised state slots; `result` is a vector of the aggregate's return
+/// type with room for `offset + states.len()` rows.
+pub(crate) unsafe fn finalize_states<A: Aggregate>(
+    meta: &AggInfo<A>,
+    states: &[*mut c_void],
+    result: sys::duckdb_vector,
+    offset: usize,
+) -> FnResult<()> {
+    for (i, &s) in states.iter().enumerate() {
+        let state = state_of::<A>(s)?;
+        meta.metrics.record_state_bytes(A::state_bytes(&*state));
+        let value = A::finalize(&mut *state)?;
+        write_value(result, &meta.return_type, offset + i, &value)?;
+    }
+    Ok(())
+}
+
+/// Drops the Rust states behind `states` (each slot is nulled, so a second call is harmless).
+/// No error channel here: a panic from a Drop impl is contained.
+///
+/// # Safety
+/// `states` holds state slots written by [`init_state`].
+pub(crate) unsafe fn destroy_states<A: Aggregate>(states: &[*mut c_void]) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        for &s in states {
+            let slot = s as *mut StatePtr<A::State>;
+            let p = *slot;
+            if !p.is_null() {
+                *slot = std::ptr::null_mut();
+                drop(Box::from_raw(p));
+            }
+        }
+    }));
+}
 
 /// # Safety
 /// `info` must be the function info of an aggregate registered by [`register_aggregate`]`::<A>`.
@@ -81,18 +195,25 @@ unsafe fn set_error(info: sys::duckdb_function_info, message: &str) {
     sys::duckdb_aggregate_function_set_error(info, c.as_ptr());
 }
 
+/// A v1 state array as slots.
+///
+/// # Safety
+/// `states` points at `count` state pointers.
+unsafe fn slots<'a>(states: *mut sys::duckdb_aggregate_state, count: usize) -> &'a [*mut c_void] {
+    if states.is_null() || count == 0 {
+        return &[];
+    }
+    std::slice::from_raw_parts(states as *const *mut c_void, count)
+}
+
 unsafe extern "C" fn state_size<A: Aggregate>(_info: sys::duckdb_function_info) -> sys::idx_t {
-    std::mem::size_of::<StatePtr<A::State>>() as sys::idx_t
+    state_size_bytes::<A>() as sys::idx_t
 }
 
 unsafe extern "C" fn state_init<A: Aggregate>(info: sys::duckdb_function_info, state: sys::duckdb_aggregate_state) {
     let meta = info_of::<A>(info);
-    let slot = state as *mut StatePtr<A::State>;
-    // Write a null pointer first so destroy is safe even if Default panics.
-    std::ptr::write(slot, std::ptr::null_mut());
-    match guard(meta.name, Some(meta.metrics), || Ok(Box::into_raw(Box::<A::State>::default()))) {
-        Ok(p) => std::ptr::write(slot, p),
-        Err(e) => set_error(info, &e),
+    if let Err(e) = init_state(meta, state as *mut c_void) {
+        set_error(info, &e);
     }
 }
 
@@ -106,23 +227,7 @@ unsafe extern "C" fn update<A: Aggregate>(
     let result = guard(meta.name, Some(meta.metrics), || {
         // Safety: DuckDB passes a chunk of flat vectors and one state pointer per row.
         let args = Args::read(input);
-        let n = args.rows();
-        let states = std::slice::from_raw_parts(states, n);
-        let mut begin = 0;
-        while begin < n {
-            let s = states[begin];
-            let mut end = begin + 1;
-            while end < n && states[end] == s {
-                end += 1;
-            }
-            let state = *(s as *mut StatePtr<A::State>);
-            if state.is_null() {
-                return Err("internal: aggregate state was not initialised".to_string());
-            }
-            A::update(&mut *state, &args, begin..end)?;
-            begin = end;
-        }
-        Ok(n)
+        update_states::<A>(&args, slots(states, args.rows()))
     });
     match result {
         Ok(n) => meta.metrics.record_update(n as u64, start),
@@ -139,17 +244,7 @@ unsafe extern "C" fn combine<A: Aggregate>(
     let meta = info_of::<A>(info);
     let start = Instant::now();
     let result = guard(meta.name, Some(meta.metrics), || {
-        for i in 0..count as usize {
-            let src = *(*source.add(i) as *mut StatePtr<A::State>);
-            let dst = *(*target.add(i) as *mut StatePtr<A::State>);
-            if src.is_null() || dst.is_null() {
-                return Err("internal: aggregate state was not initialised".to_string());
-            }
-            if src != dst {
-                A::combine(&*src, &mut *dst)?;
-            }
-        }
-        Ok(())
+        combine_states::<A>(slots(source, count as usize), slots(target, count as usize))
     });
     match result {
         Ok(()) => meta.metrics.record_combine(count, start),
@@ -167,16 +262,7 @@ unsafe extern "C" fn finalize<A: Aggregate>(
     let meta = info_of::<A>(info);
     let start = Instant::now();
     let outcome = guard(meta.name, Some(meta.metrics), || {
-        for i in 0..count as usize {
-            let state = *(*source.add(i) as *mut StatePtr<A::State>);
-            if state.is_null() {
-                return Err("internal: aggregate state was not initialised".to_string());
-            }
-            meta.metrics.record_state_bytes(A::state_bytes(&*state));
-            let value = A::finalize(&mut *state)?;
-            write_value(result, &meta.return_type, offset as usize + i, &value)?;
-        }
-        Ok(())
+        finalize_states(meta, slots(source, count as usize), result, offset as usize)
     });
     match outcome {
         Ok(()) => meta.metrics.record_finalize(count, start),
@@ -185,17 +271,7 @@ unsafe extern "C" fn finalize<A: Aggregate>(
 }
 
 unsafe extern "C" fn destroy<A: Aggregate>(states: *mut sys::duckdb_aggregate_state, count: sys::idx_t) {
-    // No error channel here: contain any panic from a Drop impl and carry on.
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        for i in 0..count as usize {
-            let slot = *states.add(i) as *mut StatePtr<A::State>;
-            let p = *slot;
-            if !p.is_null() {
-                *slot = std::ptr::null_mut();
-                drop(Box::from_raw(p));
-            }
-        }
-    }));
+    destroy_states::<A>(slots(states, count as usize));
 }
 
 unsafe extern "C" fn drop_info<A: Aggregate>(p: *mut std::ffi::c_void) {
@@ -213,7 +289,6 @@ pub(crate) unsafe fn register_aggregate<A: Aggregate>(
 ) -> Result<(), String> {
     let name = CString::new(spec.name).map_err(|_| "name contains NUL".to_string())?;
     let ret = spec.return_type.logical()?;
-    let metrics = metrics::for_function(spec.name);
     let mut set = sys::duckdb_create_aggregate_function_set(name.as_ptr());
     for params in &spec.overloads {
         let mut f = sys::duckdb_create_aggregate_function();
@@ -233,8 +308,7 @@ pub(crate) unsafe fn register_aggregate<A: Aggregate>(
         );
         sys::duckdb_aggregate_function_set_destructor(f, Some(destroy::<A>));
         sys::duckdb_aggregate_function_set_special_handling(f);
-        let info =
-            Box::new(AggInfo::<A> { name: spec.name, return_type: spec.return_type.clone(), metrics, _a: PhantomData });
+        let info = Box::new(AggInfo::<A>::new(spec));
         sys::duckdb_aggregate_function_set_extra_info(f, Box::into_raw(info) as *mut _, Some(drop_info::<A>));
         let added = sys::duckdb_add_aggregate_function_to_set(set, f);
         sys::duckdb_destroy_aggregate_function(&mut f);

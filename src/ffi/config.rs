@@ -86,9 +86,15 @@ pub(crate) unsafe fn register_setting(conn: sys::duckdb_connection, s: &Setting)
     Ok(())
 }
 
+/// Reads a setting by name as text.
+type SettingReader = Box<dyn Fn(&str) -> Option<String>>;
+
 /// The caller's client context, for reading settings; empty when unavailable.
 pub struct Context {
     raw: sys::duckdb_client_context,
+    /// Reads a setting where the caller's context is not a v1 client context (the C API v2
+    /// callbacks of the companion).
+    reader: Option<SettingReader>,
 }
 
 impl Context {
@@ -99,16 +105,25 @@ impl Context {
     pub(crate) unsafe fn from_bind(info: sys::duckdb_bind_info) -> Context {
         let mut raw: sys::duckdb_client_context = std::ptr::null_mut();
         sys::duckdb_table_function_get_client_context(info, &mut raw);
-        Context { raw }
+        Context { raw, reader: None }
+    }
+
+    /// A context whose settings are read by `reader` (valid while the context lives).
+    #[cfg_attr(not(feature = "v2"), allow(dead_code))]
+    pub(crate) fn from_reader(reader: SettingReader) -> Context {
+        Context { raw: std::ptr::null_mut(), reader: Some(reader) }
     }
 
     /// A context-less placeholder (settings read as their defaults by callers).
     pub fn none() -> Context {
-        Context { raw: std::ptr::null_mut() }
+        Context { raw: std::ptr::null_mut(), reader: None }
     }
 
     /// The current value of setting `name` as text (`None` if unset or unavailable).
     pub fn setting(&self, name: &str) -> Option<String> {
+        if let Some(read) = &self.reader {
+            return read(name);
+        }
         if self.raw.is_null() {
             return None;
         }

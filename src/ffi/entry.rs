@@ -1,6 +1,13 @@
 //! The extension entry point's machinery: API initialisation, one connection for
 //! registration, a [`Registrar`] that collects failures by name, and the error channel
 //! of `LOAD` (`access.set_error`).
+//!
+//! What `LOAD dataraum` registers where: the settings always through the C API v1. On the
+//! DuckDB release the companion (`dataraum_v2.duckdb_extension`) is built for, when its
+//! footer checks out, the functions come from the companion (through the C API v2, with
+//! docs; see `v2.rs`); if it does not load, through v1 after all. Elsewhere everything
+//! through v1. The companion borrows this instance's v1 function table ([`kept_v1_api`],
+//! [`init_v1_from_sibling`]).
 
 use std::ffi::{CStr, CString};
 use std::sync::OnceLock;
@@ -23,36 +30,87 @@ pub fn duckdb_version() -> &'static str {
     DUCKDB_VERSION.get().map(String::as_str).unwrap_or("unknown")
 }
 
-/// Registers functions and settings on the loading connection, remembering what failed.
+/// Where a [`Registrar`] sends each registration.
+enum Target {
+    /// The C API v1, on the loading connection: settings and/or functions.
+    V1 { conn: sys::duckdb_connection, settings: bool, functions: bool },
+    /// The C API v2 companion: functions only, with their docs (settings stay v1).
+    #[cfg(feature = "v2")]
+    V2(super::v2_functions::V2Target),
+}
+
+/// Registers functions and settings, remembering what failed. [`crate::registry::register_all`]
+/// runs the same list against every target; each target takes the part it owns.
 pub struct Registrar {
-    conn: sys::duckdb_connection,
+    target: Target,
     /// `name: reason` for every registration that failed.
     pub failures: Vec<String>,
 }
 
 impl Registrar {
+    fn v1(conn: sys::duckdb_connection, settings: bool, functions: bool) -> Self {
+        Registrar { target: Target::V1 { conn, settings, functions }, failures: Vec::new() }
+    }
+
+    /// A registrar that builds every function through the C API v2 (the companion).
+    #[cfg(feature = "v2")]
+    pub(crate) fn v2(target: super::v2_functions::V2Target) -> Self {
+        Registrar { target: Target::V2(target), failures: Vec::new() }
+    }
+
+    /// The v2 target, to register what was built once nothing failed.
+    #[cfg(feature = "v2")]
+    pub(crate) fn v2_target(&mut self) -> Option<&mut super::v2_functions::V2Target> {
+        match &mut self.target {
+            Target::V2(t) => Some(t),
+            Target::V1 { .. } => None,
+        }
+    }
+
     /// Registers an aggregate.
     pub fn aggregate<A: Aggregate>(&mut self, spec: AggregateSpec) {
-        // Safety: `conn` is the open registration connection.
-        let r = unsafe { register_aggregate::<A>(self.conn, &spec) };
+        let r = match &mut self.target {
+            // Safety: `conn` is the open registration connection.
+            Target::V1 { conn, functions: true, .. } => unsafe { register_aggregate::<A>(*conn, &spec) },
+            Target::V1 { .. } => Ok(()),
+            // Safety: the v2 target lives only during the companion's LOAD.
+            #[cfg(feature = "v2")]
+            Target::V2(t) => unsafe { t.aggregate::<A>(&spec) },
+        };
         self.note(spec.name, r);
     }
     /// Registers a scalar function.
     pub fn scalar<S: Scalar>(&mut self, spec: ScalarSpec) {
-        // Safety: as above.
-        let r = unsafe { register_scalar::<S>(self.conn, &spec) };
+        let r = match &mut self.target {
+            // Safety: as above.
+            Target::V1 { conn, functions: true, .. } => unsafe { register_scalar::<S>(*conn, &spec) },
+            Target::V1 { .. } => Ok(()),
+            // Safety: as above.
+            #[cfg(feature = "v2")]
+            Target::V2(t) => unsafe { t.scalar::<S>(&spec) },
+        };
         self.note(spec.name, r);
     }
     /// Registers a table function.
     pub fn table<T: TableRows>(&mut self, spec: TableSpec) {
-        // Safety: as above.
-        let r = unsafe { register_table::<T>(self.conn, &spec) };
+        let r = match &mut self.target {
+            // Safety: as above.
+            Target::V1 { conn, functions: true, .. } => unsafe { register_table::<T>(*conn, &spec) },
+            Target::V1 { .. } => Ok(()),
+            // Safety: as above.
+            #[cfg(feature = "v2")]
+            Target::V2(t) => unsafe { t.table::<T>(&spec) },
+        };
         self.note(spec.name, r);
     }
-    /// Registers a setting.
+    /// Registers a setting (always through v1: DuckDB keeps settings per database, and the
+    /// v1 entry registers them before the companion is loaded).
     pub fn setting(&mut self, s: &Setting) {
-        // Safety: as above.
-        let r = unsafe { register_setting(self.conn, s) };
+        let r = match &self.target {
+            // Safety: as above.
+            Target::V1 { conn, settings: true, .. } => unsafe { register_setting(*conn, s) },
+            _ => Ok(()),
+        };
         self.note(s.name, r);
     }
     fn note(&mut self, name: &str, r: Result<(), String>) {
@@ -60,6 +118,46 @@ impl Registrar {
             self.failures.push(format!("{name}: {e}"));
         }
     }
+}
+
+/// Remembers the version of the DuckDB library (needs the v1 API initialised).
+pub(crate) unsafe fn note_duckdb_version() {
+    let v = sys::duckdb_library_version();
+    if !v.is_null() {
+        let _ = DUCKDB_VERSION.set(CStr::from_ptr(v).to_string_lossy().into_owned());
+    }
+}
+
+/// Registers settings, then functions: through the C API v2 companion when it loads (with
+/// their docs), otherwise through v1 (as on every DuckDB but the companion's release).
+/// Returns the registrations that failed; sets the status `dr_version().macros` reports.
+unsafe fn register_through_v1_or_companion(conn: sys::duckdb_connection, register: fn(&mut Registrar)) -> Vec<String> {
+    let companion = companion_file();
+    let mut settings = Registrar::v1(conn, true, companion.is_err());
+    register(&mut settings);
+    if !settings.failures.is_empty() {
+        return settings.failures;
+    }
+    let reason = match companion {
+        Ok(path) => {
+            // Whatever happens with the companion, LOAD of dataraum succeeds.
+            match std::panic::catch_unwind(|| load_companion(conn, &path)) {
+                // The companion registered every function and the macros, and reports its own status.
+                Ok(Ok(())) => return Vec::new(),
+                Ok(Err(e)) => e,
+                Err(_) => "internal error (Rust panic) while loading the C API v2 companion".to_string(),
+            }
+        }
+        Err(reason) => {
+            crate::set_macros_status(reason);
+            return Vec::new();
+        }
+    };
+    crate::set_macros_status(format!("not registered: {reason}; {RUN_SQL}"));
+    // Fallback: every function through v1, as if there were no companion.
+    let mut functions = Registrar::v1(conn, false, true);
+    register(&mut functions);
+    functions.failures
 }
 
 /// Runs the whole `LOAD`: initialises the API, opens a connection, calls `register`,
@@ -83,9 +181,10 @@ pub unsafe fn init_extension(
             }
             Err(e) => return Err(format!("dataraum: C API initialisation failed: {e}")),
         }
-        let v = sys::duckdb_library_version();
-        if !v.is_null() {
-            let _ = DUCKDB_VERSION.set(CStr::from_ptr(v).to_string_lossy().into_owned());
+        note_duckdb_version();
+        #[cfg(feature = "v2")]
+        if duckdb_version() == COMPANION_DUCKDB_VERSION {
+            keep_v1_api(info, access);
         }
         let get_database = (*access).get_database.ok_or("dataraum: DuckDB gave no get_database")?;
         let db = get_database(info);
@@ -96,20 +195,12 @@ pub unsafe fn init_extension(
         if sys::duckdb_connect(*db, &mut conn) != sys::DuckDBSuccess {
             return Err("dataraum: could not open a connection to register functions".into());
         }
-        let mut r = Registrar { conn, failures: Vec::new() };
-        register(&mut r);
-        if r.failures.is_empty() {
-            // Whatever happens with the companion, LOAD of dataraum succeeds.
-            let status = std::panic::catch_unwind(|| load_companion(conn)).unwrap_or_else(|_| {
-                "not registered: internal error (Rust panic) while loading the C API v2 companion".to_string()
-            });
-            crate::set_macros_status(status);
-        }
+        let failures = register_through_v1_or_companion(conn, register);
         sys::duckdb_disconnect(&mut conn);
-        if r.failures.is_empty() {
+        if failures.is_empty() {
             Ok(())
         } else {
-            Err(format!("dataraum: registration failed for {}", r.failures.join("; ")))
+            Err(format!("dataraum: registration failed for {}", failures.join("; ")))
         }
     });
     let error = match outcome {
@@ -140,37 +231,39 @@ const FOOTER_SIZE: usize = 534;
 const FOOTER_HEADER: usize = 22;
 const FIELD: usize = 32;
 
-/// Loads the companion when, and only when, this DuckDB is exactly the release it was built
-/// for; returns the status `dr_version().macros` reports. A failure here never fails the
-/// `LOAD` of dataraum.
-unsafe fn load_companion(conn: sys::duckdb_connection) -> String {
+const RUN_SQL: &str = "run the files in sql/ yourself (in the CLI `.read sql/basic.sql` and so on) to create the table macros in this database";
+
+/// The companion file to load, when this DuckDB is exactly the release it was built for and
+/// its footer says so; otherwise the status `dr_version().macros` reports.
+unsafe fn companion_file() -> Result<std::path::PathBuf, String> {
     let running = duckdb_version();
-    let run_sql = "run the files in sql/ yourself (in the CLI `.read sql/basic.sql` and so on) to create the table macros in this database";
+    if !cfg!(feature = "v2") {
+        return Err(format!("not registered: this build has no C API v2 companion; {RUN_SQL}"));
+    }
     if running != COMPANION_DUCKDB_VERSION {
-        return format!(
+        return Err(format!(
             "not registered: the table macros come from the C API v2 companion, built for DuckDB \
-             {COMPANION_DUCKDB_VERSION} only, and this is DuckDB {running}; {run_sql}"
-        );
+             {COMPANION_DUCKDB_VERSION} only, and this is DuckDB {running}; {RUN_SQL}"
+        ));
     }
     let Some(path) = own_path().and_then(|p| p.parent().map(|d| d.join(COMPANION_FILE))) else {
-        return format!("not registered: could not find the directory of the loaded dataraum file; {run_sql}");
+        return Err(format!("not registered: could not find the directory of the loaded dataraum file; {RUN_SQL}"));
     };
     let shown = path.display();
     match companion_footer(&path) {
-        Err(e) => return format!("not registered: companion {shown}: {e}; {run_sql}"),
-        Ok((abi, version)) if abi != "C_STRUCT_UNSTABLE" || version != running => {
-            return format!(
-                "not registered: companion {shown} is built for DuckDB {version} (ABI {abi}), this is DuckDB \
-                 {running} (needs ABI C_STRUCT_UNSTABLE); not loaded; {run_sql}"
-            )
-        }
-        Ok(_) => {}
+        Err(e) => Err(format!("not registered: companion {shown}: {e}; {RUN_SQL}")),
+        Ok((abi, version)) if abi != "C_STRUCT_UNSTABLE" || version != running => Err(format!(
+            "not registered: companion {shown} is built for DuckDB {version} (ABI {abi}), this is DuckDB \
+             {running} (needs ABI C_STRUCT_UNSTABLE); not loaded; {RUN_SQL}"
+        )),
+        Ok(_) => Ok(path),
     }
+}
+
+/// Loads the companion, which registers every function (with docs) and the macros.
+unsafe fn load_companion(conn: sys::duckdb_connection, path: &std::path::Path) -> Result<(), String> {
     let sql = format!("LOAD '{}'", path.to_string_lossy().replace('\'', "''"));
-    match query(conn, &sql) {
-        Ok(()) => "registered".to_string(),
-        Err(e) => format!("not registered: loading the companion {shown} failed: {e}; {run_sql}"),
-    }
+    query(conn, &sql).map_err(|e| format!("loading the companion {} failed: {e}", path.display()))
 }
 
 /// Field 5 (ABI type) and field 3 (exact DuckDB version) of a `.duckdb_extension` footer.
@@ -251,4 +344,108 @@ fn own_path() -> Option<std::path::PathBuf> {
 #[cfg(not(unix))]
 fn own_path() -> Option<std::path::PathBuf> {
     None
+}
+
+// ------------------------------------------------- the v1 API, handed to the companion
+
+/// A copy of the v1 function table DuckDB gave this (v1) instance. DuckDB's own copy lives
+/// only while `LOAD` runs; the companion, a second copy of this library with its own
+/// statics, initialises its v1 bindings from this one (see [`init_v1_from_sibling`]).
+#[cfg(feature = "v2")]
+static V1_API: OnceLock<sys::duckdb_ext_api_v1> = OnceLock::new();
+
+/// Copies the v1 function table (only on the companion's release: there the table DuckDB
+/// hands out has exactly the layout our bindings were generated from).
+#[cfg(feature = "v2")]
+unsafe fn keep_v1_api(info: sys::duckdb_extension_info, access: *const sys::duckdb_extension_access) {
+    let Some(get_api) = (*access).get_api else { return };
+    let version = CString::new(MIN_CAPI_VERSION).unwrap_or_default();
+    let p = get_api(info, version.as_ptr()) as *const sys::duckdb_ext_api_v1;
+    if !p.is_null() {
+        let _ = V1_API.set(std::ptr::read(p));
+    }
+}
+
+/// The v1 function table kept by [`keep_v1_api`], or NULL (exported to the companion as
+/// `dataraum_v1_api`).
+#[cfg(feature = "v2")]
+pub fn kept_v1_api() -> *const std::ffi::c_void {
+    V1_API.get().map_or(std::ptr::null(), |api| api as *const sys::duckdb_ext_api_v1 as *const std::ffi::c_void)
+}
+
+/// Name of the v1 extension file the companion sits next to.
+#[cfg(feature = "v2")]
+const V1_FILE: &str = "dataraum.duckdb_extension";
+
+#[cfg(all(feature = "v2", unix))]
+extern "C" {
+    fn dlopen(filename: *const std::ffi::c_char, flags: std::ffi::c_int) -> *mut std::ffi::c_void;
+    fn dlsym(handle: *mut std::ffi::c_void, symbol: *const std::ffi::c_char) -> *mut std::ffi::c_void;
+    fn dlclose(handle: *mut std::ffi::c_void) -> std::ffi::c_int;
+}
+
+#[cfg(all(feature = "v2", target_os = "linux"))]
+const RTLD_NOW_NOLOAD: std::ffi::c_int = 0x2 | 0x4;
+#[cfg(all(feature = "v2", target_os = "macos"))]
+const RTLD_NOW_NOLOAD: std::ffi::c_int = 0x2 | 0x10;
+
+#[cfg(feature = "v2")]
+static V1_HANDED_OVER: std::sync::atomic::AtomicPtr<std::ffi::c_void> =
+    std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
+
+#[cfg(feature = "v2")]
+unsafe extern "C" fn handed_over_api(
+    _info: sys::duckdb_extension_info,
+    _version: *const std::ffi::c_char,
+) -> *const std::ffi::c_void {
+    V1_HANDED_OVER.load(std::sync::atomic::Ordering::Acquire)
+}
+
+/// In the companion: initialises this instance's v1 bindings from the v1 instance of
+/// `dataraum.duckdb_extension` that is loading it (found next to the companion, already
+/// loaded: `dlopen(RTLD_NOLOAD)` only looks it up).
+///
+/// # Safety
+/// Call once per companion `LOAD`, before any v1 call.
+#[cfg(all(feature = "v2", any(target_os = "linux", target_os = "macos")))]
+pub(crate) unsafe fn init_v1_from_sibling() -> Result<(), String> {
+    let v1_path = own_path()
+        .and_then(|p| p.parent().map(|d| d.join(V1_FILE)))
+        .ok_or("could not find the directory of the companion file")?;
+    use std::os::unix::ffi::OsStrExt;
+    let c = CString::new(v1_path.as_os_str().as_bytes()).map_err(|_| "path contains a NUL byte")?;
+    let handle = dlopen(c.as_ptr(), RTLD_NOW_NOLOAD);
+    if handle.is_null() {
+        return Err(format!(
+            "{} is not loaded in this process; the companion is loaded by `LOAD dataraum`, not on its own",
+            v1_path.display()
+        ));
+    }
+    let symbol = dlsym(handle, c"dataraum_v1_api".as_ptr());
+    // The v1 instance stays loaded by DuckDB; this only drops the reference dlopen added.
+    dlclose(handle);
+    if symbol.is_null() {
+        return Err(format!("{} exports no dataraum_v1_api (a different build?)", v1_path.display()));
+    }
+    let get: unsafe extern "C" fn() -> *const std::ffi::c_void = std::mem::transmute(symbol);
+    let api = get();
+    if api.is_null() {
+        return Err("the loaded dataraum kept no C API v1 table (not running on the companion's DuckDB?)".into());
+    }
+    V1_HANDED_OVER.store(api as *mut std::ffi::c_void, std::sync::atomic::Ordering::Release);
+    let access = sys::duckdb_extension_access { set_error: None, get_database: None, get_api: Some(handed_over_api) };
+    match sys::duckdb_rs_extension_api_init(std::ptr::null_mut(), &access, MIN_CAPI_VERSION) {
+        Ok(true) => {
+            note_duckdb_version();
+            Ok(())
+        }
+        Ok(false) => Err("the v1 function table handed over was empty".into()),
+        Err(e) => Err(format!("C API v1 initialisation failed: {e}")),
+    }
+}
+
+/// No `dlopen` here: the companion cannot borrow the v1 table.
+#[cfg(all(feature = "v2", not(any(target_os = "linux", target_os = "macos"))))]
+pub(crate) unsafe fn init_v1_from_sibling() -> Result<(), String> {
+    Err("the C API v2 companion is supported on Linux and macOS only".into())
 }

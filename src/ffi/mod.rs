@@ -7,10 +7,13 @@ pub mod config;
 pub mod entry;
 pub mod guard;
 pub mod scalar;
+pub mod signature;
 pub mod table;
 pub mod types;
 #[cfg(feature = "v2")]
 pub mod v2;
+#[cfg(feature = "v2")]
+pub mod v2_functions;
 pub mod value;
 pub mod vector;
 

@@ -36,12 +36,46 @@ pub struct ScalarSpec {
     pub volatile: bool,
 }
 
-struct ScalarInfo<S: Scalar> {
-    name: &'static str,
-    return_type: Ty,
-    special_nulls: bool,
-    metrics: &'static FunctionMetrics,
+/// What the callback of scalar `S` needs: the function's extra info (v1) or user data (v2).
+pub(crate) struct ScalarInfo<S: Scalar> {
+    pub(crate) name: &'static str,
+    pub(crate) return_type: Ty,
+    pub(crate) special_nulls: bool,
+    pub(crate) metrics: &'static FunctionMetrics,
     _s: PhantomData<fn() -> S>,
+}
+
+impl<S: Scalar> ScalarInfo<S> {
+    pub(crate) fn new(spec: &ScalarSpec) -> Self {
+        ScalarInfo {
+            name: spec.name,
+            return_type: spec.return_type.clone(),
+            special_nulls: spec.special_nulls,
+            metrics: metrics::for_function(spec.name),
+            _s: PhantomData,
+        }
+    }
+}
+
+/// Calls `S` on every row of `args` and writes the results into `output`; returns the row count.
+///
+/// # Safety
+/// `output` is a vector of the function's return type with room for every row of `args`.
+pub(crate) unsafe fn invoke_rows<S: Scalar>(
+    meta: &ScalarInfo<S>,
+    args: &Args,
+    output: sys::duckdb_vector,
+) -> FnResult<usize> {
+    for row in 0..args.rows() {
+        let has_null = (0..args.len()).any(|c| !args.column(c).is_valid(row));
+        if has_null && !meta.special_nulls {
+            set_null(output, &meta.return_type, row);
+            continue;
+        }
+        let v = S::invoke(args, row)?;
+        write_value(output, &meta.return_type, row, &v)?;
+    }
+    Ok(args.rows())
 }
 
 unsafe extern "C" fn call<S: Scalar>(
@@ -54,16 +88,7 @@ unsafe extern "C" fn call<S: Scalar>(
     let result = guard(meta.name, Some(meta.metrics), || {
         // Safety: DuckDB flattens scalar inputs; `output` has room for every row.
         let args = Args::read(input);
-        for row in 0..args.rows() {
-            let has_null = (0..args.len()).any(|c| !args.column(c).is_valid(row));
-            if has_null && !meta.special_nulls {
-                set_null(output, &meta.return_type, row);
-                continue;
-            }
-            let v = S::invoke(&args, row)?;
-            write_value(output, &meta.return_type, row, &v)?;
-        }
-        Ok(args.rows())
+        invoke_rows(meta, &args, output)
     });
     match result {
         Ok(n) => meta.metrics.record_update(n as u64, start),
@@ -85,7 +110,6 @@ unsafe extern "C" fn drop_info<S: Scalar>(p: *mut std::ffi::c_void) {
 pub(crate) unsafe fn register_scalar<S: Scalar>(conn: sys::duckdb_connection, spec: &ScalarSpec) -> Result<(), String> {
     let name = CString::new(spec.name).map_err(|_| "name contains NUL".to_string())?;
     let ret = spec.return_type.logical()?;
-    let metrics = metrics::for_function(spec.name);
     let mut set = sys::duckdb_create_scalar_function_set(name.as_ptr());
     for params in &spec.overloads {
         let mut f = sys::duckdb_create_scalar_function();
@@ -101,13 +125,7 @@ pub(crate) unsafe fn register_scalar<S: Scalar>(conn: sys::duckdb_connection, sp
         if spec.volatile {
             sys::duckdb_scalar_function_set_volatile(f);
         }
-        let info = Box::new(ScalarInfo::<S> {
-            name: spec.name,
-            return_type: spec.return_type.clone(),
-            special_nulls: spec.special_nulls,
-            metrics,
-            _s: PhantomData,
-        });
+        let info = Box::new(ScalarInfo::<S>::new(spec));
         sys::duckdb_scalar_function_set_extra_info(f, Box::into_raw(info) as *mut _, Some(drop_info::<S>));
         sys::duckdb_scalar_function_set_function(f, Some(call::<S>));
         let added = sys::duckdb_add_scalar_function_to_set(set, f);

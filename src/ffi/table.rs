@@ -33,16 +33,52 @@ pub struct TableSpec {
     pub params: Vec<Ty>,
 }
 
-struct TableInfo<T: TableRows> {
-    name: &'static str,
-    metrics: &'static FunctionMetrics,
+/// What the callbacks of table function `T` need: extra info (v1) or user data (v2).
+pub(crate) struct TableInfo<T: TableRows> {
+    pub(crate) name: &'static str,
+    pub(crate) metrics: &'static FunctionMetrics,
     _t: PhantomData<fn() -> T>,
 }
 
-struct BindData {
-    columns: Vec<Ty>,
-    rows: Vec<Vec<Value>>,
+impl<T: TableRows> TableInfo<T> {
+    pub(crate) fn new(spec: &TableSpec) -> Self {
+        TableInfo { name: spec.name, metrics: metrics::for_function(spec.name), _t: PhantomData }
+    }
+}
+
+/// Every row of one call, computed at bind.
+pub(crate) struct BindData {
+    pub(crate) columns: Vec<Ty>,
+    pub(crate) rows: Vec<Vec<Value>>,
     cursor: AtomicUsize,
+}
+
+impl BindData {
+    pub(crate) fn new(columns: Vec<Ty>, rows: Vec<Vec<Value>>) -> Self {
+        BindData { columns, rows, cursor: AtomicUsize::new(0) }
+    }
+}
+
+/// Writes the next vector's worth of rows after `cursor` into `output` (size 0 = done).
+///
+/// # Safety
+/// `output` is a data chunk with one vector per column of `data`.
+pub(crate) unsafe fn emit_rows(data: &BindData, cursor: &AtomicUsize, output: sys::duckdb_data_chunk) -> FnResult<()> {
+    let capacity = sys::duckdb_vector_size() as usize;
+    let begin = cursor.load(Ordering::Relaxed).min(data.rows.len());
+    let end = (begin + capacity).min(data.rows.len());
+    for (c, ty) in data.columns.iter().enumerate() {
+        let v = sys::duckdb_data_chunk_get_vector(output, c as u64);
+        if v.is_null() {
+            return Err(format!("internal: output column {c} missing"));
+        }
+        for (r, row) in data.rows[begin..end].iter().enumerate() {
+            write_value(v, ty, r, row.get(c).unwrap_or(&Value::Null))?;
+        }
+    }
+    sys::duckdb_data_chunk_set_size(output, (end - begin) as u64);
+    cursor.store(end, Ordering::Relaxed);
+    Ok(())
 }
 
 unsafe extern "C" fn bind<T: TableRows>(info: sys::duckdb_bind_info) {
@@ -68,7 +104,7 @@ unsafe extern "C" fn bind<T: TableRows>(info: sys::duckdb_bind_info) {
             sys::duckdb_bind_add_result_column(info, c.as_ptr(), t.raw);
         }
         let rows = T::rows(&params, &ctx)?;
-        Ok(BindData { columns: cols.into_iter().map(|(_, t)| t).collect(), rows, cursor: AtomicUsize::new(0) })
+        Ok(BindData::new(cols.into_iter().map(|(_, t)| t).collect(), rows))
     });
     match result {
         Ok(data) => {
@@ -94,18 +130,7 @@ unsafe extern "C" fn exec<T: TableRows>(info: sys::duckdb_function_info, output:
     let meta = &*(sys::duckdb_function_get_extra_info(info) as *const TableInfo<T>);
     let result = guard(meta.name, Some(meta.metrics), || {
         let data = &*(sys::duckdb_function_get_bind_data(info) as *const BindData);
-        let capacity = sys::duckdb_vector_size() as usize;
-        let begin = data.cursor.load(Ordering::Relaxed).min(data.rows.len());
-        let end = (begin + capacity).min(data.rows.len());
-        for (c, ty) in data.columns.iter().enumerate() {
-            let v = sys::duckdb_data_chunk_get_vector(output, c as u64);
-            for (r, row) in data.rows[begin..end].iter().enumerate() {
-                write_value(v, ty, r, row.get(c).unwrap_or(&Value::Null))?;
-            }
-        }
-        sys::duckdb_data_chunk_set_size(output, (end - begin) as u64);
-        data.cursor.store(end, Ordering::Relaxed);
-        Ok(())
+        emit_rows(data, &data.cursor, output)
     });
     if let Err(e) = result {
         let c = CString::new(e.replace('\0', " ")).unwrap_or_default();
@@ -132,7 +157,7 @@ pub(crate) unsafe fn register_table<T: TableRows>(
         let t = p.logical()?;
         sys::duckdb_table_function_add_parameter(f, t.raw);
     }
-    let info = Box::new(TableInfo::<T> { name: spec.name, metrics: metrics::for_function(spec.name), _t: PhantomData });
+    let info = Box::new(TableInfo::<T>::new(spec));
     sys::duckdb_table_function_set_extra_info(f, Box::into_raw(info) as *mut _, Some(drop_info::<T>));
     sys::duckdb_table_function_set_bind(f, Some(bind::<T>));
     sys::duckdb_table_function_set_init(f, Some(init));

@@ -1,19 +1,25 @@
-//! The C API v2 companion (`dataraum_v2.duckdb_extension`): registers the macros of
-//! `sql/*.sql` into DuckDB's system catalog, with their documentation, so they work in
-//! every connection, schema and attached database and appear in `duckdb_functions()`.
+//! The C API v2 companion (`dataraum_v2.duckdb_extension`): registers every native `dr_*`
+//! function (scalar, aggregate, table) with its documentation, and the macros of
+//! `sql/*.sql` with theirs, into DuckDB's system catalog, so they appear documented in
+//! `duckdb_functions()` (description, parameter names, example, category `dataraum`) and
+//! the macros work in every connection, schema and attached database.
 //!
 //! The v2 API is pinned to one exact DuckDB release (footer ABI `C_STRUCT_UNSTABLE`), so
 //! this module is compiled only with the `v2` feature, against bindings generated at build
 //! time from that release's headers (see the Makefile's `DUCKDB_V2`). The v1 extension
-//! loads the companion file only when it runs inside exactly that release
-//! (`entry::load_companion`).
+//! registers the settings, then loads the companion file only when it runs inside exactly
+//! that release (`entry::companion_file`); if the companion fails to load, the v1 entry
+//! registers every function through v1 instead, so `LOAD dataraum` never loses one.
 //!
-//! What the v2 API cannot do: document functions that are already in the catalog. Docs
-//! (`duckdb_v2_function_docs_*`) exist only on a function handle that is being built and
-//! go into the catalog with that function's `CREATE`; there is no call that alters the
-//! description of an existing entry, and `COMMENT ON` refuses system-catalog entries. The
-//! `dr_*` functions are registered through the v1 API (their callbacks are v1
-//! callbacks), so their descriptions stay in `dr_functions()`.
+//! Why the functions move here: docs (`duckdb_v2_function_docs_*`) exist only on a function
+//! handle that is being built and go into the catalog with that function's `CREATE`; there
+//! is no call that alters the description of an existing entry, and `COMMENT ON` refuses
+//! system-catalog entries. So a function registered through v1 can never be documented.
+//!
+//! The companion is the same library loaded from a second file, so it has its own copy of
+//! every static, including the v1 bindings the shared readers and writers use. It borrows
+//! the v1 function table from the v1 instance (`entry::init_v1_from_sibling`); the function
+//! callbacks are in [`super::v2_functions`].
 
 use std::ptr;
 
@@ -26,8 +32,8 @@ use crate::macros::{MacroDef, MacroKind};
 /// the whole table of the release it was built for, so DuckDB ignores it.
 const API_VERSION: &str = "v2.0.0";
 
-/// Category added to every macro's docs.
-const CATEGORY: &str = "dataraum";
+/// Category added to every function's and macro's docs.
+pub(crate) const CATEGORY: &str = "dataraum";
 
 /// Runs the whole companion `LOAD`: initialises the v2 API table, registers every macro and
 /// reports failures through the entry point's error slot. Never unwinds into DuckDB.
@@ -52,19 +58,42 @@ pub unsafe fn init_companion(input: *mut sys::duckdb_v2_extension_input) {
         let mut factory: sys::duckdb_v2_factory_handle = ptr::null_mut();
         // Safety: the context is valid until the entry point returns; the factory is borrowed.
         unsafe { call("get the factory", |e| sys::duckdb_v2_context_get_factory(input.context, &mut factory, e))? };
-        let defs = crate::macros::all().map_err(|e| format!("dataraum_v2: {e}"))?;
+        // Safety: once per LOAD, before any v1 call.
+        unsafe { super::entry::init_v1_from_sibling() }.map_err(|e| format!("dataraum_v2: {e}"))?;
+
+        // Every native function, all built before any is registered: a failure here leaves
+        // the catalog untouched, and the v1 entry registers everything through v1 instead.
+        let mut r = super::entry::Registrar::v2(super::v2_functions::V2Target::new(input.extension, factory));
+        crate::registry::register_all(&mut r);
+        if !r.failures.is_empty() {
+            return Err(format!("dataraum_v2: could not build {}", r.failures.join("; ")));
+        }
+        // Safety: the extension handle is live during LOAD.
+        let refused = r.v2_target().map(|t| unsafe { t.register_built() }).unwrap_or_default();
+        if !refused.is_empty() {
+            return Err(format!("dataraum_v2: DuckDB refused {}", refused.join("; ")));
+        }
+
+        // The macros: a failure is reported by dr_version().macros, never by failing the LOAD
+        // (the functions are registered by now; a v1 fallback would collide with them).
         let mut failures = Vec::new();
-        for def in &defs {
-            // Safety: extension and factory come from this load.
-            if let Err(e) = unsafe { register_macro(input.extension, factory, def) } {
-                failures.push(format!("{}: {e}", def.name));
+        match crate::macros::all() {
+            Ok(defs) => {
+                for def in &defs {
+                    // Safety: extension and factory come from this load.
+                    if let Err(e) = unsafe { register_macro(input.extension, factory, def) } {
+                        failures.push(format!("{}: {e}", def.name));
+                    }
+                }
             }
+            Err(e) => failures.push(e),
         }
-        if failures.is_empty() {
-            Ok(())
+        crate::set_macros_status(if failures.is_empty() {
+            "registered".to_string()
         } else {
-            Err(format!("dataraum_v2: could not register {}", failures.join("; ")))
-        }
+            format!("not registered: {}", failures.join("; "))
+        });
+        Ok(())
     });
     let message = match outcome {
         Ok(Ok(())) => return,
@@ -251,12 +280,15 @@ impl Literal {
 }
 
 /// A borrowed view of `s` (valid while `s` lives).
-fn v2_str(s: &str) -> sys::duckdb_v2_str {
+pub(crate) fn v2_str(s: &str) -> sys::duckdb_v2_str {
     sys::duckdb_v2_str { ptr: s.as_ptr().cast(), len: s.len() as sys::idx_t }
 }
 
 /// Runs one v2 call with its own error slot and turns a failure into `what: message`.
-unsafe fn call(what: &str, f: impl FnOnce(*mut sys::duckdb_v2_error_info_handle) -> Code) -> Result<(), String> {
+pub(crate) unsafe fn call(
+    what: &str,
+    f: impl FnOnce(*mut sys::duckdb_v2_error_info_handle) -> Code,
+) -> Result<(), String> {
     let mut err: sys::duckdb_v2_error_info_handle = ptr::null_mut();
     let code = f(&mut err);
     let mut message = None;

@@ -430,6 +430,17 @@ impl<'a> Args<'a> {
         Args { columns, rows }
     }
 
+    /// Reads argument vectors that are not in a data chunk (C API v2 callbacks hand them
+    /// out one by one; on the DuckDB release the companion is built for, a v2 vector handle
+    /// is the same `duckdb::Vector*` as a v1 `duckdb_vector`).
+    ///
+    /// # Safety
+    /// Every vector must be a valid flat vector of at least `rows` rows that outlives `'a`.
+    #[cfg_attr(not(feature = "v2"), allow(dead_code))]
+    pub(crate) unsafe fn from_vectors(vectors: &[sys::duckdb_vector], rows: usize) -> Args<'a> {
+        Args { columns: vectors.iter().map(|&v| Column::read(v, rows)).collect(), rows }
+    }
+
     /// Number of rows in the chunk.
     pub fn rows(&self) -> usize {
         self.rows
