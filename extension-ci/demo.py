@@ -66,10 +66,10 @@ con.execute("CREATE TABLE weather_cloud AS SELECT temp, humid, wind_speed, press
             "USING SAMPLE 800 ROWS (reservoir, 42)").fetchall()
 show("topology of the standardized weather point cloud (800 sampled hours: temp, humid, wind_speed, pressure)",
      "SELECT dim, count(*) AS bars, round(max(persistence) FILTER (WHERE death < 'inf'::DOUBLE), 3) AS max_finite_persistence "
-     "FROM persistence_diagram('weather_cloud', max_dim := 1) GROUP BY dim ORDER BY dim", con)
+     "FROM persistence_diagram('weather_cloud', max_dim := 1, dedup := true) GROUP BY dim ORDER BY dim", con)
 show("diagram metrics: Betti numbers above persistence 0.5, persistent entropy, per-dimension summary",
      "SELECT dr_betti_numbers(d, 0.5) AS betti, round(dr_persistent_entropy(d), 3) AS entropy, dr_diagram_summary(d) AS summary "
-     "FROM (SELECT dr_persistence(t, 1, NULL, 'euclidean', true, NULL, 2, 2, '4GB') AS d FROM weather_cloud t)", con)
+     "FROM (SELECT dr_persistence(t, 1, NULL, 'euclidean', true, NULL, 2, 2, '4GB', true) AS d FROM weather_cloud t)", con)
 show("annotate_columns('flights'): semantic roles from the offline heuristic annotator (no LLM configured)",
      "SELECT column_name, semantic_role, entity_type, business_term, unit, confidence, source, left(description, 70) AS description "
      "FROM annotate_columns('flights')", con)

@@ -52,9 +52,12 @@ CREATE OR REPLACE MACRO dr_quality_flags(p, i) AS list_filter([
 --   max_tokens; still typed JSON, table_context_markdown returns VARCHAR). With the setting
 --   dataraum_catalog naming a SQLite file, every document is also stored there for context_history and
 --   context_diff.
---   related := ['other', 'tables'] adds the foreign keys between tbl and those tables.
+--   related := ['other', 'tables'] adds the foreign keys between tbl and those tables. Columns after the
+--   first detail_columns (100) carry no quantiles, top values or descriptions, said so in
+--   generated.trimmed: about 1 KB per column up to detail_columns, 0.5 KB after, plus at most 12
+--   correlations, 40 dependencies and the relationships.
 -- example: CREATE OR REPLACE TEMP TABLE sales AS SELECT range AS id, range % 7 AS store, (range % 13) * 2.5 AS amount FROM range(200); SELECT table_context('sales');
-CREATE OR REPLACE MACRO table_context(tbl, format := 'json', max_tokens := 2000, topology := true, topology_sample := 300, related := NULL) AS
+CREATE OR REPLACE MACRO table_context(tbl, format := 'json', max_tokens := 2000, topology := true, topology_sample := 300, related := NULL, detail_columns := 100) AS
 dr_context_format(dr_catalog_store(tbl::VARCHAR, (
 WITH prof AS (SELECT row_number() OVER () AS ordinal, * FROM profile_columns(tbl)),
      inf AS (FROM infer_types(tbl)),
@@ -74,7 +77,7 @@ WITH prof AS (SELECT row_number() OVER () AS ordinal, * FROM profile_columns(tbl
      rels AS (SELECT unnest(x.rel.relationships) AS r
               FROM (SELECT dr_relationships(table_name, sketch) AS rel FROM query(dr_sketch_sql(CASE WHEN related IS NULL THEN [tbl::VARCHAR] ELSE list_prepend(tbl::VARCHAR, related::VARCHAR[]) END, true))) x),
      topo AS (SELECT dr_persistence(t, 1, NULL, 'euclidean', true, topology_sample::BIGINT, 2,
-                                    current_setting('threads')::BIGINT, current_setting('memory_limit')::VARCHAR) AS d
+                                    current_setting('threads')::BIGINT, current_setting('memory_limit')::VARCHAR, true) AS d
               FROM (FROM query_table(tbl) USING SAMPLE 5000 ROWS (reservoir, 42)) t WHERE topology),
      cols AS (
         SELECT prof.ordinal, json_object(
@@ -83,14 +86,15 @@ WITH prof AS (SELECT row_number() OVER () AS ordinal, * FROM profile_columns(tbl
             'inferred', json_object('type', inf.inferred_type, 'format', inf.format, 'semantic_type', inf.semantic_type,
                                     'unit', inf.unit, 'parse_rate', inf.parse_rate, 'confidence', inf.confidence),
             'semantics', json_object('role', ann.semantic_role, 'entity_type', ann.entity_type, 'business_term', ann.business_term,
-                                     'description', ann.description, 'confidence', ann.confidence, 'source', ann.source),
+                                     'description', CASE WHEN prof.ordinal <= detail_columns THEN ann.description END,
+                                     'confidence', ann.confidence, 'source', ann.source),
             'stats', json_object('null_count', prof.null_count, 'null_ratio', prof.null_ratio,
                                  'distinct_count', prof.distinct_count, 'distinct_is_exact', prof.distinct_is_exact,
                                  'min', prof.min, 'max', prof.max, 'mean', prof.mean, 'stddev', prof.stddev,
-                                 'quantiles', CASE WHEN prof.p50 IS NOT NULL THEN json_object('p05', prof.p05, 'p25', prof.p25, 'p50', prof.p50,
+                                 'quantiles', CASE WHEN prof.p50 IS NOT NULL AND prof.ordinal <= detail_columns THEN json_object('p05', prof.p05, 'p25', prof.p25, 'p50', prof.p50,
                                                                                  'p75', prof.p75, 'p95', prof.p95) END,
                                  'quantiles_exact', prof.quantiles_exact,
-                                 'top_values', to_json(prof.top_values[1:5])),
+                                 'top_values', CASE WHEN prof.ordinal <= detail_columns THEN to_json(prof.top_values[1:5]) END),
             'quality_flags', to_json(dr_quality_flags(prof, inf))) AS c
         FROM prof JOIN inf USING (column_name) JOIN ann USING (column_name))
 SELECT json_object(
@@ -122,7 +126,11 @@ SELECT json_object(
                              'exact', json_object('distinct_counts', (SELECT bool_and(distinct_is_exact) FROM prof),
                                                   'quantiles', coalesce((SELECT bool_and(quantiles_exact) FROM prof WHERE quantiles_exact IS NOT NULL), true),
                                                   'correlations_sampled', coalesce((SELECT bool_or(sampled) FROM corr), false),
-                                                  'topology_sampled', topology))
+                                                  'topology_sampled', topology),
+                             'trimmed', (SELECT CASE WHEN count(*) > detail_columns THEN json_object(
+                                 'detail_columns', detail_columns, 'trimmed_columns', count(*) - detail_columns,
+                                 'note', 'columns after the first ' || detail_columns || ' carry no quantiles, top values or descriptions (detail_columns := ...)') END
+                                         FROM prof))
 )), current_setting('dataraum_catalog')), format::VARCHAR, max_tokens::BIGINT);
 
 -- name: table_context_markdown

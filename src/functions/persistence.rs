@@ -98,6 +98,14 @@ fn read_opts(args: &Args, row: usize, first: usize, table_input: bool) -> FnResu
             o.memory_budget = parse_memory(&m).ok_or_else(|| format!("cannot read memory budget '{m}'"))?;
         }
     }
+    if args.len() > first + 8 {
+        let c = args.column(first + 8);
+        if c.is_valid(row) {
+            if let Data::Bool(b) = &c.data {
+                o.dedup = b[row];
+            }
+        }
+    }
     Ok(Opts { rips: o, threads })
 }
 
@@ -371,15 +379,15 @@ pub const DOCS: [FunctionDoc; 8] = [
     FunctionDoc {
         name: "dr_persistence",
         kind: Kind::Aggregate,
-        parameters: "point ANY [, max_dim INTEGER, threshold DOUBLE, metric VARCHAR, standardize BOOLEAN, sample BIGINT, modulus INTEGER, threads BIGINT, memory_limit VARCHAR]",
+        parameters: "point ANY [, max_dim INTEGER, threshold DOUBLE, metric VARCHAR, standardize BOOLEAN, sample BIGINT, modulus INTEGER, threads BIGINT, memory_limit VARCHAR, dedup BOOLEAN]",
         returns: "LIST(STRUCT(dim INTEGER, birth DOUBLE, death DOUBLE))",
-        description: "Vietoris-Rips persistent homology of a point cloud (points as LIST(DOUBLE), ARRAY(DOUBLE, n) or a row of numeric columns): cohomology with clearing, implicit coboundaries, apparent pairs, Z/p coefficients. threshold defaults to the enclosing radius; the memory estimate is checked against memory_limit first. death = inf for essential classes.",
+        description: "Vietoris-Rips persistent homology of a point cloud (points as LIST(DOUBLE), ARRAY(DOUBLE, n) or a row of numeric columns): cohomology with clearing, implicit coboundaries, apparent pairs, Z/p coefficients. threshold defaults to the enclosing radius; the memory estimate is checked against memory_limit first; repeated points are refused unless dedup is true. death = inf for essential classes.",
         example: "SELECT dr_persistence([cos(2 * pi() * i / 24), sin(2 * pi() * i / 24)]) FROM range(24) t(i);",
     },
     FunctionDoc {
         name: "dr_persistence_distances",
         kind: Kind::Aggregate,
-        parameters: "i BIGINT, j BIGINT, distance DOUBLE [, max_dim INTEGER, threshold DOUBLE, metric VARCHAR, standardize BOOLEAN, sample BIGINT, modulus INTEGER, threads BIGINT, memory_limit VARCHAR]",
+        parameters: "i BIGINT, j BIGINT, distance DOUBLE [, max_dim INTEGER, threshold DOUBLE, metric VARCHAR, standardize BOOLEAN, sample BIGINT, modulus INTEGER, threads BIGINT, memory_limit VARCHAR, dedup BOOLEAN]",
         returns: "LIST(STRUCT(dim INTEGER, birth DOUBLE, death DOUBLE))",
         description: "Persistent homology of a precomputed metric or a weighted graph given as (i, j, distance) rows, sparse or full (missing pairs are not edges); distances must be non-negative and symmetric.",
         example: "SELECT dr_persistence_distances(i, j, d) FROM (VALUES (0, 1, 1.0), (1, 2, 1.0), (2, 3, 1.0), (3, 0, 1.0), (0, 2, 1.5), (1, 3, 1.5)) t(i, j, d);",
@@ -436,8 +444,17 @@ pub const DOCS: [FunctionDoc; 8] = [
 
 /// Registers every function of this file.
 pub fn register(r: &mut Registrar) {
-    let opt_tail =
-        [Ty::Integer, Ty::Double, Ty::Varchar, Ty::Boolean, Ty::BigInt, Ty::Integer, Ty::BigInt, Ty::Varchar];
+    let opt_tail = [
+        Ty::Integer,
+        Ty::Double,
+        Ty::Varchar,
+        Ty::Boolean,
+        Ty::BigInt,
+        Ty::Integer,
+        Ty::BigInt,
+        Ty::Varchar,
+        Ty::Boolean,
+    ];
     let mut point_overloads = vec![vec![Ty::Any]];
     let mut dist_overloads = vec![vec![Ty::BigInt, Ty::BigInt, Ty::Double]];
     for k in 1..=opt_tail.len() {

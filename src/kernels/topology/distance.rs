@@ -71,6 +71,29 @@ pub(crate) fn validate_points(points: &[Vec<f64>]) -> Result<usize> {
     Ok(dim)
 }
 
+fn point_key(p: &[f64]) -> Vec<u64> {
+    // -0.0 and 0.0 are the same point.
+    p.iter().map(|x| if *x == 0.0 { 0 } else { x.to_bits() }).collect()
+}
+
+/// The first pair of identical points `(earlier, later)`, if any.
+pub(crate) fn duplicate_points(points: &[Vec<f64>]) -> Option<(usize, usize)> {
+    let mut seen: std::collections::HashMap<Vec<u64>, usize> = std::collections::HashMap::with_capacity(points.len());
+    for (i, p) in points.iter().enumerate() {
+        if let Some(&first) = seen.get(&point_key(p)) {
+            return Some((first, i));
+        }
+        seen.insert(point_key(p), i);
+    }
+    None
+}
+
+/// The points without repeats, first occurrences in input order.
+pub(crate) fn unique_points(points: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let mut seen = std::collections::HashSet::with_capacity(points.len());
+    points.iter().filter(|p| seen.insert(point_key(p))).cloned().collect()
+}
+
 /// Z-score every coordinate (population standard deviation, as sklearn's
 /// `StandardScaler`); a constant coordinate becomes 0.
 pub(crate) fn standardize(points: &[Vec<f64>], dim: usize) -> Vec<Vec<f64>> {

@@ -82,6 +82,10 @@ pub struct RipsOptions {
     pub sample: Option<usize>,
     /// Refuse work whose estimated memory exceeds this many bytes.
     pub memory_budget: usize,
+    /// Drop repeated points (or, for distance input, accept zero distances between
+    /// distinct points) instead of refusing them. A duplicate adds nothing but a
+    /// zero-length H0 bar, which diagrams omit, so the diagram is the same either way.
+    pub dedup: bool,
 }
 
 impl Default for RipsOptions {
@@ -94,6 +98,7 @@ impl Default for RipsOptions {
             standardize: false,
             sample: None,
             memory_budget: 4 << 30,
+            dedup: false,
         }
     }
 }
@@ -264,6 +269,24 @@ pub fn persistence_from_points(
     interrupted: &dyn Fn() -> bool,
 ) -> Result<Vec<PersistencePair>> {
     let dim = distance::validate_points(points)?;
+    let unique;
+    let points: &[Vec<f64>] = match distance::duplicate_points(points) {
+        None => points,
+        Some((a, b)) if !opts.dedup => {
+            return Err(Error::invalid(format!(
+                "the point {:?} occurs more than once (points {a} and {b} as received); a repeated point only adds a \
+                 zero-length H0 bar: remove duplicates (SELECT DISTINCT ...) or pass dedup := true",
+                points[a]
+            )))
+        }
+        Some(_) => {
+            unique = distance::unique_points(points);
+            if unique.len() < 2 {
+                return Err(Error::invalid("need at least 2 distinct points, all points are identical"));
+            }
+            &unique
+        }
+    };
     precheck(points.len(), opts)?;
     let owned;
     let pts: &[Vec<f64>] = if opts.standardize {
@@ -300,6 +323,13 @@ pub fn persistence_from_distances(
         return Err(Error::invalid(format!("need at least 2 points, got {n}")));
     }
     precheck(n, opts)?;
+    if !opts.dedup {
+        if let Some((i, j, _)) = edges.iter().find(|e| e.0 != e.1 && e.2 == 0.0) {
+            return Err(Error::invalid(format!(
+                "distance between points {i} and {j} is 0: they coincide; merge them or pass dedup := true"
+            )));
+        }
+    }
     let dm = distance::matrix_from_edges(n, edges)?;
     let dm = match opts.sample {
         Some(k) if k < n => {

@@ -151,6 +151,8 @@ fn oracle() -> (Vec<Case>, serde_json::Value) {
                 threshold: c["threshold"].as_f64(),
                 modulus: c["modulus"].as_u64().unwrap() as u16,
                 metric,
+                // the duplicates cloud is compared with dedup on: ripser keeps repeats silently
+                dedup: c["name"] == "duplicates",
                 ..RipsOptions::default()
             };
             let points: Option<Vec<Vec<f64>>> = c["points"].as_array().map(|a| {
@@ -403,4 +405,33 @@ fn apparent_pairs_remove_most_columns() {
     r.compute(1, None, &never, &mut out, &mut stats).unwrap();
     assert!(stats.columns[0] >= 1 && stats.columns[0] <= 24, "{stats:?}");
     assert_eq!(out.iter().filter(|p| p.dim == 1).count(), 1);
+}
+
+/// Duplicate points are refused by name unless dedup is on; with it the diagram equals the
+/// diagram of the distinct points.
+#[test]
+fn duplicate_points_are_refused_or_dropped() {
+    let base: Vec<Vec<f64>> = (0..12).map(|i| vec![(i as f64 * 0.5).cos(), (i as f64 * 0.5).sin()]).collect();
+    let mut pts = base.clone();
+    pts.push(base[3].clone());
+    pts.push(vec![-0.0 + base[5][0], base[5][1]]);
+    let e = persistence_from_points(&pts, &opts(1), None, &never).unwrap_err();
+    assert!(e.to_string().contains("points 3 and 12") && e.to_string().contains("dedup := true"), "{e}");
+    assert!(e.to_string().contains(&format!("{:?}", base[3])), "{e}");
+    let with = persistence_from_points(&pts, &RipsOptions { dedup: true, ..opts(1) }, None, &never).unwrap();
+    let without = persistence_from_points(&base, &opts(1), None, &never).unwrap();
+    assert_eq!(with, without);
+    let same = vec![vec![1.0, 2.0]; 3];
+    let e = persistence_from_points(&same, &RipsOptions { dedup: true, ..opts(1) }, None, &never).unwrap_err();
+    assert!(e.to_string().contains("distinct"), "{e}");
+    let e = persistence_from_distances(3, &[(0, 1, 0.0), (1, 2, 1.0)], &opts(1), None, &never).unwrap_err();
+    assert!(e.to_string().contains("points 0 and 1"), "{e}");
+    assert!(persistence_from_distances(
+        3,
+        &[(0, 1, 0.0), (1, 2, 1.0)],
+        &RipsOptions { dedup: true, ..opts(1) },
+        None,
+        &never
+    )
+    .is_ok());
 }
