@@ -46,6 +46,8 @@ pub struct FunctionMetrics {
     pub llm_cache_hits: AtomicU64,
     /// summed LLM latency, milliseconds.
     pub llm_latency_ms: AtomicU64,
+    /// What a long finalize is doing now (e.g. `H1 reduction 40960/125000`); empty when idle.
+    pub progress: Mutex<String>,
 }
 
 static THREAD_SEQ: AtomicUsize = AtomicUsize::new(0);
@@ -85,6 +87,15 @@ impl FunctionMetrics {
     pub fn record_panic(&self) {
         self.panics.fetch_add(1, Relaxed);
     }
+    /// Reports the stage of a running computation (shown by `dr_metrics().progress`).
+    pub fn set_progress(&self, text: String) {
+        *self.progress.lock().unwrap_or_else(|e| e.into_inner()) = text;
+    }
+    /// The last reported stage, `None` when idle.
+    pub fn progress(&self) -> Option<String> {
+        let p = self.progress.lock().unwrap_or_else(|e| e.into_inner());
+        (!p.is_empty()).then(|| p.clone())
+    }
     fn mark_thread(&self) {
         let bit = THREAD_BIT.try_with(|b| *b).unwrap_or(1);
         self.threads.fetch_or(bit, Relaxed);
@@ -110,6 +121,7 @@ impl FunctionMetrics {
         ] {
             c.store(0, Relaxed);
         }
+        self.set_progress(String::new());
     }
 }
 

@@ -41,6 +41,23 @@ pub fn parse_memory(text: &str) -> Option<usize> {
     Some((v * mult) as usize)
 }
 
+/// Runs `f` with a monitor that reports its stage to `dr_metrics().progress` of `name`
+/// (visible from another connection while the finalize runs), then clears it.
+fn with_progress<T>(
+    name: &'static str,
+    f: impl FnOnce(crate::kernels::topology::Monitor<'_>) -> crate::kernels::Result<T>,
+) -> FnResult<T> {
+    let m = crate::metrics::for_function(name);
+    let started = std::time::Instant::now();
+    let monitor = |stage: &str, done: usize, total: usize| {
+        m.set_progress(format!("{stage} {done}/{total} ({:.1} s)", started.elapsed().as_secs_f64()));
+        false
+    };
+    let r = f(&monitor);
+    m.set_progress(String::new());
+    r.map_err(|e| e.message)
+}
+
 /// Options shared by both aggregates, read once from the constant arguments.
 #[derive(Clone, Default)]
 struct Opts {
@@ -211,7 +228,8 @@ impl Aggregate for DrPersistence {
             a.iter().zip(b).map(|(x, y)| x.total_cmp(y)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
         });
         let pool = crate::functions::pool::shared(opts.threads);
-        let d = persistence_from_points(&agg.points, &opts.rips, pool.as_deref(), &|| false).map_err(|e| e.message)?;
+        let d =
+            with_progress("dr_persistence", |m| persistence_from_points(&agg.points, &opts.rips, pool.as_deref(), m))?;
         Ok(diagram_value(&d))
     }
 
@@ -266,8 +284,9 @@ impl Aggregate for DrPersistenceDistances {
             return Err(format!("point index {} is too large; number points 0..n-1", n - 1));
         }
         let pool = crate::functions::pool::shared(opts.threads);
-        let d =
-            persistence_from_distances(n, &agg.edges, &opts.rips, pool.as_deref(), &|| false).map_err(|e| e.message)?;
+        let d = with_progress("dr_persistence_distances", |m| {
+            persistence_from_distances(n, &agg.edges, &opts.rips, pool.as_deref(), m)
+        })?;
         Ok(diagram_value(&d))
     }
 

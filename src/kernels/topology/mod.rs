@@ -64,6 +64,11 @@ impl Metric {
     }
 }
 
+/// Observer of a long computation: called between chunks of work with the stage (e.g.
+/// `H1 reduction`), the work done and the total; returning true stops the run with an
+/// `Interrupted` error.
+pub type Monitor<'a> = &'a dyn Fn(&str, usize, usize) -> bool;
+
 /// Options of a Vietoris–Rips persistence computation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RipsOptions {
@@ -230,9 +235,9 @@ fn run(
     dm: &DistanceMatrix,
     opts: &RipsOptions,
     pool: Option<&ThreadPool>,
-    interrupted: &dyn Fn() -> bool,
+    monitor: Monitor<'_>,
 ) -> Result<Vec<PersistencePair>> {
-    if interrupted() {
+    if monitor("start", 0, 1) {
         return Err(Error::new(ErrorKind::Interrupted, "interrupted"));
     }
     let n = dm.n;
@@ -251,7 +256,7 @@ fn run(
     let mut r = rips::Rips::try_new(dm, thr, u32::from(opts.modulus), opts.max_dim)?;
     let mut out = Vec::new();
     let mut stats = rips::Stats::default();
-    r.compute(opts.max_dim, pool, interrupted, &mut out, &mut stats)?;
+    r.compute(opts.max_dim, pool, monitor, &mut out, &mut stats)?;
     out.sort_by(|a, b| a.dim.cmp(&b.dim).then(a.birth.total_cmp(&b.birth)).then(a.death.total_cmp(&b.death)));
     Ok(out)
 }
@@ -260,13 +265,13 @@ fn run(
 ///
 /// Errors: fewer than 2 points, a NaN/infinite coordinate (names the point), mixed
 /// dimensions, `max_dim > 8` or an index overflow, `threshold <= 0`, a non-prime
-/// modulus, the memory estimate above `memory_budget`, `interrupted()` returning true
+/// modulus, the memory estimate above `memory_budget`, `monitor` returning true
 /// (checked between phases and every 2048 columns).
 pub fn persistence_from_points(
     points: &[Vec<f64>],
     opts: &RipsOptions,
     pool: Option<&ThreadPool>,
-    interrupted: &dyn Fn() -> bool,
+    monitor: Monitor<'_>,
 ) -> Result<Vec<PersistencePair>> {
     let dim = distance::validate_points(points)?;
     let unique;
@@ -305,7 +310,7 @@ pub fn persistence_from_points(
         }
         _ => distance::matrix_from_points(&ctx, pts.len(), pool),
     };
-    run(&dm, opts, pool, interrupted)
+    run(&dm, opts, pool, monitor)
 }
 
 /// Vietoris–Rips persistence of `n` points given by `(i, j, distance)` rows, sparse
@@ -317,7 +322,7 @@ pub fn persistence_from_distances(
     edges: &[(usize, usize, f64)],
     opts: &RipsOptions,
     pool: Option<&ThreadPool>,
-    interrupted: &dyn Fn() -> bool,
+    monitor: Monitor<'_>,
 ) -> Result<Vec<PersistencePair>> {
     if n < 2 {
         return Err(Error::invalid(format!("need at least 2 points, got {n}")));
@@ -342,7 +347,7 @@ pub fn persistence_from_distances(
         }
         _ => dm,
     };
-    run(&dm, opts, pool, interrupted)
+    run(&dm, opts, pool, monitor)
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@
 //! by larger index first. Pivots are the filtration-minimal cofacets.
 
 use super::distance::DistanceMatrix;
-use super::PersistencePair;
+use super::{Monitor, PersistencePair};
 use crate::kernels::{Error, ErrorKind, Result};
 use rayon::prelude::*;
 use rayon::ThreadPool;
@@ -458,12 +458,13 @@ impl<'a> Rips<'a> {
         &mut self,
         max_dim: usize,
         pool: Option<&ThreadPool>,
-        interrupted: &dyn Fn() -> bool,
+        monitor: Monitor<'_>,
         out: &mut Vec<PersistencePair>,
         stats: &mut Stats,
     ) -> Result<()> {
+        check(monitor, "edges", 0, 1)?;
         let mut edges = self.edges(pool);
-        check(interrupted)?;
+        check(monitor, "H0 union-find", 0, 1)?;
         let mut columns = self.dim0(&edges, out);
         if max_dim < 2 {
             edges = Vec::new();
@@ -471,11 +472,11 @@ impl<'a> Rips<'a> {
         if max_dim == 0 {
             return Ok(());
         }
-        check(interrupted)?;
+        check(monitor, "H1 apparent pairs", 0, columns.len())?;
         // Edge columns: non-MST edges, reverse filtration order, apparent ones removed
         // (and tabulated, so the reduction can look apparent pivots up).
         columns.reverse();
-        let app = self.par_map(pool, &columns, interrupted, |r, e, (a, b)| {
+        let app = self.par_map(pool, &columns, "H1 apparent pairs", monitor, |r, e, (a, b)| {
             r.vertices(e.1, 1, a);
             r.apparent_cofacet_with(e.1, e.0, a, b).unwrap_or(u64::MAX)
         })?;
@@ -497,14 +498,14 @@ impl<'a> Rips<'a> {
         for dim in 1..=max_dim {
             if dim > 1 {
                 // Assemble dim-simplices from the (dim-1)-simplices.
-                let (next, cols) = this.assemble(pool, &simplices, dim, max_dim, interrupted, &columns)?;
+                let (next, cols) = this.assemble(pool, &simplices, dim, max_dim, monitor, &columns)?;
                 simplices = next;
                 columns = cols;
             } else {
                 simplices = std::mem::take(&mut edges);
             }
             stats.columns.push(columns.len());
-            let pivots = this.reduce(dim, &columns, interrupted, out, stats)?;
+            let pivots = this.reduce(dim, &columns, monitor, out, stats)?;
             // Keep only the pivots for clearing in the next dimension.
             columns = pivots;
         }
@@ -572,17 +573,18 @@ impl<'a> Rips<'a> {
         rest
     }
 
-    /// Order-preserving parallel map in chunks, checking `interrupted` between chunks.
+    /// Order-preserving parallel map in chunks, reporting to `monitor` between chunks.
     fn par_map<R: Send>(
         &self,
         pool: Option<&ThreadPool>,
         items: &[(f64, u64)],
-        interrupted: &dyn Fn() -> bool,
+        stage: &str,
+        monitor: Monitor<'_>,
         f: impl Fn(&Self, &(f64, u64), &mut Bufs) -> R + Sync,
     ) -> Result<Vec<R>> {
         let mut out = Vec::with_capacity(items.len());
-        for chunk in items.chunks(CHUNK) {
-            check(interrupted)?;
+        for (k, chunk) in items.chunks(CHUNK).enumerate() {
+            check(monitor, stage, k * CHUNK, items.len())?;
             match pool {
                 Some(p) => {
                     let part: Vec<R> = p.install(|| {
@@ -608,7 +610,7 @@ impl<'a> Rips<'a> {
         prev: &[(f64, u64)],
         dim: usize,
         max_dim: usize,
-        interrupted: &dyn Fn() -> bool,
+        monitor: Monitor<'_>,
         cleared: &[(f64, u64)],
     ) -> Result<(Vec<Simplex>, Vec<Simplex>)> {
         let keep_all = dim < max_dim;
@@ -632,8 +634,9 @@ impl<'a> Rips<'a> {
             res
         };
         let mut all: Vec<(f64, u64, bool)> = Vec::new();
-        for chunk in prev.chunks(CHUNK / 4) {
-            check(interrupted)?;
+        let stage = format!("H{dim} simplices");
+        for (k, chunk) in prev.chunks(CHUNK / 4).enumerate() {
+            check(monitor, &stage, k * (CHUNK / 4), prev.len())?;
             match pool {
                 Some(p) => {
                     let part: Vec<(f64, u64, bool)> =
@@ -702,7 +705,7 @@ impl<'a> Rips<'a> {
         &self,
         dim: usize,
         columns: &[(f64, u64)],
-        interrupted: &dyn Fn() -> bool,
+        monitor: Monitor<'_>,
         out: &mut Vec<PersistencePair>,
         stats: &mut Stats,
     ) -> Result<Vec<(f64, u64)>> {
@@ -727,9 +730,10 @@ impl<'a> Rips<'a> {
                 columns.len()
             )));
         }
+        let stage = format!("H{dim} reduction");
         for (ci, &(diam, idx)) in columns.iter().enumerate() {
             if ci % 2048 == 0 {
-                check(interrupted)?;
+                check(monitor, &stage, ci, columns.len())?;
             }
             heap.clear();
             work.clear();
@@ -832,8 +836,8 @@ fn insert_vertex(verts: &[usize], j: usize, out: &mut Vec<usize>) {
     }
 }
 
-fn check(interrupted: &dyn Fn() -> bool) -> Result<()> {
-    if interrupted() {
+fn check(monitor: Monitor<'_>, stage: &str, done: usize, total: usize) -> Result<()> {
+    if monitor(stage, done, total) {
         Err(Error::new(ErrorKind::Interrupted, "interrupted"))
     } else {
         Ok(())

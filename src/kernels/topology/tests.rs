@@ -2,7 +2,7 @@
 
 use super::*;
 
-fn never() -> bool {
+fn never(_stage: &str, _done: usize, _total: usize) -> bool {
     false
 }
 
@@ -295,7 +295,7 @@ fn errors_are_reported() {
     let e = persistence_from_points(&pts, &RipsOptions { memory_budget: 1000, ..opts(1) }, None, &never).unwrap_err();
     assert_eq!(e.kind, ErrorKind::OutOfBudget);
     assert!(e.message.contains("threshold :=") && e.message.contains("sample :=") && e.message.contains("max_dim"));
-    let e = persistence_from_points(&pts, &opts(1), None, &|| true).unwrap_err();
+    let e = persistence_from_points(&pts, &opts(1), None, &|_: &str, _: usize, _: usize| true).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Interrupted);
     // Index overflow: C(200000, 10) does not fit in the 48-bit simplex index.
     let e = precheck(200_000, &RipsOptions { max_dim: 8, memory_budget: usize::MAX, ..opts(1) }).unwrap_err();
@@ -310,12 +310,29 @@ fn errors_are_reported() {
     // Interrupt during the reduction (after the first few checks).
     let calls = std::cell::Cell::new(0);
     let pts = random_points(200, 3, 2);
-    let stop = || {
+    let stages = std::cell::RefCell::new(Vec::new());
+    let stop = |stage: &str, done: usize, total: usize| {
+        stages.borrow_mut().push((stage.to_string(), done, total));
         calls.set(calls.get() + 1);
         calls.get() > 3
     };
     let e = persistence_from_points(&pts, &opts(2), None, &stop).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Interrupted);
+    // The monitor saw the stages in order, with work counts that never exceed the total.
+    let seen = stages.borrow();
+    assert_eq!(seen[0].0, "start");
+    assert_eq!(seen[1].0, "edges");
+    assert!(seen.iter().all(|(_, d, t)| d <= t), "{seen:?}");
+    let all = std::cell::RefCell::new(Vec::new());
+    let log = |stage: &str, done: usize, total: usize| {
+        all.borrow_mut().push((stage.to_string(), done, total));
+        false
+    };
+    persistence_from_points(&random_points(300, 3, 5), &opts(2), None, &log).unwrap();
+    let names: Vec<String> = all.borrow().iter().map(|s| s.0.clone()).collect();
+    for want in ["H0 union-find", "H1 apparent pairs", "H1 reduction", "H2 simplices", "H2 reduction"] {
+        assert!(names.iter().any(|n| n == want), "{want} missing from {names:?}");
+    }
 }
 
 #[test]
