@@ -44,10 +44,14 @@
 mod contingency;
 mod deps;
 mod rank;
+mod sample;
 pub mod special;
 
 use crate::kernels::{Error, Result};
 use contingency::{Moments, Table};
+use rank::SortedColumn;
+use sample::Sample;
+use std::borrow::Cow;
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Hasher for keys that are 64-bit words: the splitmix64 finaliser of the running state.
@@ -328,14 +332,6 @@ impl<K: std::hash::Hash + Eq + Copy> Counts<K> {
     }
 }
 
-/// One sampled row: priority, encoded values, validity bits.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct SampleRow {
-    prio: u64,
-    vals: Box<[u64]>,
-    valid: Box<[u64]>,
-}
-
 /// The mergeable state of `dr_correlations`. `Default` is the identity of `combine`.
 #[derive(Debug, Clone, Default)]
 pub struct CorrState {
@@ -350,7 +346,7 @@ pub struct CorrState {
     pairs: Vec<Counts<(u64, u64)>>,
     /// For (categorical, numeric) pairs: moments of the numeric side per category.
     groups: Vec<Option<Counts2>>,
-    sample: Vec<SampleRow>,
+    sample: Sample,
 }
 
 /// Per-category moments with the cardinality cap.
@@ -435,6 +431,7 @@ impl CorrState {
                 }
             }
         }
+        self.sample = Sample::new(p);
         self.columns = columns;
         self.ready = true;
     }
@@ -677,26 +674,15 @@ impl CorrState {
                 }
             }
         }
-        // Bottom-k sample.
-        let cap = self.sample_cap();
-        let words = p.div_ceil(64).max(1);
-        for r in 0..rows {
-            let mut h = mix(self.options.seed ^ 0x9e37_79b9_7f4a_7c15);
-            let mut vals = Vec::with_capacity(p);
-            let mut valid = vec![0u64; words];
-            for c in 0..p {
-                let w = if val[c][r] { enc[c][r] } else { 0 };
-                if val[c][r] {
-                    valid[c / 64] |= 1 << (c % 64);
-                }
-                vals.push(w);
-                h = mix(h ^ w.wrapping_add(c as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (val[c][r] as u64));
-            }
-            self.sample.push(SampleRow { prio: h, vals: vals.into_boxed_slice(), valid: valid.into_boxed_slice() });
-            if self.sample.len() >= 2 * cap {
-                prune(&mut self.sample, cap);
+        // Bottom-k sample: priorities column by column (the same hash as row by row).
+        let mut prio = vec![mix(self.options.seed ^ 0x9e37_79b9_7f4a_7c15); rows];
+        for c in 0..p {
+            for (h, (&w, &v)) in prio.iter_mut().zip(enc[c].iter().zip(&val[c])) {
+                *h = mix(*h ^ w.wrapping_add(c as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (v as u64));
             }
         }
+        let cap = self.sample_cap();
+        self.sample.push_batch(&prio, &enc, &val, cap);
         Ok(())
     }
 
@@ -742,10 +728,7 @@ impl CorrState {
             }
         }
         let cap = self.sample_cap();
-        self.sample.extend(other.sample.iter().cloned());
-        if self.sample.len() >= 2 * cap {
-            prune(&mut self.sample, cap);
-        }
+        self.sample.merge(&other.sample, cap);
         Ok(())
     }
 
@@ -762,7 +745,7 @@ impl CorrState {
                 _ => 0,
             })
             .sum();
-        counts + groups + self.pearson.len() * 48 + self.sample.len() * (8 * p + 8 * p.div_ceil(64) + 40)
+        counts + groups + self.pearson.len() * 48 + self.sample.bytes() + p * 48
     }
 
     /// Computes every measure and dependency. Pair loops run on `pool` when given.
@@ -770,7 +753,7 @@ impl CorrState {
         if !self.ready {
             return Ok(CorrResult::default());
         }
-        let ctx = finalize_ctx(self);
+        let ctx = finalize_ctx(self, pool);
         let p = self.columns.len();
         let pair_list: Vec<(usize, usize)> = (0..p).flat_map(|i| (i + 1..p).map(move |j| (i, j))).collect();
         // `methods = ["none"]` asks for dependencies only.
@@ -804,13 +787,6 @@ fn dense_table(a: &(Vec<u32>, usize), b: &(Vec<u32>, usize)) -> Table {
             }
         }
         Table::from_pairs(m.iter())
-    }
-}
-
-fn prune(sample: &mut Vec<SampleRow>, cap: usize) {
-    if sample.len() > cap {
-        sample.select_nth_unstable(cap);
-        sample.truncate(cap);
     }
 }
 
@@ -886,8 +862,12 @@ fn column_skip(s: &CorrState, c: usize) -> Option<String> {
 /// The finalised view of a state: sample decoded per column, skips, flags.
 pub(crate) struct Ctx<'a> {
     pub(crate) s: &'a CorrState,
-    /// Sample rows, sorted by priority.
-    pub(crate) sample: Vec<&'a SampleRow>,
+    /// Rows of the sample view (sorted by priority, cut to the work budget).
+    pub(crate) rows: usize,
+    /// Sample words per column, rows in priority order (0 where NULL).
+    words: Vec<Vec<u64>>,
+    /// Sample validity per column.
+    valid: Vec<Vec<bool>>,
     /// True when the sample holds every input row.
     pub(crate) sample_exact: bool,
     pub(crate) skip: Vec<Option<String>>,
@@ -898,23 +878,27 @@ pub(crate) struct Ctx<'a> {
     codes: Vec<(Vec<u32>, usize)>,
     /// Per-column dense value ids over the sample (u32::MAX = NULL) and their number.
     ids: Vec<(Vec<u32>, usize)>,
-    /// Mid-ranks and dense ids of numeric columns without NULL in the sample.
-    ranked: Vec<Option<(Vec<f64>, Vec<u32>)>>,
-    /// Per numeric column with NULLs in the sample: its valid sample rows sorted by value, so
-    /// a pair's ranks over its complete rows come from one linear pass instead of a sort.
-    sorted: Vec<Option<Vec<u32>>>,
+    /// Rank data of each usable numeric column when a rank method is on.
+    ranks: Vec<Option<ColumnRanks>>,
     methods: Vec<bool>,
 }
 
-fn finalize_ctx(s: &CorrState) -> Ctx<'_> {
+/// One numeric column ranked once over the sample: its valid rows sorted by value, and the
+/// mid-ranks (Spearman) and tie ids (Kendall) over all its valid rows, indexed by row.
+struct ColumnRanks {
+    sorted: SortedColumn,
+    mid: Vec<f64>,
+    ids: Vec<u32>,
+}
+
+fn finalize_ctx<'a>(s: &'a CorrState, pool: Option<&rayon::ThreadPool>) -> Ctx<'a> {
     let p = s.columns.len();
     let cap = s.sample_cap();
-    let mut sample: Vec<&SampleRow> = s.sample.iter().collect();
-    sample.sort_unstable();
     let pairs = (p * p.saturating_sub(1) / 2).max(1);
     let work_rows = (s.options.pair_work_budget / pairs).max(2000);
-    sample.truncate(cap.min(work_rows));
-    let sample_exact = sample.len() as u64 == s.rows;
+    let (words, valid) = s.sample.ordered(cap.min(work_rows));
+    let rows = words.first().map_or(0, Vec::len);
+    let sample_exact = rows as u64 == s.rows;
     let skip: Vec<Option<String>> = (0..p).map(|c| column_skip(s, c)).collect();
     let high_card: Vec<bool> = (0..p)
         .map(|c| {
@@ -931,14 +915,15 @@ fn finalize_ctx(s: &CorrState) -> Ctx<'_> {
         .collect();
     let mut ctx = Ctx {
         s,
-        sample,
+        rows,
+        words,
+        valid,
         sample_exact,
         skip,
         high_card,
         codes: Vec::new(),
         ids: Vec::new(),
-        ranked: Vec::new(),
-        sorted: Vec::new(),
+        ranks: Vec::new(),
         methods,
     };
     // Binned codes feed only mutual information; dense ids feed sample contingency tables
@@ -946,34 +931,30 @@ fn finalize_ctx(s: &CorrState) -> Ctx<'_> {
     let want_codes = ctx.method_on("mutual_info");
     let want_ids =
         s.options.dependencies || ["cramers_v", "theils_u", "eta", "mutual_info"].iter().any(|m| ctx.method_on(m));
-    ctx.codes = (0..p).map(|c| if want_codes { ctx.mi_codes(c, true) } else { Default::default() }).collect();
-    ctx.ids = (0..p).map(|c| if want_ids { ctx.mi_codes(c, false) } else { Default::default() }).collect();
-    let want_rank = ctx.method_on("spearman") || ctx.method_on("kendall");
-    ctx.ranked = (0..p)
-        .map(|c| {
-            if !want_rank || !ctx.numeric(c) || ctx.skip[c].is_some() {
-                return None;
-            }
-            let v: Option<Vec<f64>> = ctx.sample.iter().map(|r| ctx.word(r, c).map(f64::from_bits)).collect();
-            v.map(|v| (rank::mid_ranks(&v), rank::dense_ids(&v)))
-        })
-        .collect();
-    ctx.sorted = (0..p)
-        .map(|c| {
-            if !want_rank || !ctx.numeric(c) || ctx.skip[c].is_some() || ctx.ranked[c].is_some() {
-                return None;
-            }
-            let mut rows: Vec<(f64, u32)> = ctx
-                .sample
-                .iter()
-                .enumerate()
-                .filter_map(|(r, row)| ctx.word(row, c).map(|w| (f64::from_bits(w), r as u32)))
-                .collect();
-            rows.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-            Some(rows.into_iter().map(|(_, r)| r).collect())
-        })
-        .collect();
+    let columns: Vec<usize> = (0..p).collect();
+    ctx.codes = par_map(pool, &columns, |&c| if want_codes { ctx.mi_codes(c, true) } else { Default::default() });
+    ctx.ids = par_map(pool, &columns, |&c| if want_ids { ctx.mi_codes(c, false) } else { Default::default() });
+    let (want_mid, want_tie) = (ctx.method_on("spearman"), ctx.method_on("kendall"));
+    ctx.ranks = par_map(pool, &columns, |&c| {
+        if !(want_mid || want_tie) || !ctx.numeric(c) || ctx.skip[c].is_some() {
+            return None;
+        }
+        let sorted = SortedColumn::new(&ctx.words[c], &ctx.valid[c]);
+        let mid = if want_mid { sorted.mid_ranks(None) } else { Vec::new() };
+        let ids = if want_tie { sorted.dense_ids(None) } else { Vec::new() };
+        Some(ColumnRanks { sorted, mid, ids })
+    });
     ctx
+}
+
+/// Ranks of a numeric pair over its complete sample rows (see [`Ctx::pair_ranks`]).
+struct PairRanks<'c> {
+    /// Complete rows.
+    m: usize,
+    /// Mid-ranks indexed by sample row; incomplete rows hold the mean rank.
+    mid: Option<(Cow<'c, [f64]>, Cow<'c, [f64]>)>,
+    /// Dense tie ids of the complete rows, in row order.
+    ids: Option<(Vec<u32>, Vec<u32>)>,
 }
 
 impl<'a> Ctx<'a> {
@@ -987,85 +968,46 @@ impl<'a> Ctx<'a> {
         self.s.columns[c].role.is_numeric()
     }
     /// Sample value of column c in row r, None when NULL.
-    pub(crate) fn word(&self, r: &SampleRow, c: usize) -> Option<u64> {
-        if (r.valid[c / 64] >> (c % 64)) & 1 == 1 {
-            Some(r.vals[c])
+    pub(crate) fn word(&self, r: usize, c: usize) -> Option<u64> {
+        if self.valid[c][r] {
+            Some(self.words[c][r])
         } else {
             None
         }
     }
-    /// Complete sample pairs of two numeric columns.
-    fn sample_xy(&self, i: usize, j: usize) -> (Vec<f64>, Vec<f64>) {
-        let mut x = Vec::new();
-        let mut y = Vec::new();
-        for r in &self.sample {
-            if let (Some(a), Some(b)) = (self.word(r, i), self.word(r, j)) {
-                x.push(f64::from_bits(a));
-                y.push(f64::from_bits(b));
-            }
-        }
-        (x, y)
-    }
 
-    /// Mid-ranks and dense tie ids of columns i and j over their complete sample rows (in row
-    /// order), from the presorted valid rows of each column: equal to ranking `sample_xy(i, j)`
-    /// (same ties, same order), in O(n) per pair.
-    fn pair_ranks(&self, i: usize, j: usize) -> Option<(Vec<f64>, Vec<f64>, Vec<u32>, Vec<u32>)> {
-        let n = self.sample.len();
-        let mut pos = vec![u32::MAX; n];
-        let mut m = 0u32;
-        for (r, row) in self.sample.iter().enumerate() {
-            if self.word(row, i).is_some() && self.word(row, j).is_some() {
-                pos[r] = m;
-                m += 1;
-            }
-        }
-        let ranks_of = |c: usize| -> Option<(Vec<f64>, Vec<u32>)> {
-            let complete: Vec<(u32, f64)> = match (&self.sorted[c], &self.ranked[c]) {
-                (Some(order), _) => order
-                    .iter()
-                    .filter(|&&r| pos[r as usize] != u32::MAX)
-                    .filter_map(|&r| {
-                        self.word(&self.sample[r as usize], c).map(|w| (pos[r as usize], f64::from_bits(w)))
-                    })
-                    .collect(),
-                _ => return None,
+    /// Mid-ranks and tie ids of numeric columns i and j over their complete sample rows. A
+    /// column whose valid rows are all complete reuses its own ranks; otherwise its presorted
+    /// rows are re-ranked over the complete rows in one linear pass (same ties, same values as
+    /// ranking the complete pairs from scratch).
+    fn pair_ranks<'c>(&'c self, i: usize, j: usize, want_mid: bool, want_tie: bool) -> Option<PairRanks<'c>> {
+        let (a, b) = (self.ranks[i].as_ref()?, self.ranks[j].as_ref()?);
+        let (va, vb) = (&self.valid[i], &self.valid[j]);
+        let all = a.sorted.valid() == self.rows && b.sorted.valid() == self.rows;
+        let keep: Option<Vec<bool>> = if all { None } else { Some(va.iter().zip(vb).map(|(x, y)| *x && *y).collect()) };
+        let m = keep.as_ref().map_or(self.rows, |k| k.iter().filter(|&&x| x).count());
+        let own = |r: &ColumnRanks| r.sorted.valid() == m;
+        let mid = want_mid.then(|| {
+            let of = |r: &'c ColumnRanks| -> Cow<'c, [f64]> {
+                if own(r) {
+                    Cow::Borrowed(&r.mid)
+                } else {
+                    Cow::Owned(r.sorted.mid_ranks(keep.as_deref()))
+                }
             };
-            let mut ranks = vec![0.0; m as usize];
-            let mut ids = vec![0u32; m as usize];
-            let (mut k, mut group) = (0usize, 0u32);
-            while k < complete.len() {
-                let mut e = k + 1;
-                while e < complete.len() && complete[e].1 == complete[k].1 {
-                    e += 1;
+            (of(a), of(b))
+        });
+        let ids = want_tie.then(|| {
+            let of = |r: &ColumnRanks| -> Vec<u32> {
+                let full = if own(r) { Cow::Borrowed(&r.ids) } else { Cow::Owned(r.sorted.dense_ids(keep.as_deref())) };
+                match &keep {
+                    None => full.into_owned(),
+                    Some(k) => full.iter().zip(k).filter(|(_, &k)| k).map(|(&id, _)| id).collect(),
                 }
-                let r = (k + 1 + e) as f64 / 2.0;
-                for &(p, _) in &complete[k..e] {
-                    ranks[p as usize] = r;
-                    ids[p as usize] = group;
-                }
-                group += 1;
-                k = e;
-            }
-            Some((ranks, ids))
-        };
-        // A column without NULLs has no presorted order: rank it over the pair's rows directly.
-        let fallback = |c: usize| -> (Vec<f64>, Vec<u32>) {
-            let v: Vec<f64> = self
-                .sample
-                .iter()
-                .enumerate()
-                .filter(|(r, _)| pos[*r] != u32::MAX)
-                .filter_map(|(_, row)| self.word(row, c).map(f64::from_bits))
-                .collect();
-            (rank::mid_ranks(&v), rank::dense_ids(&v))
-        };
-        if self.sorted[i].is_none() && self.sorted[j].is_none() {
-            return None;
-        }
-        let (ri, ii) = ranks_of(i).unwrap_or_else(|| fallback(i));
-        let (rj, ij) = ranks_of(j).unwrap_or_else(|| fallback(j));
-        Some((ri, rj, ii, ij))
+            };
+            (of(a), of(b))
+        });
+        Some(PairRanks { m, mid, ids })
     }
 
     /// MI codes: categorical hashes, or quantile bins for numeric columns. Bin count by the
@@ -1074,7 +1016,7 @@ impl<'a> Ctx<'a> {
     /// points <= it, so ties share a bin. Columns with at most k distinct values use the
     /// values themselves.
     fn mi_codes(&self, c: usize, binned: bool) -> (Vec<u32>, usize) {
-        let raw = if binned { self.mi_words(c) } else { self.sample.iter().map(|r| self.word(r, c)).collect() };
+        let raw = if binned { self.mi_words(c) } else { (0..self.rows).map(|r| self.word(r, c)).collect() };
         let mut ids: HashMap<u64, u32> = HashMap::default();
         let mut sorted: Vec<u64> = raw.iter().flatten().copied().collect();
         sorted.sort_unstable();
@@ -1089,7 +1031,7 @@ impl<'a> Ctx<'a> {
 
     /// MI values before dense numbering: hashes, or bin numbers for numeric columns.
     fn mi_words(&self, c: usize) -> Vec<Option<u64>> {
-        let raw: Vec<Option<u64>> = self.sample.iter().map(|r| self.word(r, c)).collect();
+        let raw: Vec<Option<u64>> = (0..self.rows).map(|r| self.word(r, c)).collect();
         if !self.numeric(c) {
             return raw;
         }
@@ -1189,33 +1131,14 @@ impl<'a> Ctx<'a> {
                 };
                 out.push(finish(c, v, pv, n, why));
             }
-            let want_rank = self.method_on("spearman") || self.method_on("kendall");
-            let cached = match (&self.ranked[i], &self.ranked[j]) {
-                (Some(a), Some(b)) => Some((a, b)),
-                _ => None,
-            };
-            let pr = if want_rank && usable && cached.is_none() { self.pair_ranks(i, j) } else { None };
-            let (x, y) = if want_rank && usable && cached.is_none() && pr.is_none() {
-                self.sample_xy(i, j)
-            } else {
-                (Vec::new(), Vec::new())
-            };
-            let n_rank = match (&pr, cached) {
-                (Some(p), _) => p.0.len(),
-                (None, Some((a, _))) => a.0.len(),
-                (None, None) => x.len(),
-            };
-            if self.method_on("spearman") {
+            let (want_mid, want_tie) = (self.method_on("spearman"), self.method_on("kendall"));
+            let pr = if (want_mid || want_tie) && usable { self.pair_ranks(i, j, want_mid, want_tie) } else { None };
+            let n_rank = pr.as_ref().map_or(0, |p| p.m);
+            if want_mid {
                 let mut c = self.base(i, j, "spearman");
                 c.sampled = sampled;
-                let r = match (usable, cached) {
-                    (false, _) => None,
-                    (true, Some((a, b))) => rank::spearman_ranked(&a.0, &b.0),
-                    (true, None) => match &pr {
-                        Some((rx, ry, _, _)) => rank::spearman_ranked(rx, ry),
-                        None => rank::spearman(&x, &y),
-                    },
-                };
+                let r =
+                    pr.as_ref().and_then(|p| p.mid.as_ref()).and_then(|(x, y)| rank::spearman_mid_ranks(x, y, n_rank));
                 let why = if r.is_none() {
                     Some("fewer than 3 complete rows or a constant side in the sample".to_string())
                 } else {
@@ -1232,17 +1155,10 @@ impl<'a> Ctx<'a> {
                 }
                 out.push(finish(c, r.map(|t| t.0), r.map(|t| t.1), n_rank as u64, why));
             }
-            if self.method_on("kendall") {
+            if want_tie {
                 let mut c = self.base(i, j, "kendall");
                 c.sampled = sampled;
-                let r = match (usable, cached) {
-                    (false, _) => None,
-                    (true, Some((a, b))) => rank::kendall_ids(&a.1, &b.1),
-                    (true, None) => match &pr {
-                        Some((_, _, ix, iy)) => rank::kendall_ids(ix, iy),
-                        None => rank::kendall_tau_b(&x, &y),
-                    },
-                };
+                let r = pr.as_ref().and_then(|p| p.ids.as_ref()).and_then(|(x, y)| rank::kendall_ids(x, y));
                 let why = if r.is_none() {
                     Some("fewer than 2 complete rows or a constant side in the sample".to_string())
                 } else {
