@@ -441,7 +441,24 @@ impl CorrState {
         (self.options.pair_budget_entries / np).clamp(256, 1 << 16)
     }
 
+    /// Whether the value counts (pair tables, per-column distinct values, η groups) feed any
+    /// requested output: the categorical measures and the dependency search need them;
+    /// Pearson, Spearman and Kendall alone do not.
+    fn needs_tables(&self) -> bool {
+        self.options.dependencies
+            || self.options.methods.is_empty()
+            || self
+                .options
+                .methods
+                .iter()
+                .any(|m| matches!(m.as_str(), "cramers_v" | "theils_u" | "eta" | "mutual_info"))
+    }
+
     fn column_cap(&self) -> usize {
+        // Without tables the counts only tell a constant column (one value) from the rest.
+        if !self.needs_tables() {
+            return 1;
+        }
         let p = self.columns.len().max(1);
         (self.options.column_budget_entries / p)
             .clamp(self.options.max_categories + 1, (4 << 20).max(self.options.max_categories + 1))
@@ -534,9 +551,12 @@ impl CorrState {
         let pcap = self.pair_cap();
         let maxcat = self.options.max_categories;
         for c in 0..p {
+            self.nonnull[c] += val[c].iter().filter(|&&v| v).count() as u64;
             for r in 0..rows {
+                if matches!(self.col_counts[c], Counts::Overflow) {
+                    break;
+                }
                 if val[c][r] {
-                    self.nonnull[c] += 1;
                     self.col_counts[c].add(enc[c][r], 1, ccap);
                 }
             }
@@ -544,12 +564,31 @@ impl CorrState {
         self.drop_wide_pairs(pcap);
         // Columns valid on every row of the batch share one centring: the pair's co-moment
         // is then a dot product of centred vectors.
+        // Numeric values of the batch (0.0 where NULL: the word of a NULL is 0).
+        let nums: Vec<Vec<f64>> = (0..p)
+            .map(|c| {
+                if self.columns[c].role.is_numeric() {
+                    enc[c].iter().map(|&b| f64::from_bits(b)).collect()
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        let weights: Vec<Vec<f64>> = (0..p)
+            .map(|c| {
+                if self.columns[c].role.is_numeric() {
+                    val[c].iter().map(|&v| if v { 1.0 } else { 0.0 }).collect()
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
         let centred: Vec<Option<(Vec<f64>, Moments)>> = (0..p)
             .map(|c| {
                 if !self.columns[c].role.is_numeric() || rows == 0 || !val[c].iter().all(|&v| v) {
                     return None;
                 }
-                let x: Vec<f64> = enc[c].iter().map(|&b| f64::from_bits(b)).collect();
+                let x = &nums[c];
                 let mean = x.iter().sum::<f64>() / rows as f64;
                 let d: Vec<f64> = x.iter().map(|v| v - mean).collect();
                 let m2 = dot(&d, &d);
@@ -560,13 +599,7 @@ impl CorrState {
         // or the η groups; pair loops then count in arrays instead of hash maps.
         // Contingency tables, FD counts and eta groups are only needed by the categorical
         // measures and the dependency search; Pearson/Spearman/Kendall alone skip them.
-        let tables = self.options.dependencies
-            || self.options.methods.is_empty()
-            || self
-                .options
-                .methods
-                .iter()
-                .any(|m| matches!(m.as_str(), "cramers_v" | "theils_u" | "eta" | "mutual_info"));
+        let tables = self.needs_tables();
         let local: Vec<Option<(Vec<u32>, Vec<u64>)>> = (0..p)
             .map(|c| {
                 if !tables {
@@ -602,7 +635,7 @@ impl CorrState {
                         (Some((dx, a)), Some((dy, b))) => {
                             CoMoments { n: a.n, mx: a.mean, my: b.mean, m2x: a.m2, m2y: b.m2, cxy: dot(dx, dy) }
                         }
-                        _ => batch_comoments(&enc[i], vi, &enc[j], vj),
+                        _ => batch_comoments(&nums[i], &weights[i], &nums[j], &weights[j]),
                     };
                     self.pearson[k].merge(&b);
                 }
@@ -804,29 +837,51 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     acc.iter().sum::<f64>() + tail
 }
 
-/// Exact co-moments of one batch (two passes), for merging.
-fn batch_comoments(ex: &[u64], vx: &[bool], ey: &[u64], vy: &[bool]) -> CoMoments {
-    let (mut n, mut sx, mut sy) = (0.0, 0.0, 0.0);
-    for r in 0..ex.len() {
-        if vx[r] && vy[r] {
-            n += 1.0;
-            sx += f64::from_bits(ex[r]);
-            sy += f64::from_bits(ey[r]);
+/// Exact co-moments of one batch over the rows where both sides are valid, for merging: two
+/// passes over eight lanes. `x` and `y` hold 0.0 where NULL, `wx` and `wy` 1.0 where valid and
+/// 0.0 where NULL, so every row is a product (no branch); a deviation is `x·w − mean·w`, exactly
+/// 0 on an incomplete row even for huge values (never ∞·0).
+fn batch_comoments(x: &[f64], wx: &[f64], y: &[f64], wy: &[f64]) -> CoMoments {
+    const L: usize = 8;
+    let rows = x.len().min(y.len()).min(wx.len()).min(wy.len());
+    let (x, y, wx, wy) = (&x[..rows], &y[..rows], &wx[..rows], &wy[..rows]);
+    let lanes = || x.chunks_exact(L).zip(y.chunks_exact(L)).zip(wx.chunks_exact(L).zip(wy.chunks_exact(L)));
+    let tail = rows - rows % L;
+    let (mut n, mut sx, mut sy) = ([0.0f64; L], [0.0f64; L], [0.0f64; L]);
+    for ((a, b), (va, vb)) in lanes() {
+        for k in 0..L {
+            n[k] += va[k] * vb[k];
+            sx[k] += a[k] * vb[k];
+            sy[k] += b[k] * va[k];
         }
+    }
+    let (mut n, mut sx, mut sy) = (n.iter().sum::<f64>(), sx.iter().sum::<f64>(), sy.iter().sum::<f64>());
+    for r in tail..rows {
+        n += wx[r] * wy[r];
+        sx += x[r] * wy[r];
+        sy += y[r] * wx[r];
     }
     if n == 0.0 {
         return CoMoments::default();
     }
     let (mx, my) = (sx / n, sy / n);
-    let (mut m2x, mut m2y, mut cxy) = (0.0, 0.0, 0.0);
-    for r in 0..ex.len() {
-        if vx[r] && vy[r] {
-            let dx = f64::from_bits(ex[r]) - mx;
-            let dy = f64::from_bits(ey[r]) - my;
-            m2x += dx * dx;
-            m2y += dy * dy;
-            cxy += dx * dy;
+    let (mut m2x, mut m2y, mut cxy) = ([0.0f64; L], [0.0f64; L], [0.0f64; L]);
+    for ((a, b), (va, vb)) in lanes() {
+        for k in 0..L {
+            let w = va[k] * vb[k];
+            let (dx, dy) = (a[k] * w - mx * w, b[k] * w - my * w);
+            m2x[k] += dx * dx;
+            m2y[k] += dy * dy;
+            cxy[k] += dx * dy;
         }
+    }
+    let (mut m2x, mut m2y, mut cxy) = (m2x.iter().sum::<f64>(), m2y.iter().sum::<f64>(), cxy.iter().sum::<f64>());
+    for r in tail..rows {
+        let w = wx[r] * wy[r];
+        let (dx, dy) = (x[r] * w - mx * w, y[r] * w - my * w);
+        m2x += dx * dx;
+        m2y += dy * dy;
+        cxy += dx * dy;
     }
     CoMoments { n, mx, my, m2x, m2y, cxy }
 }
