@@ -81,7 +81,7 @@ fn push_numbers(c: &Column, rows: Range<usize>, out: &mut Vec<f64>) {
 fn field_mask(row: &Column, c: &Column, rows: Range<usize>) -> Vec<u64> {
     let words = rows.len().div_ceil(64);
     let (rm, cm) = (row.validity.mask(), c.validity.mask());
-    if rows.start % 64 == 0 {
+    if rows.start.is_multiple_of(64) {
         let w0 = rows.start / 64;
         let word = |m: Option<&[u64]>, k: usize| m.map_or(u64::MAX, |m| m.get(w0 + k).copied().unwrap_or(0));
         return (0..words).map(|k| word(rm, k) & word(cm, k)).collect();

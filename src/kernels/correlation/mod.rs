@@ -19,14 +19,21 @@
 //!   Identical rows share a priority: they enter or leave the sample together, which keeps the
 //!   result split-independent. Spearman, Kendall, mutual information, derived columns, two-column
 //!   FDs, and any pair whose count table overflowed use this sample (`sampled = true` when it
-//!   holds fewer rows than the input).
+//!   holds fewer rows than the input). It is stored column-major, rows above the current k-th
+//!   priority are rejected before they are copied (see `sample.rs`).
+//!
+//! Rank measures: finalize sorts each numeric column of the sample once (columns in parallel)
+//! and keeps its mid-ranks and tie ids over its own valid rows. A pair whose complete rows are
+//! exactly a column's valid rows reuses them; otherwise the column's presorted rows are re-ranked
+//! over the pair's complete rows in one O(n) pass. Spearman ρ is the Pearson r of the mid-ranks
+//! (Spearman 1904; ties averaged as scipy's `rankdata`), Kendall τ-b uses the tie ids.
 //!
 //! Non-finite numeric values (NaN, ±Inf) are treated as NULL. Pairwise measures use the rows
 //! where both columns are non-NULL (`n`).
 //!
 //! Finalize bounds its pair loops by `pair_work_budget` (column pairs × sample rows): wide
-//! tables use a prefix of the priority-ordered sample (still a bottom-k sample). Pair loops
-//! run on the caller's rayon pool.
+//! tables use a prefix of the priority-ordered sample (still a bottom-k sample). Column ranks,
+//! MI codes and pair loops run on the caller's rayon pool.
 //!
 //! Results are independent of how rows were split across `update_rows`/`combine` calls,
 //! exactly for counts, samples and everything computed from them, and up to floating-point
@@ -1002,12 +1009,15 @@ fn finalize_ctx<'a>(s: &'a CorrState, pool: Option<&rayon::ThreadPool>) -> Ctx<'
     ctx
 }
 
+/// Mid-ranks of one column indexed by sample row: its own, or recomputed for a pair.
+type MidRanks<'c> = Cow<'c, [f64]>;
+
 /// Ranks of a numeric pair over its complete sample rows (see [`Ctx::pair_ranks`]).
 struct PairRanks<'c> {
     /// Complete rows.
     m: usize,
     /// Mid-ranks indexed by sample row; incomplete rows hold the mean rank.
-    mid: Option<(Cow<'c, [f64]>, Cow<'c, [f64]>)>,
+    mid: Option<(MidRanks<'c>, MidRanks<'c>)>,
     /// Dense tie ids of the complete rows, in row order.
     ids: Option<(Vec<u32>, Vec<u32>)>,
 }
