@@ -50,6 +50,51 @@ enum Buffer {
     Cat(Vec<u64>),
 }
 
+/// Appends column `c` over `rows` as numbers, with one type dispatch per batch for the plain
+/// numeric types. Values at NULL rows are unspecified (the validity mask excludes them).
+fn push_numbers(c: &Column, rows: Range<usize>, out: &mut Vec<f64>) {
+    macro_rules! cast {
+        ($v:expr) => {
+            match $v.get(rows.clone()) {
+                Some(s) => out.extend(s.iter().map(|&x| x as f64)),
+                None => out.extend(rows.clone().map(|i| c.f64_at(i).unwrap_or(f64::NAN))),
+            }
+        };
+    }
+    match &c.data {
+        Data::I8(v) => cast!(v),
+        Data::I16(v) => cast!(v),
+        Data::I32(v) => cast!(v),
+        Data::I64(v) => cast!(v),
+        Data::U8(v) => cast!(v),
+        Data::U16(v) => cast!(v),
+        Data::U32(v) => cast!(v),
+        Data::U64(v) => cast!(v),
+        Data::F32(v) => cast!(v),
+        Data::F64(v) => cast!(v),
+        _ => out.extend(rows.map(|i| c.f64_at(i).unwrap_or(f64::NAN))),
+    }
+}
+
+/// Validity of rows `rows` of a field (bit k = row rows.start + k): the field's mask and the
+/// row's (a NULL row counts as NULL in every field), word by word when the range is aligned.
+fn field_mask(row: &Column, c: &Column, rows: Range<usize>) -> Vec<u64> {
+    let words = rows.len().div_ceil(64);
+    let (rm, cm) = (row.validity.mask(), c.validity.mask());
+    if rows.start.is_multiple_of(64) {
+        let w0 = rows.start / 64;
+        let word = |m: Option<&[u64]>, k: usize| m.map_or(u64::MAX, |m| m.get(w0 + k).copied().unwrap_or(0));
+        return (0..words).map(|k| word(rm, k) & word(cm, k)).collect();
+    }
+    let mut mask = vec![0u64; words];
+    for (k, i) in rows.enumerate() {
+        if row.is_valid(i) && c.is_valid(i) {
+            mask[k / 64] |= 1 << (k % 64);
+        }
+    }
+    mask
+}
+
 fn read_fields<'a>(row: &'a Column<'a>) -> FnResult<&'a [(String, Column<'a>)]> {
     match &row.data {
         Data::Struct(fields) => Ok(fields),
@@ -104,37 +149,31 @@ impl Aggregate for DrCorrelations {
             agg.configured = true;
         }
         let n = rows.len();
-        let words = n.div_ceil(64);
         let mut masks: Vec<Vec<u64>> = Vec::with_capacity(fields.len());
         let mut buffers: Vec<Buffer> = Vec::with_capacity(fields.len());
         for (_, c) in fields {
-            let mut mask = vec![0u64; words];
-            let numeric = role_of(c) != ColumnRole::Categorical;
-            let mut nums = Vec::new();
-            let mut cats = Vec::new();
-            for (k, i) in rows.clone().enumerate() {
-                // A row that is NULL as a whole counts as NULL in every field.
-                let valid = row.is_valid(i) && c.is_valid(i);
-                if valid {
-                    mask[k / 64] |= 1 << (k % 64);
-                }
-                if numeric {
-                    nums.push(if valid { c.f64_at(i).unwrap_or(f64::NAN) } else { 0.0 });
-                } else {
-                    cats.push(if !valid {
-                        0
-                    } else {
-                        match &c.data {
+            let mask = field_mask(row, c, rows.clone());
+            let buffer = if role_of(c) != ColumnRole::Categorical {
+                let mut nums = Vec::with_capacity(n);
+                push_numbers(c, rows.clone(), &mut nums);
+                Buffer::Num(nums)
+            } else {
+                let valid = |k: usize| (mask[k / 64] >> (k % 64)) & 1 == 1;
+                Buffer::Cat(
+                    rows.clone()
+                        .enumerate()
+                        .map(|(k, i)| match &c.data {
+                            _ if !valid(k) => 0,
                             Data::Varchar(s) | Data::Blob(s) => hash_bytes(s.get(i)),
                             Data::Bool(b) => b[i] as u64 + 1,
                             Data::Enum(codes) => codes.get(i) as u64 + 1,
                             _ => hash_bytes(render(c, i).as_bytes()),
-                        }
-                    });
-                }
-            }
+                        })
+                        .collect(),
+                )
+            };
             masks.push(mask);
-            buffers.push(if numeric { Buffer::Num(nums) } else { Buffer::Cat(cats) });
+            buffers.push(buffer);
         }
         let data: Vec<ColumnData> = buffers
             .iter()

@@ -106,7 +106,7 @@ fn functional_dependencies(ctx: &Ctx, pool: Option<&rayon::ThreadPool>) -> Vec<(
         .map(|c| {
             let mut seen = HashSet::default();
             let mut n = 0usize;
-            for r in &ctx.sample {
+            for r in 0..ctx.rows {
                 if let Some(w) = ctx.word(r, c) {
                     n += 1;
                     seen.insert(w);
@@ -168,8 +168,7 @@ fn dense_codes(ctx: &Ctx, m: usize) -> Vec<Vec<u32>> {
     (0..ctx.p())
         .map(|c| {
             let mut ids: HashMap<u64, u32> = HashMap::default();
-            ctx.sample[..m]
-                .iter()
+            (0..m)
                 .map(|r| match ctx.word(r, c) {
                     Some(w) => {
                         let l = ids.len() as u32;
@@ -188,8 +187,8 @@ fn two_column_fds(ctx: &Ctx, pool: Option<&rayon::ThreadPool>, single: &HashSet<
     if p < 3 || p > o.fd2_max_columns {
         return Vec::new();
     }
-    let m = ctx.sample.len().min(o.fd2_rows);
-    let exact = ctx.sample_exact && m == ctx.sample.len();
+    let m = ctx.rows.min(o.fd2_rows);
+    let exact = ctx.sample_exact && m == ctx.rows;
     let codes = dense_codes(ctx, m);
     let usable: Vec<usize> = (0..p).filter(|&c| ctx.skip[c].is_none()).collect();
     let pairs: Vec<(usize, usize)> =
@@ -282,7 +281,7 @@ fn candidate_keys(ctx: &Ctx) -> Vec<Dependency> {
     // Uniqueness over the sample (used when exact counts overflowed): (a, b) as one 128-bit key.
     let sample_unique = |i: usize, j: Option<usize>| -> bool {
         let mut seen: HashSet<u128> = HashSet::default();
-        ctx.sample.iter().all(|r| {
+        (0..ctx.rows).all(|r| {
             let a = ctx.word(r, i).unwrap_or(u64::MAX) as u128;
             let b = j.map(|j| ctx.word(r, j).unwrap_or(u64::MAX)).unwrap_or(0) as u128;
             seen.insert(a << 64 | b)
@@ -394,8 +393,8 @@ fn derived_columns(ctx: &Ctx, pool: Option<&rayon::ThreadPool>) -> Vec<Dependenc
         return Vec::new();
     }
     let vals: Vec<Vec<Option<f64>>> =
-        cols.iter().map(|&c| ctx.sample.iter().map(|r| ctx.word(r, c).map(f64::from_bits)).collect()).collect();
-    let m = ctx.sample.len();
+        cols.iter().map(|&c| (0..ctx.rows).map(|r| ctx.word(r, c).map(f64::from_bits)).collect()).collect();
+    let m = ctx.rows;
     let tol = o.derived_tolerance;
     let rate_min = o.derived_min_rate;
     // copies: C ≈ A at the match rate

@@ -19,14 +19,21 @@
 //!   Identical rows share a priority: they enter or leave the sample together, which keeps the
 //!   result split-independent. Spearman, Kendall, mutual information, derived columns, two-column
 //!   FDs, and any pair whose count table overflowed use this sample (`sampled = true` when it
-//!   holds fewer rows than the input).
+//!   holds fewer rows than the input). It is stored column-major, rows above the current k-th
+//!   priority are rejected before they are copied (see `sample.rs`).
+//!
+//! Rank measures: finalize sorts each numeric column of the sample once (columns in parallel)
+//! and keeps its mid-ranks and tie ids over its own valid rows. A pair whose complete rows are
+//! exactly a column's valid rows reuses them; otherwise the column's presorted rows are re-ranked
+//! over the pair's complete rows in one O(n) pass. Spearman ρ is the Pearson r of the mid-ranks
+//! (Spearman 1904; ties averaged as scipy's `rankdata`), Kendall τ-b uses the tie ids.
 //!
 //! Non-finite numeric values (NaN, ±Inf) are treated as NULL. Pairwise measures use the rows
 //! where both columns are non-NULL (`n`).
 //!
 //! Finalize bounds its pair loops by `pair_work_budget` (column pairs × sample rows): wide
-//! tables use a prefix of the priority-ordered sample (still a bottom-k sample). Pair loops
-//! run on the caller's rayon pool.
+//! tables use a prefix of the priority-ordered sample (still a bottom-k sample). Column ranks,
+//! MI codes and pair loops run on the caller's rayon pool.
 //!
 //! Results are independent of how rows were split across `update_rows`/`combine` calls,
 //! exactly for counts, samples and everything computed from them, and up to floating-point
@@ -44,10 +51,14 @@
 mod contingency;
 mod deps;
 mod rank;
+mod sample;
 pub mod special;
 
 use crate::kernels::{Error, Result};
 use contingency::{Moments, Table};
+use rank::SortedColumn;
+use sample::Sample;
+use std::borrow::Cow;
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Hasher for keys that are 64-bit words: the splitmix64 finaliser of the running state.
@@ -328,14 +339,6 @@ impl<K: std::hash::Hash + Eq + Copy> Counts<K> {
     }
 }
 
-/// One sampled row: priority, encoded values, validity bits.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct SampleRow {
-    prio: u64,
-    vals: Box<[u64]>,
-    valid: Box<[u64]>,
-}
-
 /// The mergeable state of `dr_correlations`. `Default` is the identity of `combine`.
 #[derive(Debug, Clone, Default)]
 pub struct CorrState {
@@ -350,7 +353,7 @@ pub struct CorrState {
     pairs: Vec<Counts<(u64, u64)>>,
     /// For (categorical, numeric) pairs: moments of the numeric side per category.
     groups: Vec<Option<Counts2>>,
-    sample: Vec<SampleRow>,
+    sample: Sample,
 }
 
 /// Per-category moments with the cardinality cap.
@@ -435,6 +438,7 @@ impl CorrState {
                 }
             }
         }
+        self.sample = Sample::new(p);
         self.columns = columns;
         self.ready = true;
     }
@@ -444,7 +448,24 @@ impl CorrState {
         (self.options.pair_budget_entries / np).clamp(256, 1 << 16)
     }
 
+    /// Whether the value counts (pair tables, per-column distinct values, η groups) feed any
+    /// requested output: the categorical measures and the dependency search need them;
+    /// Pearson, Spearman and Kendall alone do not.
+    fn needs_tables(&self) -> bool {
+        self.options.dependencies
+            || self.options.methods.is_empty()
+            || self
+                .options
+                .methods
+                .iter()
+                .any(|m| matches!(m.as_str(), "cramers_v" | "theils_u" | "eta" | "mutual_info"))
+    }
+
     fn column_cap(&self) -> usize {
+        // Without tables the counts only tell a constant column (one value) from the rest.
+        if !self.needs_tables() {
+            return 1;
+        }
         let p = self.columns.len().max(1);
         (self.options.column_budget_entries / p)
             .clamp(self.options.max_categories + 1, (4 << 20).max(self.options.max_categories + 1))
@@ -537,9 +558,12 @@ impl CorrState {
         let pcap = self.pair_cap();
         let maxcat = self.options.max_categories;
         for c in 0..p {
+            self.nonnull[c] += val[c].iter().filter(|&&v| v).count() as u64;
             for r in 0..rows {
+                if matches!(self.col_counts[c], Counts::Overflow) {
+                    break;
+                }
                 if val[c][r] {
-                    self.nonnull[c] += 1;
                     self.col_counts[c].add(enc[c][r], 1, ccap);
                 }
             }
@@ -547,12 +571,31 @@ impl CorrState {
         self.drop_wide_pairs(pcap);
         // Columns valid on every row of the batch share one centring: the pair's co-moment
         // is then a dot product of centred vectors.
+        // Numeric values of the batch (0.0 where NULL: the word of a NULL is 0).
+        let nums: Vec<Vec<f64>> = (0..p)
+            .map(|c| {
+                if self.columns[c].role.is_numeric() {
+                    enc[c].iter().map(|&b| f64::from_bits(b)).collect()
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        let weights: Vec<Vec<f64>> = (0..p)
+            .map(|c| {
+                if self.columns[c].role.is_numeric() {
+                    val[c].iter().map(|&v| if v { 1.0 } else { 0.0 }).collect()
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
         let centred: Vec<Option<(Vec<f64>, Moments)>> = (0..p)
             .map(|c| {
                 if !self.columns[c].role.is_numeric() || rows == 0 || !val[c].iter().all(|&v| v) {
                     return None;
                 }
-                let x: Vec<f64> = enc[c].iter().map(|&b| f64::from_bits(b)).collect();
+                let x = &nums[c];
                 let mean = x.iter().sum::<f64>() / rows as f64;
                 let d: Vec<f64> = x.iter().map(|v| v - mean).collect();
                 let m2 = dot(&d, &d);
@@ -563,13 +606,7 @@ impl CorrState {
         // or the η groups; pair loops then count in arrays instead of hash maps.
         // Contingency tables, FD counts and eta groups are only needed by the categorical
         // measures and the dependency search; Pearson/Spearman/Kendall alone skip them.
-        let tables = self.options.dependencies
-            || self.options.methods.is_empty()
-            || self
-                .options
-                .methods
-                .iter()
-                .any(|m| matches!(m.as_str(), "cramers_v" | "theils_u" | "eta" | "mutual_info"));
+        let tables = self.needs_tables();
         let local: Vec<Option<(Vec<u32>, Vec<u64>)>> = (0..p)
             .map(|c| {
                 if !tables {
@@ -605,7 +642,7 @@ impl CorrState {
                         (Some((dx, a)), Some((dy, b))) => {
                             CoMoments { n: a.n, mx: a.mean, my: b.mean, m2x: a.m2, m2y: b.m2, cxy: dot(dx, dy) }
                         }
-                        _ => batch_comoments(&enc[i], vi, &enc[j], vj),
+                        _ => batch_comoments(&nums[i], &weights[i], &nums[j], &weights[j]),
                     };
                     self.pearson[k].merge(&b);
                 }
@@ -677,26 +714,15 @@ impl CorrState {
                 }
             }
         }
-        // Bottom-k sample.
-        let cap = self.sample_cap();
-        let words = p.div_ceil(64).max(1);
-        for r in 0..rows {
-            let mut h = mix(self.options.seed ^ 0x9e37_79b9_7f4a_7c15);
-            let mut vals = Vec::with_capacity(p);
-            let mut valid = vec![0u64; words];
-            for c in 0..p {
-                let w = if val[c][r] { enc[c][r] } else { 0 };
-                if val[c][r] {
-                    valid[c / 64] |= 1 << (c % 64);
-                }
-                vals.push(w);
-                h = mix(h ^ w.wrapping_add(c as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (val[c][r] as u64));
-            }
-            self.sample.push(SampleRow { prio: h, vals: vals.into_boxed_slice(), valid: valid.into_boxed_slice() });
-            if self.sample.len() >= 2 * cap {
-                prune(&mut self.sample, cap);
+        // Bottom-k sample: priorities column by column (the same hash as row by row).
+        let mut prio = vec![mix(self.options.seed ^ 0x9e37_79b9_7f4a_7c15); rows];
+        for c in 0..p {
+            for (h, (&w, &v)) in prio.iter_mut().zip(enc[c].iter().zip(&val[c])) {
+                *h = mix(*h ^ w.wrapping_add(c as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (v as u64));
             }
         }
+        let cap = self.sample_cap();
+        self.sample.push_batch(&prio, &enc, &val, cap);
         Ok(())
     }
 
@@ -742,10 +768,7 @@ impl CorrState {
             }
         }
         let cap = self.sample_cap();
-        self.sample.extend(other.sample.iter().cloned());
-        if self.sample.len() >= 2 * cap {
-            prune(&mut self.sample, cap);
-        }
+        self.sample.merge(&other.sample, cap);
         Ok(())
     }
 
@@ -762,7 +785,7 @@ impl CorrState {
                 _ => 0,
             })
             .sum();
-        counts + groups + self.pearson.len() * 48 + self.sample.len() * (8 * p + 8 * p.div_ceil(64) + 40)
+        counts + groups + self.pearson.len() * 48 + self.sample.bytes() + p * 48
     }
 
     /// Computes every measure and dependency. Pair loops run on `pool` when given.
@@ -770,7 +793,7 @@ impl CorrState {
         if !self.ready {
             return Ok(CorrResult::default());
         }
-        let ctx = finalize_ctx(self);
+        let ctx = finalize_ctx(self, pool);
         let p = self.columns.len();
         let pair_list: Vec<(usize, usize)> = (0..p).flat_map(|i| (i + 1..p).map(move |j| (i, j))).collect();
         // `methods = ["none"]` asks for dependencies only.
@@ -807,13 +830,6 @@ fn dense_table(a: &(Vec<u32>, usize), b: &(Vec<u32>, usize)) -> Table {
     }
 }
 
-fn prune(sample: &mut Vec<SampleRow>, cap: usize) {
-    if sample.len() > cap {
-        sample.select_nth_unstable(cap);
-        sample.truncate(cap);
-    }
-}
-
 /// Dot product with eight independent accumulators (breaks the add latency chain).
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     let mut acc = [0.0f64; 8];
@@ -828,29 +844,51 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     acc.iter().sum::<f64>() + tail
 }
 
-/// Exact co-moments of one batch (two passes), for merging.
-fn batch_comoments(ex: &[u64], vx: &[bool], ey: &[u64], vy: &[bool]) -> CoMoments {
-    let (mut n, mut sx, mut sy) = (0.0, 0.0, 0.0);
-    for r in 0..ex.len() {
-        if vx[r] && vy[r] {
-            n += 1.0;
-            sx += f64::from_bits(ex[r]);
-            sy += f64::from_bits(ey[r]);
+/// Exact co-moments of one batch over the rows where both sides are valid, for merging: two
+/// passes over eight lanes. `x` and `y` hold 0.0 where NULL, `wx` and `wy` 1.0 where valid and
+/// 0.0 where NULL, so every row is a product (no branch); a deviation is `x·w − mean·w`, exactly
+/// 0 on an incomplete row even for huge values (never ∞·0).
+fn batch_comoments(x: &[f64], wx: &[f64], y: &[f64], wy: &[f64]) -> CoMoments {
+    const L: usize = 8;
+    let rows = x.len().min(y.len()).min(wx.len()).min(wy.len());
+    let (x, y, wx, wy) = (&x[..rows], &y[..rows], &wx[..rows], &wy[..rows]);
+    let lanes = || x.chunks_exact(L).zip(y.chunks_exact(L)).zip(wx.chunks_exact(L).zip(wy.chunks_exact(L)));
+    let tail = rows - rows % L;
+    let (mut n, mut sx, mut sy) = ([0.0f64; L], [0.0f64; L], [0.0f64; L]);
+    for ((a, b), (va, vb)) in lanes() {
+        for k in 0..L {
+            n[k] += va[k] * vb[k];
+            sx[k] += a[k] * vb[k];
+            sy[k] += b[k] * va[k];
         }
+    }
+    let (mut n, mut sx, mut sy) = (n.iter().sum::<f64>(), sx.iter().sum::<f64>(), sy.iter().sum::<f64>());
+    for r in tail..rows {
+        n += wx[r] * wy[r];
+        sx += x[r] * wy[r];
+        sy += y[r] * wx[r];
     }
     if n == 0.0 {
         return CoMoments::default();
     }
     let (mx, my) = (sx / n, sy / n);
-    let (mut m2x, mut m2y, mut cxy) = (0.0, 0.0, 0.0);
-    for r in 0..ex.len() {
-        if vx[r] && vy[r] {
-            let dx = f64::from_bits(ex[r]) - mx;
-            let dy = f64::from_bits(ey[r]) - my;
-            m2x += dx * dx;
-            m2y += dy * dy;
-            cxy += dx * dy;
+    let (mut m2x, mut m2y, mut cxy) = ([0.0f64; L], [0.0f64; L], [0.0f64; L]);
+    for ((a, b), (va, vb)) in lanes() {
+        for k in 0..L {
+            let w = va[k] * vb[k];
+            let (dx, dy) = (a[k] * w - mx * w, b[k] * w - my * w);
+            m2x[k] += dx * dx;
+            m2y[k] += dy * dy;
+            cxy[k] += dx * dy;
         }
+    }
+    let (mut m2x, mut m2y, mut cxy) = (m2x.iter().sum::<f64>(), m2y.iter().sum::<f64>(), cxy.iter().sum::<f64>());
+    for r in tail..rows {
+        let w = wx[r] * wy[r];
+        let (dx, dy) = (x[r] * w - mx * w, y[r] * w - my * w);
+        m2x += dx * dx;
+        m2y += dy * dy;
+        cxy += dx * dy;
     }
     CoMoments { n, mx, my, m2x, m2y, cxy }
 }
@@ -886,8 +924,12 @@ fn column_skip(s: &CorrState, c: usize) -> Option<String> {
 /// The finalised view of a state: sample decoded per column, skips, flags.
 pub(crate) struct Ctx<'a> {
     pub(crate) s: &'a CorrState,
-    /// Sample rows, sorted by priority.
-    pub(crate) sample: Vec<&'a SampleRow>,
+    /// Rows of the sample view (sorted by priority, cut to the work budget).
+    pub(crate) rows: usize,
+    /// Sample words per column, rows in priority order (0 where NULL).
+    words: Vec<Vec<u64>>,
+    /// Sample validity per column.
+    valid: Vec<Vec<bool>>,
     /// True when the sample holds every input row.
     pub(crate) sample_exact: bool,
     pub(crate) skip: Vec<Option<String>>,
@@ -898,23 +940,27 @@ pub(crate) struct Ctx<'a> {
     codes: Vec<(Vec<u32>, usize)>,
     /// Per-column dense value ids over the sample (u32::MAX = NULL) and their number.
     ids: Vec<(Vec<u32>, usize)>,
-    /// Mid-ranks and dense ids of numeric columns without NULL in the sample.
-    ranked: Vec<Option<(Vec<f64>, Vec<u32>)>>,
-    /// Per numeric column with NULLs in the sample: its valid sample rows sorted by value, so
-    /// a pair's ranks over its complete rows come from one linear pass instead of a sort.
-    sorted: Vec<Option<Vec<u32>>>,
+    /// Rank data of each usable numeric column when a rank method is on.
+    ranks: Vec<Option<ColumnRanks>>,
     methods: Vec<bool>,
 }
 
-fn finalize_ctx(s: &CorrState) -> Ctx<'_> {
+/// One numeric column ranked once over the sample: its valid rows sorted by value, and the
+/// mid-ranks (Spearman) and tie ids (Kendall) over all its valid rows, indexed by row.
+struct ColumnRanks {
+    sorted: SortedColumn,
+    mid: Vec<f64>,
+    ids: Vec<u32>,
+}
+
+fn finalize_ctx<'a>(s: &'a CorrState, pool: Option<&rayon::ThreadPool>) -> Ctx<'a> {
     let p = s.columns.len();
     let cap = s.sample_cap();
-    let mut sample: Vec<&SampleRow> = s.sample.iter().collect();
-    sample.sort_unstable();
     let pairs = (p * p.saturating_sub(1) / 2).max(1);
     let work_rows = (s.options.pair_work_budget / pairs).max(2000);
-    sample.truncate(cap.min(work_rows));
-    let sample_exact = sample.len() as u64 == s.rows;
+    let (words, valid) = s.sample.ordered(cap.min(work_rows));
+    let rows = words.first().map_or(0, Vec::len);
+    let sample_exact = rows as u64 == s.rows;
     let skip: Vec<Option<String>> = (0..p).map(|c| column_skip(s, c)).collect();
     let high_card: Vec<bool> = (0..p)
         .map(|c| {
@@ -931,14 +977,15 @@ fn finalize_ctx(s: &CorrState) -> Ctx<'_> {
         .collect();
     let mut ctx = Ctx {
         s,
-        sample,
+        rows,
+        words,
+        valid,
         sample_exact,
         skip,
         high_card,
         codes: Vec::new(),
         ids: Vec::new(),
-        ranked: Vec::new(),
-        sorted: Vec::new(),
+        ranks: Vec::new(),
         methods,
     };
     // Binned codes feed only mutual information; dense ids feed sample contingency tables
@@ -946,34 +993,33 @@ fn finalize_ctx(s: &CorrState) -> Ctx<'_> {
     let want_codes = ctx.method_on("mutual_info");
     let want_ids =
         s.options.dependencies || ["cramers_v", "theils_u", "eta", "mutual_info"].iter().any(|m| ctx.method_on(m));
-    ctx.codes = (0..p).map(|c| if want_codes { ctx.mi_codes(c, true) } else { Default::default() }).collect();
-    ctx.ids = (0..p).map(|c| if want_ids { ctx.mi_codes(c, false) } else { Default::default() }).collect();
-    let want_rank = ctx.method_on("spearman") || ctx.method_on("kendall");
-    ctx.ranked = (0..p)
-        .map(|c| {
-            if !want_rank || !ctx.numeric(c) || ctx.skip[c].is_some() {
-                return None;
-            }
-            let v: Option<Vec<f64>> = ctx.sample.iter().map(|r| ctx.word(r, c).map(f64::from_bits)).collect();
-            v.map(|v| (rank::mid_ranks(&v), rank::dense_ids(&v)))
-        })
-        .collect();
-    ctx.sorted = (0..p)
-        .map(|c| {
-            if !want_rank || !ctx.numeric(c) || ctx.skip[c].is_some() || ctx.ranked[c].is_some() {
-                return None;
-            }
-            let mut rows: Vec<(f64, u32)> = ctx
-                .sample
-                .iter()
-                .enumerate()
-                .filter_map(|(r, row)| ctx.word(row, c).map(|w| (f64::from_bits(w), r as u32)))
-                .collect();
-            rows.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-            Some(rows.into_iter().map(|(_, r)| r).collect())
-        })
-        .collect();
+    let columns: Vec<usize> = (0..p).collect();
+    ctx.codes = par_map(pool, &columns, |&c| if want_codes { ctx.mi_codes(c, true) } else { Default::default() });
+    ctx.ids = par_map(pool, &columns, |&c| if want_ids { ctx.mi_codes(c, false) } else { Default::default() });
+    let (want_mid, want_tie) = (ctx.method_on("spearman"), ctx.method_on("kendall"));
+    ctx.ranks = par_map(pool, &columns, |&c| {
+        if !(want_mid || want_tie) || !ctx.numeric(c) || ctx.skip[c].is_some() {
+            return None;
+        }
+        let sorted = SortedColumn::new(&ctx.words[c], &ctx.valid[c]);
+        let mid = if want_mid { sorted.mid_ranks(None) } else { Vec::new() };
+        let ids = if want_tie { sorted.dense_ids(None) } else { Vec::new() };
+        Some(ColumnRanks { sorted, mid, ids })
+    });
     ctx
+}
+
+/// Mid-ranks of one column indexed by sample row: its own, or recomputed for a pair.
+type MidRanks<'c> = Cow<'c, [f64]>;
+
+/// Ranks of a numeric pair over its complete sample rows (see [`Ctx::pair_ranks`]).
+struct PairRanks<'c> {
+    /// Complete rows.
+    m: usize,
+    /// Mid-ranks indexed by sample row; incomplete rows hold the mean rank.
+    mid: Option<(MidRanks<'c>, MidRanks<'c>)>,
+    /// Dense tie ids of the complete rows, in row order.
+    ids: Option<(Vec<u32>, Vec<u32>)>,
 }
 
 impl<'a> Ctx<'a> {
@@ -987,85 +1033,46 @@ impl<'a> Ctx<'a> {
         self.s.columns[c].role.is_numeric()
     }
     /// Sample value of column c in row r, None when NULL.
-    pub(crate) fn word(&self, r: &SampleRow, c: usize) -> Option<u64> {
-        if (r.valid[c / 64] >> (c % 64)) & 1 == 1 {
-            Some(r.vals[c])
+    pub(crate) fn word(&self, r: usize, c: usize) -> Option<u64> {
+        if self.valid[c][r] {
+            Some(self.words[c][r])
         } else {
             None
         }
     }
-    /// Complete sample pairs of two numeric columns.
-    fn sample_xy(&self, i: usize, j: usize) -> (Vec<f64>, Vec<f64>) {
-        let mut x = Vec::new();
-        let mut y = Vec::new();
-        for r in &self.sample {
-            if let (Some(a), Some(b)) = (self.word(r, i), self.word(r, j)) {
-                x.push(f64::from_bits(a));
-                y.push(f64::from_bits(b));
-            }
-        }
-        (x, y)
-    }
 
-    /// Mid-ranks and dense tie ids of columns i and j over their complete sample rows (in row
-    /// order), from the presorted valid rows of each column: equal to ranking `sample_xy(i, j)`
-    /// (same ties, same order), in O(n) per pair.
-    fn pair_ranks(&self, i: usize, j: usize) -> Option<(Vec<f64>, Vec<f64>, Vec<u32>, Vec<u32>)> {
-        let n = self.sample.len();
-        let mut pos = vec![u32::MAX; n];
-        let mut m = 0u32;
-        for (r, row) in self.sample.iter().enumerate() {
-            if self.word(row, i).is_some() && self.word(row, j).is_some() {
-                pos[r] = m;
-                m += 1;
-            }
-        }
-        let ranks_of = |c: usize| -> Option<(Vec<f64>, Vec<u32>)> {
-            let complete: Vec<(u32, f64)> = match (&self.sorted[c], &self.ranked[c]) {
-                (Some(order), _) => order
-                    .iter()
-                    .filter(|&&r| pos[r as usize] != u32::MAX)
-                    .filter_map(|&r| {
-                        self.word(&self.sample[r as usize], c).map(|w| (pos[r as usize], f64::from_bits(w)))
-                    })
-                    .collect(),
-                _ => return None,
+    /// Mid-ranks and tie ids of numeric columns i and j over their complete sample rows. A
+    /// column whose valid rows are all complete reuses its own ranks; otherwise its presorted
+    /// rows are re-ranked over the complete rows in one linear pass (same ties, same values as
+    /// ranking the complete pairs from scratch).
+    fn pair_ranks<'c>(&'c self, i: usize, j: usize, want_mid: bool, want_tie: bool) -> Option<PairRanks<'c>> {
+        let (a, b) = (self.ranks[i].as_ref()?, self.ranks[j].as_ref()?);
+        let (va, vb) = (&self.valid[i], &self.valid[j]);
+        let all = a.sorted.valid() == self.rows && b.sorted.valid() == self.rows;
+        let keep: Option<Vec<bool>> = if all { None } else { Some(va.iter().zip(vb).map(|(x, y)| *x && *y).collect()) };
+        let m = keep.as_ref().map_or(self.rows, |k| k.iter().filter(|&&x| x).count());
+        let own = |r: &ColumnRanks| r.sorted.valid() == m;
+        let mid = want_mid.then(|| {
+            let of = |r: &'c ColumnRanks| -> Cow<'c, [f64]> {
+                if own(r) {
+                    Cow::Borrowed(&r.mid)
+                } else {
+                    Cow::Owned(r.sorted.mid_ranks(keep.as_deref()))
+                }
             };
-            let mut ranks = vec![0.0; m as usize];
-            let mut ids = vec![0u32; m as usize];
-            let (mut k, mut group) = (0usize, 0u32);
-            while k < complete.len() {
-                let mut e = k + 1;
-                while e < complete.len() && complete[e].1 == complete[k].1 {
-                    e += 1;
+            (of(a), of(b))
+        });
+        let ids = want_tie.then(|| {
+            let of = |r: &ColumnRanks| -> Vec<u32> {
+                let full = if own(r) { Cow::Borrowed(&r.ids) } else { Cow::Owned(r.sorted.dense_ids(keep.as_deref())) };
+                match &keep {
+                    None => full.into_owned(),
+                    Some(k) => full.iter().zip(k).filter(|(_, &k)| k).map(|(&id, _)| id).collect(),
                 }
-                let r = (k + 1 + e) as f64 / 2.0;
-                for &(p, _) in &complete[k..e] {
-                    ranks[p as usize] = r;
-                    ids[p as usize] = group;
-                }
-                group += 1;
-                k = e;
-            }
-            Some((ranks, ids))
-        };
-        // A column without NULLs has no presorted order: rank it over the pair's rows directly.
-        let fallback = |c: usize| -> (Vec<f64>, Vec<u32>) {
-            let v: Vec<f64> = self
-                .sample
-                .iter()
-                .enumerate()
-                .filter(|(r, _)| pos[*r] != u32::MAX)
-                .filter_map(|(_, row)| self.word(row, c).map(f64::from_bits))
-                .collect();
-            (rank::mid_ranks(&v), rank::dense_ids(&v))
-        };
-        if self.sorted[i].is_none() && self.sorted[j].is_none() {
-            return None;
-        }
-        let (ri, ii) = ranks_of(i).unwrap_or_else(|| fallback(i));
-        let (rj, ij) = ranks_of(j).unwrap_or_else(|| fallback(j));
-        Some((ri, rj, ii, ij))
+            };
+            (of(a), of(b))
+        });
+        Some(PairRanks { m, mid, ids })
     }
 
     /// MI codes: categorical hashes, or quantile bins for numeric columns. Bin count by the
@@ -1074,7 +1081,7 @@ impl<'a> Ctx<'a> {
     /// points <= it, so ties share a bin. Columns with at most k distinct values use the
     /// values themselves.
     fn mi_codes(&self, c: usize, binned: bool) -> (Vec<u32>, usize) {
-        let raw = if binned { self.mi_words(c) } else { self.sample.iter().map(|r| self.word(r, c)).collect() };
+        let raw = if binned { self.mi_words(c) } else { (0..self.rows).map(|r| self.word(r, c)).collect() };
         let mut ids: HashMap<u64, u32> = HashMap::default();
         let mut sorted: Vec<u64> = raw.iter().flatten().copied().collect();
         sorted.sort_unstable();
@@ -1089,7 +1096,7 @@ impl<'a> Ctx<'a> {
 
     /// MI values before dense numbering: hashes, or bin numbers for numeric columns.
     fn mi_words(&self, c: usize) -> Vec<Option<u64>> {
-        let raw: Vec<Option<u64>> = self.sample.iter().map(|r| self.word(r, c)).collect();
+        let raw: Vec<Option<u64>> = (0..self.rows).map(|r| self.word(r, c)).collect();
         if !self.numeric(c) {
             return raw;
         }
@@ -1189,33 +1196,14 @@ impl<'a> Ctx<'a> {
                 };
                 out.push(finish(c, v, pv, n, why));
             }
-            let want_rank = self.method_on("spearman") || self.method_on("kendall");
-            let cached = match (&self.ranked[i], &self.ranked[j]) {
-                (Some(a), Some(b)) => Some((a, b)),
-                _ => None,
-            };
-            let pr = if want_rank && usable && cached.is_none() { self.pair_ranks(i, j) } else { None };
-            let (x, y) = if want_rank && usable && cached.is_none() && pr.is_none() {
-                self.sample_xy(i, j)
-            } else {
-                (Vec::new(), Vec::new())
-            };
-            let n_rank = match (&pr, cached) {
-                (Some(p), _) => p.0.len(),
-                (None, Some((a, _))) => a.0.len(),
-                (None, None) => x.len(),
-            };
-            if self.method_on("spearman") {
+            let (want_mid, want_tie) = (self.method_on("spearman"), self.method_on("kendall"));
+            let pr = if (want_mid || want_tie) && usable { self.pair_ranks(i, j, want_mid, want_tie) } else { None };
+            let n_rank = pr.as_ref().map_or(0, |p| p.m);
+            if want_mid {
                 let mut c = self.base(i, j, "spearman");
                 c.sampled = sampled;
-                let r = match (usable, cached) {
-                    (false, _) => None,
-                    (true, Some((a, b))) => rank::spearman_ranked(&a.0, &b.0),
-                    (true, None) => match &pr {
-                        Some((rx, ry, _, _)) => rank::spearman_ranked(rx, ry),
-                        None => rank::spearman(&x, &y),
-                    },
-                };
+                let r =
+                    pr.as_ref().and_then(|p| p.mid.as_ref()).and_then(|(x, y)| rank::spearman_mid_ranks(x, y, n_rank));
                 let why = if r.is_none() {
                     Some("fewer than 3 complete rows or a constant side in the sample".to_string())
                 } else {
@@ -1232,17 +1220,10 @@ impl<'a> Ctx<'a> {
                 }
                 out.push(finish(c, r.map(|t| t.0), r.map(|t| t.1), n_rank as u64, why));
             }
-            if self.method_on("kendall") {
+            if want_tie {
                 let mut c = self.base(i, j, "kendall");
                 c.sampled = sampled;
-                let r = match (usable, cached) {
-                    (false, _) => None,
-                    (true, Some((a, b))) => rank::kendall_ids(&a.1, &b.1),
-                    (true, None) => match &pr {
-                        Some((_, _, ix, iy)) => rank::kendall_ids(ix, iy),
-                        None => rank::kendall_tau_b(&x, &y),
-                    },
-                };
+                let r = pr.as_ref().and_then(|p| p.ids.as_ref()).and_then(|(x, y)| rank::kendall_ids(x, y));
                 let why = if r.is_none() {
                     Some("fewer than 2 complete rows or a constant side in the sample".to_string())
                 } else {

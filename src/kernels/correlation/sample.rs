@@ -1,0 +1,178 @@
+//! The bottom-k row sample of `dr_correlations`, stored column-major.
+//!
+//! Each row gets the priority `hash(seed, row content)` and the sample keeps the k rows with the
+//! smallest (priority, content) (Cohen & Kaplan, "Summarizing data using bottom-k sketches",
+//! PODC 2007). The k smallest of a union are the k smallest of the union of each part's k
+//! smallest, so merging samples and pruning gives the single-pass sample whatever the split.
+//!
+//! Storage is one word column and one validity column per input column (a NULL is word 0, not
+//! valid), so a batch is appended with one copy per column and no allocation per row. The rows
+//! are pruned back to k by a selection when they reach 2k. After a prune the largest kept
+//! priority is a limit: the sample already holds k rows at or below it, so a later row above it
+//! can never be among the k smallest and is rejected before it is copied.
+
+use std::cmp::Ordering;
+
+/// Rows kept by the bottom-k sample, column-major, in no particular order.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Sample {
+    prio: Vec<u64>,
+    words: Vec<Vec<u64>>,
+    valid: Vec<Vec<bool>>,
+    /// Largest kept priority after the last prune (u64::MAX before any prune).
+    limit: u64,
+}
+
+impl Default for Sample {
+    fn default() -> Self {
+        Sample::new(0)
+    }
+}
+
+impl Sample {
+    /// An empty sample of rows with `columns` columns.
+    pub(crate) fn new(columns: usize) -> Self {
+        Sample { prio: Vec::new(), words: vec![Vec::new(); columns], valid: vec![Vec::new(); columns], limit: u64::MAX }
+    }
+
+    /// Rows held (at most 2k − 1 plus one batch between prunes).
+    pub(crate) fn len(&self) -> usize {
+        self.prio.len()
+    }
+
+    /// Approximate heap bytes.
+    pub(crate) fn bytes(&self) -> usize {
+        self.len() * (8 + 9 * self.words.len())
+    }
+
+    /// Appends the rows of one batch whose priority can still make the sample: `words[c][r]`
+    /// and `valid[c][r]` are column c of row r, `prio[r]` its priority. Prunes to `cap` rows
+    /// when the sample reaches `2 · cap`.
+    pub(crate) fn push_batch(&mut self, prio: &[u64], words: &[Vec<u64>], valid: &[Vec<bool>], cap: usize) {
+        let limit = self.limit;
+        if prio.iter().all(|&h| h <= limit) {
+            self.prio.extend_from_slice(prio);
+            for (c, (w, v)) in words.iter().zip(valid).enumerate() {
+                self.words[c].extend_from_slice(&w[..prio.len()]);
+                self.valid[c].extend_from_slice(&v[..prio.len()]);
+            }
+        } else {
+            let rows: Vec<usize> = (0..prio.len()).filter(|&r| prio[r] <= limit).collect();
+            self.prio.extend(rows.iter().map(|&r| prio[r]));
+            for (c, (w, v)) in words.iter().zip(valid).enumerate() {
+                self.words[c].extend(rows.iter().map(|&r| w[r]));
+                self.valid[c].extend(rows.iter().map(|&r| v[r]));
+            }
+        }
+        if self.len() >= 2 * cap {
+            self.prune(cap);
+        }
+    }
+
+    /// Adds the rows of `other` (same columns); `other` is not modified.
+    pub(crate) fn merge(&mut self, other: &Sample, cap: usize) {
+        // Whichever side pruned to the smaller limit holds k rows at or below it.
+        self.limit = self.limit.min(other.limit);
+        self.push_batch(&other.prio, &other.words, &other.valid, cap);
+    }
+
+    /// Order of rows a and b by content: words in column order, then the validity bits as
+    /// 64-column words (the order of the former row-wise sample, so ties break the same way).
+    fn cmp_content(&self, a: usize, b: usize) -> Ordering {
+        for w in &self.words {
+            match w[a].cmp(&w[b]) {
+                Ordering::Equal => {}
+                o => return o,
+            }
+        }
+        for chunk in self.valid.chunks(64) {
+            let word = |r: usize| chunk.iter().enumerate().fold(0u64, |m, (k, v)| m | (u64::from(v[r]) << k));
+            match word(a).cmp(&word(b)) {
+                Ordering::Equal => {}
+                o => return o,
+            }
+        }
+        Ordering::Equal
+    }
+
+    /// (priority, row) pairs of every row, sorted by (priority, content).
+    fn sorted_keys(&self) -> Vec<(u64, u32)> {
+        let mut keys: Vec<(u64, u32)> = self.prio.iter().enumerate().map(|(r, &h)| (h, r as u32)).collect();
+        keys.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| self.cmp_content(a.1 as usize, b.1 as usize)));
+        keys
+    }
+
+    /// Keeps the `cap` smallest rows by (priority, content).
+    fn prune(&mut self, cap: usize) {
+        let cap = cap.max(1);
+        if self.len() <= cap {
+            return;
+        }
+        let mut keys: Vec<(u64, u32)> = self.prio.iter().enumerate().map(|(r, &h)| (h, r as u32)).collect();
+        keys.select_nth_unstable_by(cap, |a, b| {
+            a.0.cmp(&b.0).then_with(|| self.cmp_content(a.1 as usize, b.1 as usize))
+        });
+        keys.truncate(cap);
+        // Row order, for a sequential gather.
+        keys.sort_unstable_by_key(|k| k.1);
+        self.limit = keys.iter().map(|k| k.0).max().unwrap_or(u64::MAX);
+        let rows: Vec<u32> = keys.iter().map(|k| k.1).collect();
+        self.prio = keys.iter().map(|k| k.0).collect();
+        for w in &mut self.words {
+            *w = rows.iter().map(|&r| w[r as usize]).collect();
+        }
+        for v in &mut self.valid {
+            *v = rows.iter().map(|&r| v[r as usize]).collect();
+        }
+    }
+
+    /// The first `take` rows in (priority, content) order, as word and validity columns.
+    pub(crate) fn ordered(&self, take: usize) -> (Vec<Vec<u64>>, Vec<Vec<bool>>) {
+        let mut keys = self.sorted_keys();
+        keys.truncate(take);
+        let words = self.words.iter().map(|w| keys.iter().map(|k| w[k.1 as usize]).collect()).collect();
+        let valid = self.valid.iter().map(|v| keys.iter().map(|k| v[k.1 as usize]).collect()).collect();
+        (words, valid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(rows: &[(u64, u64, bool)]) -> (Vec<u64>, Vec<Vec<u64>>, Vec<Vec<bool>>) {
+        let prio = rows.iter().map(|r| r.0).collect();
+        let words = vec![rows.iter().map(|r| r.1).collect()];
+        let valid = vec![rows.iter().map(|r| r.2).collect()];
+        (prio, words, valid)
+    }
+
+    #[test]
+    fn keeps_the_smallest_whatever_the_split() {
+        let rows: Vec<(u64, u64, bool)> = (0..100u64).map(|i| ((i * 37) % 101, i, i % 3 != 0)).collect();
+        let mut one = Sample::new(1);
+        let (p, w, v) = batch(&rows);
+        one.push_batch(&p, &w, &v, 10);
+        let mut parts = Sample::new(1);
+        for chunk in rows.chunks(7) {
+            let mut s = Sample::new(1);
+            let (p, w, v) = batch(chunk);
+            s.push_batch(&p, &w, &v, 10);
+            parts.merge(&s, 10);
+        }
+        let (a, b) = (one.ordered(10), parts.ordered(10));
+        assert_eq!(a, b);
+        let mut want: Vec<u64> = rows.iter().map(|r| r.0).collect();
+        want.sort_unstable();
+        let got: Vec<u64> = a.0[0].iter().map(|&i| (i * 37) % 101).collect();
+        assert_eq!(got, want[..10]);
+    }
+
+    #[test]
+    fn equal_priorities_break_ties_by_content() {
+        let mut s = Sample::new(1);
+        let (p, w, v) = batch(&[(5, 9, true), (5, 3, true), (5, 3, false), (7, 1, true)]);
+        s.push_batch(&p, &w, &v, 1);
+        assert_eq!(s.ordered(1), (vec![vec![3]], vec![vec![false]]));
+    }
+}
