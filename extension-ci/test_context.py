@@ -153,6 +153,26 @@ try:
     check("empty table with a quoted name: valid document", e["table"]["row_count"] == 0, e["table"])
 except Exception as ex:  # noqa: BLE001 - report any failure as a test failure
     check("empty table with a quoted name: valid document", False, ex)
+# 1,000 columns: every column listed, detail trimmed past detail_columns and said so, size bounded.
+cols = ", ".join(f"(i * {k + 1}) % {k + 7} AS c{k}" if k % 2 == 0 else f"'v' || ((i + {k}) % 5) AS c{k}" for k in range(1000))
+con.execute(f"CREATE TABLE wide AS SELECT {cols} FROM range(100) t(i)").fetchall()
+raw = con.execute("SELECT table_context('wide', topology := false)").fetchall()[0][0]
+w = json.loads(raw)
+try:
+    jsonschema.validate(w, SCHEMA)
+    valid = True
+except jsonschema.ValidationError as ex:
+    valid = ex.message
+full = [len(json.dumps(c)) for c in w["columns"][:100]]
+trimmed = [len(json.dumps(c)) for c in w["columns"][100:]]
+check("1,000 columns: valid document, every column, detail trimmed after 100 and said so",
+      valid is True and len(w["columns"]) == 1000 and w["generated"]["trimmed"]["trimmed_columns"] == 900
+      and all(c["stats"]["top_values"] is None for c in w["columns"][100:]) and w["columns"][0]["stats"]["top_values"],
+      (valid, len(w["columns"]), w["generated"].get("trimmed")))
+check("1,000 columns: within the documented size (1.5 KB per detailed column, 0.7 KB per trimmed one, 40 KB more)",
+      len(raw) <= 1500 * 100 + 700 * 900 + 40_000 and max(full) <= 1500 and max(trimmed) <= 700,
+      (len(raw), max(full), max(trimmed)))
+
 try:
     con.execute("SELECT table_context('no_such_table')").fetchall()
     check("missing table: clear error", False, "no error")

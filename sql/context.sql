@@ -54,8 +54,8 @@ CREATE OR REPLACE MACRO dr_quality_flags(p, i) AS list_filter([
 --   context_diff.
 --   related := ['other', 'tables'] adds the foreign keys between tbl and those tables. Columns after the
 --   first detail_columns (100) carry no quantiles, top values or descriptions, said so in
---   generated.trimmed: about 1 KB per column up to detail_columns, 0.5 KB after, plus at most 12
---   correlations, 40 dependencies and the relationships.
+--   generated.trimmed: at most 1.5 KB per column up to detail_columns and 0.7 KB after (with few quality
+--   flags), plus at most 12 correlations, 40 dependencies and the relationships.
 -- example: CREATE OR REPLACE TEMP TABLE sales AS SELECT range AS id, range % 7 AS store, (range % 13) * 2.5 AS amount FROM range(200); SELECT table_context('sales');
 CREATE OR REPLACE MACRO table_context(tbl, format := 'json', max_tokens := 2000, topology := true, topology_sample := 300, related := NULL, detail_columns := 100) AS
 dr_context_format(dr_catalog_store(tbl::VARCHAR, (
