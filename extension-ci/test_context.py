@@ -100,6 +100,12 @@ in_doc = {(r["from_column"], r["to_table"], r["to_column"]) for r in d["relation
 check("the document reports each planted foreign key and no other", in_doc == {
     ("store_id", "stores", "store_id"), ("customer_id", "customers", "customer_id"), ("product_code", "products", "code"),
     ("channel", "channels", "channel")}, in_doc)
+roles_in_doc = {c["name"]: c["semantics"]["role"] for c in d["columns"]}
+dim_doc = json.loads(con.execute("SELECT table_context('customers', topology := false, related := ['sales'])").fetchall()[0][0])
+check("a referenced table is a dimension whose referenced column is its key", dim_doc["table"]["kind"] == "dimension"
+      and dim_doc["columns"][0]["semantics"]["role"] == "key" and len(dim_doc["relationships"]) == 1, (dim_doc["table"], dim_doc["relationships"]))
+check("relationships make their columns foreign keys in the document", all(roles_in_doc[c] == "foreign_key" for c in
+      ("store_id", "customer_id", "product_code", "channel")), roles_in_doc)
 md_rel = con.execute("SELECT table_context('sales', format := 'markdown', max_tokens := 800, topology := false, related := ['customers'])").fetchall()[0][0]
 check("format := 'markdown' renders the document with its relationships", md_rel.startswith("# Table `sales`")
       and "sales.customer_id -> customers.customer_id (1:N, 5.0% orphan rows)" in md_rel and len(md_rel) <= 3200, md_rel[-600:])

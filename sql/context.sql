@@ -52,7 +52,8 @@ CREATE OR REPLACE MACRO dr_quality_flags(p, i) AS list_filter([
 --   max_tokens; still typed JSON, table_context_markdown returns VARCHAR). With the setting
 --   dataraum_catalog naming a SQLite file, every document is also stored there for context_history and
 --   context_diff.
---   related := ['other', 'tables'] adds the foreign keys between tbl and those tables. Columns after the
+--   related := ['other', 'tables'] adds the foreign keys between tbl and those tables (their columns become
+--   foreign_key / key, and the table's fact or dimension kind comes from the join graph). Columns after the
 --   first detail_columns (100) carry no quantiles, top values or descriptions, said so in
 --   generated.trimmed: at most 1.5 KB per column up to detail_columns and 0.7 KB after (with few quality
 --   flags), plus at most 12 correlations, 40 dependencies and the relationships.
@@ -61,9 +62,22 @@ CREATE OR REPLACE MACRO table_context(tbl, format := 'json', max_tokens := 2000,
 dr_context_format(dr_catalog_store(tbl::VARCHAR, (
 WITH prof AS (SELECT row_number() OVER () AS ordinal, * FROM profile_columns(tbl)),
      inf AS (FROM infer_types(tbl)),
-     ann AS (SELECT a.column_name, a.semantic_role, a.entity_type, a.business_term, a.description, a.confidence, a.source
-             FROM (SELECT unnest(dr_annotate(tbl::VARCHAR, p.column_name, p.column_type, dr_annotation_descriptor(p, i), dr_llm_options())) AS a
-                   FROM prof p LEFT JOIN inf i USING (column_name))),
+     relx AS (SELECT dr_relationships(table_name, sketch) AS rel
+              FROM query(dr_sketch_sql(CASE WHEN related IS NULL THEN [tbl::VARCHAR] ELSE list_prepend(tbl::VARCHAR, related::VARCHAR[]) END, true))),
+     rels AS (SELECT unnest(rel.relationships) AS r FROM relx),
+     -- the table's role in the join graph of tbl + related (fact, dimension, bridge, isolated)
+     joinrole AS (SELECT t.role FROM (SELECT unnest(rel.tables) AS t FROM relx) WHERE t.table_name = tbl::VARCHAR),
+     ann0 AS (SELECT unnest(dr_annotate(tbl::VARCHAR, p.column_name, p.column_type, dr_annotation_descriptor(p, i), dr_llm_options())) AS a
+              FROM prof p LEFT JOIN inf i USING (column_name)),
+     -- found relationships override the annotator: referencing columns are foreign keys, referenced ones keys
+     ann AS (SELECT a.column_name,
+                    CASE WHEN a.column_name IN (SELECT r.to_column FROM rels WHERE r.kind = 'foreign_key' AND r.to_table = tbl::VARCHAR) THEN 'key'
+                         WHEN a.semantic_role <> 'key' AND a.column_name IN (SELECT r.from_column FROM rels
+                                                                            WHERE r.kind = 'foreign_key' AND r.from_table = tbl::VARCHAR)
+                         THEN 'foreign_key'
+                         ELSE a.semantic_role END AS semantic_role,
+                    a.entity_type, a.business_term, a.description, a.confidence, a.source
+             FROM ann0),
      tab AS (SELECT s.* FROM (SELECT dr_table_summary(tbl, list({'column_name': column_name, 'semantic_role': semantic_role,
                                                                  'entity_type': entity_type, 'confidence': confidence} ORDER BY prof.ordinal)) AS s
                               FROM ann JOIN prof USING (column_name))),
@@ -74,8 +88,6 @@ WITH prof AS (SELECT row_number() OVER () AS ordinal, * FROM profile_columns(tbl
               WHERE c.value IS NOT NULL AND abs(c.value) >= 0.5 ORDER BY abs(c.value) DESC LIMIT 12),
      deps AS (SELECT d.kind, d.determinant, d.dependent, d.confidence, d.violations, d.expression, d.details
               FROM (SELECT unnest(r.dependencies) AS d FROM cd) WHERE d.kind <> 'multicollinearity' OR d.confidence >= 0.99 LIMIT 40),
-     rels AS (SELECT unnest(x.rel.relationships) AS r
-              FROM (SELECT dr_relationships(table_name, sketch) AS rel FROM query(dr_sketch_sql(CASE WHEN related IS NULL THEN [tbl::VARCHAR] ELSE list_prepend(tbl::VARCHAR, related::VARCHAR[]) END, true))) x),
      topo AS (SELECT dr_persistence(t, 1, NULL, 'euclidean', true, topology_sample::BIGINT, 2,
                                     current_setting('threads')::BIGINT, current_setting('memory_limit')::VARCHAR, true) AS d
               FROM (FROM query_table(tbl) USING SAMPLE 5000 ROWS (reservoir, 42)) t WHERE topology),
@@ -100,9 +112,11 @@ WITH prof AS (SELECT row_number() OVER () AS ordinal, * FROM profile_columns(tbl
 SELECT json_object(
     'context_version', 1,
     'table', (SELECT json_object('name', tbl, 'row_count', (SELECT max(row_count) FROM prof), 'column_count', (SELECT count(*) FROM prof),
-                                 'kind', CASE WHEN tab.is_fact_table THEN 'fact' ELSE 'dimension' END,
+                                 'kind', k.kind,
                                  'entity_type', tab.entity_type, 'grain', to_json(tab.grain), 'time_column', tab.time_column,
-                                 'description', tab.description) FROM tab),
+                                 'description', regexp_replace(tab.description, '^(Fact|Dimension) table', CASE k.kind WHEN 'fact' THEN 'Fact table' ELSE 'Dimension table' END))
+                 FROM tab, (SELECT CASE (SELECT role FROM joinrole) WHEN 'fact' THEN 'fact' WHEN 'dimension' THEN 'dimension' WHEN 'bridge' THEN 'dimension'
+                                        ELSE CASE WHEN (SELECT is_fact_table FROM tab) THEN 'fact' ELSE 'dimension' END END AS kind) k),
     'columns', (SELECT to_json(list(c ORDER BY ordinal)) FROM cols),
     'correlations', coalesce((SELECT json_group_array(json_object('column_a', column_a, 'column_b', column_b, 'method', method,
                                                                   'value', value, 'p_value', p_value, 'n', n, 'strength', strength, 'sampled', sampled))
