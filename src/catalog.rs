@@ -197,7 +197,11 @@ fn schema_change(column: &str, metric: &str, before: Option<String>, after: Opti
         statistic: None,
         p_value: None,
         drift: true,
-        detail: format!("{metric}"),
+        detail: match metric {
+            "column_added" => "a column was added".to_string(),
+            "column_removed" => "a column was removed".to_string(),
+            m => format!("{} changed", m.replace('_', " ")),
+        },
     }
 }
 

@@ -40,7 +40,7 @@ fn gather<T>(col: &Column, rows: &Range<usize>, get: impl Fn(usize) -> T) -> (Ve
 
 /// The validity words of `rows` when the run starts on a word boundary.
 fn aligned_mask<'a>(col: &Column<'a>, rows: &Range<usize>) -> Option<Option<&'a [u64]>> {
-    if rows.start % 64 != 0 {
+    if !rows.start.is_multiple_of(64) {
         return None;
     }
     Some(col.validity.mask().map(|m| &m[rows.start / 64..]))

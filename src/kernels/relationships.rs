@@ -722,9 +722,9 @@ fn quote(id: &str) -> String {
 
 fn quote_table(t: &str) -> String {
     // Qualified names stay as written; simple names are quoted if they need it.
-    if t.contains('.') || t.contains('"') {
-        t.to_string()
-    } else if t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !t.starts_with(|c: char| c.is_ascii_digit()) {
+    let plain =
+        t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !t.starts_with(|c: char| c.is_ascii_digit());
+    if t.contains('.') || t.contains('"') || plain {
         t.to_string()
     } else {
         quote(t)

@@ -336,11 +336,7 @@ pub fn annotate(d: &ColumnDescriptor, table_columns: &[ColumnDescriptor]) -> Ann
                 facts.push(format!("mean {}", short(m)));
             }
         }
-        "dimension" | "attribute" => {
-            if distinct > 0.0 {
-                facts.push(format!("{} distinct values", short(distinct)));
-            }
-        }
+        "dimension" | "attribute" if distinct > 0.0 => facts.push(format!("{} distinct values", short(distinct))),
         "key" | "identifier" => {
             facts.push(if unique { "unique per row".into() } else { format!("{} distinct values", short(distinct)) })
         }
