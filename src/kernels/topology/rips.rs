@@ -139,9 +139,6 @@ impl Heap {
     fn dec(x: u128) -> Entry {
         Entry { diam_bits: (x >> 64) as u64, key: !(x as u64) }
     }
-    fn clear(&mut self) {
-        self.v.clear();
-    }
     #[inline]
     fn peek(&self) -> Option<Entry> {
         self.v.first().map(|&x| Self::dec(x))
@@ -505,7 +502,7 @@ impl<'a> Rips<'a> {
                 simplices = std::mem::take(&mut edges);
             }
             stats.columns.push(columns.len());
-            let pivots = this.reduce(dim, &columns, monitor, out, stats)?;
+            let pivots = this.reduce(dim, &columns, pool, monitor, out, stats)?;
             // Keep only the pivots for clearing in the next dimension.
             columns = pivots;
         }
@@ -699,12 +696,112 @@ impl<'a> Rips<'a> {
         });
     }
 
+    /// Starts the reduction of column `(diam, idx)`: its coboundary in a heap, or, by the
+    /// emergent-pair shortcut (Bauer §3.6), just its first same-diameter cofacet when that is
+    /// no pivot of `pivot_of` and no apparent facet.
+    fn init_column(
+        &self,
+        dim: usize,
+        diam: f64,
+        idx: u64,
+        pivot_of: &IdxMap<(u32, u32)>,
+        bufs2: &mut Bufs,
+    ) -> ColState {
+        let p = self.p;
+        let mut st = ColState::default();
+        let mut verts = Vec::with_capacity(dim + 2);
+        self.vertices(idx, dim, &mut verts);
+        let mut emergent: Option<Entry> = None;
+        let mut look = true;
+        let heap = &mut st.heap;
+        self.for_cofacets(idx, diam, &verts, false, |c, d, neg, j| {
+            let e = Entry::new(d, c, if neg { p - 1 } else { 1 });
+            if look && d == diam {
+                insert_vertex(&verts, j, &mut bufs2.0);
+                if !pivot_of.contains_key(&c) && self.apparent_facet_with(c, d, &bufs2.0, &mut bufs2.1).is_none() {
+                    emergent = Some(e);
+                    return false;
+                }
+                look = false;
+            }
+            heap.push(e);
+            true
+        });
+        st.pivot = match emergent {
+            Some(e) => {
+                st.emergent = true;
+                Some(e)
+            }
+            None => self.get_pivot(&mut st.heap),
+        };
+        st
+    }
+
+    /// Adds earlier columns (stored ones from `pivot_of`/V, and skipped apparent ones)
+    /// until the column is zero or its pivot belongs to no earlier column that `pivot_of`
+    /// knows of. `columns` and V must hold every column `pivot_of` points to.
+    fn advance(
+        &self,
+        dim: usize,
+        columns: &[(f64, u64)],
+        pivot_of: &IdxMap<(u32, u32)>,
+        v: &VStore,
+        st: &mut ColState,
+    ) {
+        let p = self.p;
+        let mut buf = Vec::with_capacity(dim + 2);
+        let mut bufs2 = bufs();
+        if st.emergent {
+            return;
+        }
+        while let Some(piv) = st.pivot {
+            if let Some(&(j, cj)) = pivot_of.get(&piv.idx()) {
+                // factor = -piv.coef / cj
+                let f = (p - piv.coef() * self.inv[cj as usize] % p) % p;
+                let j = j as usize;
+                let jidx = columns[j].1;
+                st.additions += 1;
+                st.work.push((jidx, f));
+                self.push_coboundary(jidx, dim, f, &mut st.heap, &mut buf);
+                for k in v.start[j]..v.start[j + 1] {
+                    let c = v.coef[k] * f % p;
+                    st.work.push((v.idx[k], c));
+                    self.push_coboundary(v.idx[k], dim, c, &mut st.heap, &mut buf);
+                }
+                st.pivot = self.get_pivot(&mut st.heap);
+            } else if let Some((s, neg)) = self.apparent_facet(piv.idx(), piv.diam(), dim + 1, &mut bufs2) {
+                // The pivot belongs to a skipped apparent column s, whose V is {s}
+                // and whose pivot coefficient is ±1.
+                let cs = if neg { p - 1 } else { 1 };
+                st.additions += 1;
+                st.apparent_additions += 1;
+                let f = (p - piv.coef() * cs % p) % p;
+                st.work.push((s, f));
+                self.push_coboundary(s, dim, f, &mut st.heap, &mut buf);
+                st.pivot = self.get_pivot(&mut st.heap);
+            } else {
+                return;
+            }
+        }
+    }
+
     /// Reduces the coboundary columns of dimension `dim` (given in reverse filtration
     /// order); appends pairs to `out`, returns the pivots for clearing.
+    ///
+    /// With a pool, columns go in chunks: every column of a chunk is first reduced in
+    /// parallel against the pivots of the earlier chunks (read-only), then the chunk is
+    /// finished in order, each column continuing against the pivots its predecessors in
+    /// the chunk just claimed (and an emergent shortcut rechecked). Only earlier columns
+    /// are ever added, so the pivots — hence the pairs — equal the sequential reduction's
+    /// (the chunked two-phase scheme of parallel reduction, cf. Bauer, Kerber, Reininghaus
+    /// 2014, "Distributed computation of persistent homology", and Morozov, Nigmetov 2020,
+    /// "Towards lockfree persistent homology"), while the expensive additions run on all
+    /// threads.
     fn reduce(
         &self,
         dim: usize,
         columns: &[(f64, u64)],
+        pool: Option<&ThreadPool>,
         monitor: Monitor<'_>,
         out: &mut Vec<PersistencePair>,
         stats: &mut Stats,
@@ -714,15 +811,8 @@ impl<'a> Rips<'a> {
         let mut pivot_of: IdxMap<(u32, u32)> = IdxMap::default();
         pivot_of.reserve(columns.len());
         // Reduction matrix V without its diagonal, flat.
-        let mut v_start: Vec<usize> = Vec::with_capacity(columns.len() + 1);
-        v_start.push(0);
-        let mut v_idx: Vec<u64> = Vec::new();
-        let mut v_coef: Vec<u32> = Vec::new();
-        let mut heap = Heap::default();
-        let mut work: Vec<(u64, u32)> = Vec::new();
-        let mut verts = Vec::with_capacity(dim + 2);
-        let mut buf = Vec::with_capacity(dim + 2);
-        let mut bufs2 = bufs();
+        let mut v = VStore { start: Vec::with_capacity(columns.len() + 1), idx: Vec::new(), coef: Vec::new() };
+        v.start.push(0);
         let mut pivots = Vec::new();
         if u32::try_from(columns.len()).is_err() {
             return Err(Error::budget(format!(
@@ -731,93 +821,111 @@ impl<'a> Rips<'a> {
             )));
         }
         let stage = format!("H{dim} reduction");
-        for (ci, &(diam, idx)) in columns.iter().enumerate() {
-            if ci % 2048 == 0 {
-                check(monitor, &stage, ci, columns.len())?;
-            }
-            heap.clear();
-            work.clear();
-            // Coboundary of σ, with the emergent-pair shortcut (Bauer §3.6).
-            self.vertices(idx, dim, &mut verts);
-            let mut emergent: Option<Entry> = None;
-            let mut look = true;
-            self.for_cofacets(idx, diam, &verts, false, |c, d, neg, j| {
-                let e = Entry::new(d, c, if neg { p - 1 } else { 1 });
-                if look && d == diam {
-                    insert_vertex(&verts, j, &mut bufs2.0);
-                    if !pivot_of.contains_key(&c) && self.apparent_facet_with(c, d, &bufs2.0, &mut bufs2.1).is_none() {
-                        emergent = Some(e);
-                        return false;
-                    }
-                    look = false;
+        let threads = pool.map_or(1, |p| p.current_num_threads());
+        // Chunk size adapts to the cost of a column: heavy columns (long coboundaries, many
+        // additions) go `threads` at a time, so each is reduced against nearly all of its
+        // predecessors in parallel; cheap ones in bigger chunks, so the fork/join overhead
+        // stays small against the work.
+        let mut chunk = if threads > 1 { threads } else { columns.len().max(1) };
+        let mut bufs2 = bufs();
+        let mut start = 0;
+        while start < columns.len() {
+            let round = std::time::Instant::now();
+            let end = (start + chunk).min(columns.len());
+            check(monitor, &stage, start, columns.len())?;
+            let part = &columns[start..end];
+            let mut states: Vec<ColState> = match pool {
+                Some(pl) if threads > 1 && part.len() > 1 => {
+                    let (pv, vv) = (&pivot_of, &v);
+                    pl.install(|| {
+                        part.par_iter()
+                            .with_max_len(1)
+                            .map_init(bufs, |b2, &(diam, idx)| {
+                                let mut st = self.init_column(dim, diam, idx, pv, b2);
+                                self.advance(dim, columns, pv, vv, &mut st);
+                                st
+                            })
+                            .collect()
+                    })
                 }
-                heap.push(e);
-                true
-            });
-            let mut pivot = match emergent {
-                Some(e) => {
-                    stats.emergent += 1;
-                    Some(e)
-                }
-                None => self.get_pivot(&mut heap),
+                _ => Vec::new(),
             };
-            loop {
-                let Some(piv) = pivot else {
-                    out.push(PersistencePair { dim, birth: diam, death: f64::INFINITY });
-                    break;
-                };
-                if let Some(&(j, cj)) = pivot_of.get(&piv.idx()) {
-                    // factor = -piv.coef / cj
-                    let f = (p - piv.coef() * self.inv[cj as usize] % p) % p;
-                    let j = j as usize;
-                    let jidx = columns[j].1;
-                    stats.additions += 1;
-                    work.push((jidx, f));
-                    self.push_coboundary(jidx, dim, f, &mut heap, &mut buf);
-                    for k in v_start[j]..v_start[j + 1] {
-                        let c = v_coef[k] * f % p;
-                        work.push((v_idx[k], c));
-                        self.push_coboundary(v_idx[k], dim, c, &mut heap, &mut buf);
-                    }
-                    pivot = self.get_pivot(&mut heap);
-                } else if let Some((s, neg)) = self.apparent_facet(piv.idx(), piv.diam(), dim + 1, &mut bufs2) {
-                    // The pivot belongs to a skipped apparent column s, whose V is {s}
-                    // and whose pivot coefficient is ±1.
-                    let cs = if neg { p - 1 } else { 1 };
-                    stats.additions += 1;
-                    stats.apparent_additions += 1;
-                    let f = (p - piv.coef() * cs % p) % p;
-                    work.push((s, f));
-                    self.push_coboundary(s, dim, f, &mut heap, &mut buf);
-                    pivot = self.get_pivot(&mut heap);
+            for (k, &(diam, idx)) in part.iter().enumerate() {
+                let ci = start + k;
+                let mut st = if states.is_empty() {
+                    self.init_column(dim, diam, idx, &pivot_of, &mut bufs2)
                 } else {
-                    if piv.diam() > diam {
-                        out.push(PersistencePair { dim, birth: diam, death: piv.diam() });
-                    }
-                    pivot_of.insert(piv.idx(), (ci as u32, piv.coef()));
-                    pivots.push((piv.diam(), piv.idx()));
-                    // Store V (consolidated).
-                    work.sort_unstable_by_key(|w| w.0);
-                    let mut k = 0;
-                    while k < work.len() {
-                        let (wi, mut wc) = work[k];
-                        k += 1;
-                        while k < work.len() && work[k].0 == wi {
-                            wc = (wc + work[k].1) % p;
-                            k += 1;
+                    std::mem::take(&mut states[k])
+                };
+                if st.emergent && st.pivot.is_some_and(|e| pivot_of.contains_key(&e.idx())) {
+                    // A predecessor in this chunk claimed the emergent pivot: start over.
+                    st = self.init_column(dim, diam, idx, &pivot_of, &mut bufs2);
+                }
+                self.advance(dim, columns, &pivot_of, &v, &mut st);
+                stats.additions += st.additions;
+                stats.apparent_additions += st.apparent_additions;
+                match st.pivot {
+                    None => out.push(PersistencePair { dim, birth: diam, death: f64::INFINITY }),
+                    Some(piv) => {
+                        stats.emergent += usize::from(st.emergent);
+                        if piv.diam() > diam {
+                            out.push(PersistencePair { dim, birth: diam, death: piv.diam() });
                         }
-                        if wc != 0 {
-                            v_idx.push(wi);
-                            v_coef.push(wc);
+                        pivot_of.insert(piv.idx(), (ci as u32, piv.coef()));
+                        pivots.push((piv.diam(), piv.idx()));
+                        // Store V (consolidated).
+                        let work = &mut st.work;
+                        work.sort_unstable_by_key(|w| w.0);
+                        let mut i = 0;
+                        while i < work.len() {
+                            let (wi, mut wc) = work[i];
+                            i += 1;
+                            while i < work.len() && work[i].0 == wi {
+                                wc = (wc + work[i].1) % p;
+                                i += 1;
+                            }
+                            if wc != 0 {
+                                v.idx.push(wi);
+                                v.coef.push(wc);
+                            }
                         }
                     }
-                    break;
+                }
+                v.start.push(v.idx.len());
+            }
+            start = end;
+            if threads > 1 {
+                let ms = round.elapsed().as_secs_f64() * 1e3;
+                if ms < 2.0 {
+                    chunk = (chunk * 2).min(4096);
+                } else if ms > 20.0 {
+                    chunk = (chunk / 2).max(threads);
                 }
             }
-            v_start.push(v_idx.len());
         }
         Ok(pivots)
     }
+}
+
+/// One column being reduced: its working coboundary, the additions made (for V) and its
+/// current pivot.
+#[derive(Default)]
+struct ColState {
+    heap: Heap,
+    work: Vec<(u64, u32)>,
+    pivot: Option<Entry>,
+    /// finished by the emergent shortcut (the heap is empty)
+    emergent: bool,
+    additions: usize,
+    apparent_additions: usize,
+}
+
+/// The reduction matrix V without its diagonal, flat: column j's entries are
+/// `idx[start[j]..start[j + 1]]` with coefficients `coef[..]`.
+struct VStore {
+    start: Vec<usize>,
+    idx: Vec<u64>,
+    coef: Vec<u32>,
 }
 
 /// `out` = `verts` (descending) with `j` inserted in order.
