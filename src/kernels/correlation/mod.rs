@@ -11,7 +11,8 @@
 //!   give χ²/Cramér's V/Theil's U and functional dependencies exactly over all rows.
 //! - **Per-column value counts** (exact while at most `column_cap` distinct values): NULL and
 //!   constant detection, the cardinality rule for categorical columns, candidate keys.
-//! - **Grouped moments** per (categorical, numeric) pair for η, exact over all rows.
+//! - **Grouped moments** per (categorical, numeric) pair for η, exact over all rows (kept only
+//!   when η is requested: nothing else reads them).
 //! - **A bottom-k row sample**: each row gets the priority `hash(seed, row content)` and the
 //!   state keeps the k rows with the smallest (priority, content). The k smallest of a union are
 //!   the k smallest of the k smallest of each part, so merged samples equal a single-pass sample
@@ -431,9 +432,11 @@ impl CorrState {
         self.pearson = vec![CoMoments::default(); np];
         self.pairs = (0..np).map(|_| Counts::new()).collect();
         self.groups = vec![None; np];
+        // The per-category moments feed η alone (the dependency search does not read them).
+        let eta = self.wants_eta();
         for i in 0..p {
             for j in i + 1..p {
-                if columns[i].role.is_numeric() != columns[j].role.is_numeric() {
+                if eta && columns[i].role.is_numeric() != columns[j].role.is_numeric() {
                     self.groups[pair_index(i, j, p)] = Some(Counts2::Exact(HashMap::default()));
                 }
             }
@@ -441,6 +444,11 @@ impl CorrState {
         self.sample = Sample::new(p);
         self.columns = columns;
         self.ready = true;
+    }
+
+    /// Whether η is among the requested methods (the same test as `Ctx::method_on`).
+    fn wants_eta(&self) -> bool {
+        self.options.methods.is_empty() || self.options.methods.iter().any(|m| m.eq_ignore_ascii_case("eta"))
     }
 
     fn pair_cap(&self) -> usize {
@@ -903,6 +911,24 @@ pub(crate) fn par_map<T: Sync, R: Send>(
     match pool {
         Some(pool) => pool.install(|| items.par_iter().map(&f).collect()),
         None => items.iter().map(f).collect(),
+    }
+}
+
+/// [`par_map`] with per-worker scratch: `init` makes a scratch value for each piece of work
+/// rayon splits off (once without a pool), and `f` may reuse it across the items of that piece.
+pub(crate) fn par_map_with<T: Sync, S, R: Send>(
+    pool: Option<&rayon::ThreadPool>,
+    items: &[T],
+    init: impl Fn() -> S + Sync + Send,
+    f: impl Fn(&mut S, &T) -> R + Sync + Send,
+) -> Vec<R> {
+    use rayon::prelude::*;
+    match pool {
+        Some(pool) => pool.install(|| items.par_iter().map_init(&init, |s, x| f(s, x)).collect()),
+        None => {
+            let mut s = init();
+            items.iter().map(|x| f(&mut s, x)).collect()
+        }
     }
 }
 

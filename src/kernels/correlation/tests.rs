@@ -592,3 +592,65 @@ fn flights_phases() {
         }
     }
 }
+
+/// Timing of `column_dependencies` on the unrelated wide table of `w500_probe.py` (3 of 4
+/// columns numeric with 1 000 values, 1 of 4 categorical with 50; no dependency): two states
+/// fed 2048-row batches in parallel, combined, finalized with dependencies only. `$DR_WIDE`
+/// sets rows x columns (default 100000x500); run with `cargo test --release --lib
+/// bench_wide_dependencies -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn bench_wide_dependencies() {
+    let (rows, ncols) = std::env::var("DR_WIDE")
+        .ok()
+        .and_then(|v| v.split_once('x').and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?))))
+        .unwrap_or((100_000usize, 500usize));
+    let meta: Vec<ColumnMeta> =
+        (0..ncols).map(|c| if c % 4 == 0 { cat(&format!("s{c}")) } else { num(&format!("n{c}")) }).collect();
+    let cols: Vec<Col> = (0..ncols)
+        .map(|c| {
+            let mut g = Rng(c as u64 + 1);
+            if c % 4 == 0 {
+                Col::Cat((0..rows).map(|_| Some(hash_of(g.below(50) as i64))).collect())
+            } else {
+                Col::Num((0..rows).map(|_| Some(g.below(1000) as f64)).collect())
+            }
+        })
+        .collect();
+    let mut o = CorrOptions::default();
+    o.methods = vec!["none".into()];
+    let t0 = std::time::Instant::now();
+    let halves: Vec<CorrState> = std::thread::scope(|sc| {
+        let hs: Vec<_> = [(0, rows / 2), (rows / 2, rows)]
+            .into_iter()
+            .map(|(lo, hi)| {
+                let (meta, cols, o) = (&meta, &cols, &o);
+                sc.spawn(move || {
+                    let mut st = CorrState::with_options(o.clone());
+                    let mut b = lo;
+                    while b < hi {
+                        let e = (b + 2048).min(hi);
+                        feed(&mut st, meta, cols, b, e);
+                        b = e;
+                    }
+                    st
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let t1 = t0.elapsed();
+    let mut s = halves[0].clone();
+    s.combine(&halves[1]).unwrap();
+    let t2 = t0.elapsed();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let r = s.finalize(Some(&pool)).unwrap();
+    let t3 = t0.elapsed();
+    eprintln!(
+        "{rows}x{ncols}: update {:?} (2 threads), combine {:?}, finalize {:?}, {} dependencies",
+        t1,
+        t2 - t1,
+        t3 - t2,
+        r.dependencies.len()
+    );
+}
