@@ -54,6 +54,11 @@ SELECT a.column_name, a.semantic_role, a.entity_type, a.business_term, a.descrip
        a.confidence, a.source, a.status
 FROM (SELECT unnest(annotations) AS a FROM annotated);
 
+-- name: dr_plural
+-- description: A count with its noun, singular for 1 and plural otherwise (adds 's'), for generated text.
+-- example: SELECT dr_plural(1, 'key'), dr_plural(3, 'column');
+CREATE OR REPLACE MACRO dr_plural(n, word) AS n || ' ' || word || CASE WHEN n = 1 THEN '' ELSE 's' END;
+
 -- name: dr_table_summary
 -- description: The annotate_table row of a table (as a struct) from the list of its column annotations in
 --   table order (annotate_columns rows or dr_annotate results): entity type, description, fact or
@@ -77,9 +82,10 @@ WITH c AS (
 SELECT {
     'table_name': tbl::VARCHAR,
     'entity_type': entity_type,
-    'description': format('{} table: one row per {}; {} columns ({} measures, {} dimensions, {} keys){}.',
+    'description': format('{} table: one row per {}; {} ({}, {}, {}){}.',
               CASE WHEN n_measures > 0 AND (n_keys > 0 OR time_column IS NOT NULL) THEN 'Fact' ELSE 'Dimension' END,
-              coalesce(entity_type, 'row'), n_columns, n_measures, n_dimensions, n_keys,
+              coalesce(entity_type, 'row'), dr_plural(n_columns, 'column'), dr_plural(n_measures, 'measure'),
+              dr_plural(n_dimensions, 'dimension'), dr_plural(n_keys, 'key'),
               CASE WHEN time_column IS NULL THEN '' ELSE ', time in ' || time_column END),
     'is_fact_table': n_measures > 0 AND (n_keys > 0 OR time_column IS NOT NULL),
     'grain': CASE WHEN len(coalesce(keys, [])) > 0 THEN keys
