@@ -150,6 +150,21 @@ print('works after LOAD:', con.execute("SELECT (dr_profile(x)).row_count FROM ra
 # every native function registered, none documented in the catalog: the C API v1 path
 V1_PATH = ("native missing: 0", "native documented: 0", "v1 works: 6.0", "works after LOAD: 7")
 
+def load_directly(venv, path):
+    """LOADs one file on its own in a fresh process; prints 'refused: <error>' or 'loaded', then
+    proves the process lives on ('next: 42')."""
+    return py(venv, f"""
+import duckdb
+con = duckdb.connect(config={{'allow_unsigned_extensions': 'true'}})
+try:
+    con.execute("LOAD '{path}'")
+    print('loaded')
+except duckdb.Error as e:
+    print('refused:', e)
+print('next:', con.execute("SELECT 41 + 1").fetchone()[0])
+""")
+
+
 with tempfile.TemporaryDirectory() as tmp:
     if not os.path.exists(COMPANION):
         check("the build made the companion " + COMPANION, False, "missing")
@@ -172,45 +187,18 @@ with tempfile.TemporaryDirectory() as tmp:
           and all(w in r.stdout for w in V1_PATH), r.stdout + r.stderr)
     # The real companion loaded on its own (without LOAD dataraum): refused with a clear message.
     if os.path.exists(COMPANION):
-        r = py(VENV2, f"""
-import duckdb
-con = duckdb.connect(config={{'allow_unsigned_extensions': 'true'}})
-try:
-    con.execute("LOAD '{COMPANION}'")
-    print('loaded')
-except duckdb.Error as e:
-    print('refused:', e)
-print('next:', con.execute("SELECT 41 + 1").fetchone()[0])
-""")
+        r = load_directly(VENV2, COMPANION)
         check("[2.0.1] the companion loaded without dataraum is refused (it is loaded by LOAD dataraum)",
               r.returncode == 0 and "refused:" in r.stdout and "LOAD dataraum" in r.stdout and "next: 42" in r.stdout,
               r.stdout + r.stderr)
     # Loading the wrongly versioned companion directly: DuckDB refuses it, the process lives on.
     d = package(tmp, "C_STRUCT_UNSTABLE", "v2.0.0")
-    r = py(VENV2, f"""
-import duckdb
-con = duckdb.connect(config={{'allow_unsigned_extensions': 'true'}})
-try:
-    con.execute("LOAD '{os.path.join(d, 'dataraum_v2.duckdb_extension')}'")
-    print('loaded')
-except duckdb.Error as e:
-    print('refused:', e)
-print('next:', con.execute("SELECT 41 + 1").fetchone()[0])
-""")
+    r = load_directly(VENV2, os.path.join(d, 'dataraum_v2.duckdb_extension'))
     check("[2.0.1] DuckDB refuses a companion built for v2.0.0 when loaded directly (no crash)",
           r.returncode == 0 and "refused:" in r.stdout and "v2.0.0" in r.stdout and "next: 42" in r.stdout, r.stdout + r.stderr)
     # The real companion is refused by DuckDB 1.5.6 when loaded directly.
     if os.path.exists(COMPANION):
-        r = py(VENV1, f"""
-import duckdb
-con = duckdb.connect(config={{'allow_unsigned_extensions': 'true'}})
-try:
-    con.execute("LOAD '{COMPANION}'")
-    print('loaded')
-except duckdb.Error as e:
-    print('refused:', e)
-print('next:', con.execute("SELECT 41 + 1").fetchone()[0])
-""")
+        r = load_directly(VENV1, COMPANION)
         check("[1.5.6] DuckDB refuses the v2.0.1 companion when loaded directly (no crash)",
               r.returncode == 0 and "refused:" in r.stdout and "next: 42" in r.stdout, r.stdout + r.stderr)
     # No companion next to dataraum: LOAD works and says so.

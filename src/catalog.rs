@@ -143,7 +143,8 @@ fn f(v: &Json, p: &str) -> Option<f64> {
 pub fn diff(before: &Json, after: &Json) -> Vec<Change> {
     let mut out = Vec::new();
     let rows = |d: &Json| f(d, "/table/row_count");
-    if let (Some(a), Some(b)) = (rows(before), rows(after)) {
+    let (n_before, n_after) = (rows(before), rows(after));
+    if let (Some(a), Some(b)) = (n_before, n_after) {
         let rel = (b - a).abs() / a.max(b).max(1.0);
         out.push(Change {
             kind: "volume",
@@ -182,7 +183,7 @@ pub fn diff(before: &Json, after: &Json) -> Vec<Change> {
                 out.push(schema_change(name, metric, x, y));
             }
         }
-        out.extend(column_drift(name, p, c));
+        out.extend(column_drift(name, (p, n_before), (c, n_after)));
     }
     out
 }
@@ -205,22 +206,12 @@ fn schema_change(column: &str, metric: &str, before: Option<String>, after: Opti
     }
 }
 
-fn column_drift(name: &str, p: &Json, c: &Json) -> Vec<Change> {
+/// Drift of one column between two documents, each given with its table's row count.
+fn column_drift(name: &str, (p, n1): (&Json, Option<f64>), (c, n2): (&Json, Option<f64>)) -> Vec<Change> {
     let mut out = Vec::new();
     let col = Some(name.to_string());
-    let n_of = |d: &Json| -> Option<f64> {
-        let ratio = f(d, "/stats/null_ratio")?;
-        let nulls = f(d, "/stats/null_count")?;
-        // row count = nulls / ratio when ratio > 0; else unknown from the column alone.
-        if ratio > 0.0 {
-            Some(nulls / ratio)
-        } else {
-            None
-        }
-    };
     // NULL ratio: two-proportion z-test.
     if let (Some(r1), Some(r2)) = (f(p, "/stats/null_ratio"), f(c, "/stats/null_ratio")) {
-        let (n1, n2) = (c_rows(p).or_else(|| n_of(p)), c_rows(c).or_else(|| n_of(c)));
         let (z, pv) = match (n1, n2) {
             (Some(n1), Some(n2)) if n1 > 0.0 && n2 > 0.0 => {
                 let pooled = (r1 * n1 + r2 * n2) / (n1 + n2);
@@ -260,8 +251,10 @@ fn column_drift(name: &str, p: &Json, c: &Json) -> Vec<Change> {
             detail: format!("relative change {:.1}% (drift at 20%)", 100.0 * rel),
         });
     }
-    let moments = |d: &Json| Some((f(d, "/stats/mean")?, f(d, "/stats/stddev")?, non_null(d)?));
-    if let (Some((m1, s1, n1)), Some((m2, s2, n2))) = (moments(p), moments(c)) {
+    let moments = |d: &Json, n: Option<f64>| {
+        Some((f(d, "/stats/mean")?, f(d, "/stats/stddev")?, n? - f(d, "/stats/null_count")?))
+    };
+    if let (Some((m1, s1, n1)), Some((m2, s2, n2))) = (moments(p, n1), moments(c, n2)) {
         let se = (s1 * s1 / n1.max(1.0) + s2 * s2 / n2.max(1.0)).sqrt();
         let pooled = ((s1 * s1 + s2 * s2) / 2.0).sqrt();
         let (t, pv) = if se > 0.0 {
@@ -312,35 +305,13 @@ fn column_drift(name: &str, p: &Json, c: &Json) -> Vec<Change> {
     out
 }
 
-/// The document's row count, copied into each column by `diff` callers (see [`with_rows`]).
-fn c_rows(c: &Json) -> Option<f64> {
-    c.get("_rows").and_then(Json::as_f64)
-}
-
-fn non_null(c: &Json) -> Option<f64> {
-    Some(c_rows(c)? - f(c, "/stats/null_count")?)
-}
-
-/// Copies the table's row count into every column (as `_rows`) so column tests know n.
-pub fn with_rows(mut doc: Json) -> Json {
-    let rows = doc.pointer("/table/row_count").cloned().unwrap_or(Json::Null);
-    if let Some(cols) = doc.get_mut("columns").and_then(Json::as_array_mut) {
-        for c in cols {
-            if let Some(o) = c.as_object_mut() {
-                o.insert("_rows".into(), rows.clone());
-            }
-        }
-    }
-    doc
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
     fn doc(rows: i64, cols: Json) -> Json {
-        with_rows(json!({"context_version": 1, "table": {"row_count": rows}, "columns": cols}))
+        json!({"context_version": 1, "table": {"row_count": rows}, "columns": cols})
     }
 
     #[test]

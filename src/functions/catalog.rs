@@ -102,7 +102,6 @@ impl TableRows for Diff {
         let (a, b) = (&h[h.len() - 2], &h[h.len() - 1]);
         let parse = |e: &catalog::Entry| {
             serde_json::from_str::<serde_json::Value>(&e.document)
-                .map(catalog::with_rows)
                 .map_err(|err| format!("stored document {} of '{table}' is not JSON: {err}", e.version))
         };
         let (da, db) = (parse(a)?, parse(b)?);

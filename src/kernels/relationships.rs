@@ -208,7 +208,7 @@ impl ColumnSketch {
                 Some((x, y)) => (x.min(a), y.max(b)),
             });
         }
-        for (h, n) in other.entries() {
+        for (h, n) in other.iter() {
             self.insert(h, n);
         }
     }
@@ -225,9 +225,22 @@ impl ColumnSketch {
 
     /// The retained (hash, count) pairs.
     pub fn entries(&self) -> Vec<(u64, u64)> {
+        self.iter().collect()
+    }
+
+    /// The retained (hash, count) pairs, without collecting them.
+    fn iter(&self) -> Box<dyn Iterator<Item = (u64, u64)> + '_> {
         match &self.bottom {
-            Some(b) => b.iter().map(|(&h, &n)| (h, n)).collect(),
-            None => self.exact.iter().map(|(&h, &n)| (h, n)).collect(),
+            Some(b) => Box::new(b.iter().map(|(&h, &n)| (h, n))),
+            None => Box::new(self.exact.iter().map(|(&h, &n)| (h, n))),
+        }
+    }
+
+    /// Whether hash `h` is retained.
+    fn contains(&self, h: u64) -> bool {
+        match &self.bottom {
+            Some(b) => b.contains_key(&h),
+            None => self.exact.contains_key(&h),
         }
     }
 
@@ -256,7 +269,7 @@ impl ColumnSketch {
     /// Every retained value occurs once (NULLs allowed): a key, exactly when the sketch is
     /// exact, else decided on the retained sample of distinct values.
     pub fn is_unique_non_null(&self) -> bool {
-        self.non_null >= 1 && self.entries().iter().all(|e| e.1 == 1)
+        self.non_null >= 1 && self.iter().all(|e| e.1 == 1)
     }
 
     /// Integer values form a dense range `min..=max`.
@@ -543,21 +556,20 @@ struct Overlap {
 fn overlap(f: &ColumnSketch, p: &ColumnSketch) -> Overlap {
     let exact = f.is_exact() && p.is_exact();
     let tau = f.threshold().min(p.threshold());
-    let p_set: HashMap<u64, u64> = p.entries().into_iter().collect();
     let (mut decided, mut found, mut rows_decided, mut rows_orphan) = (0u64, 0u64, 0u64, 0u64);
-    for (h, n) in f.entries() {
+    for (h, n) in f.iter() {
         if h > tau {
             continue;
         }
         decided += 1;
         rows_decided += n;
-        if p_set.contains_key(&h) {
+        if p.contains(h) {
             found += 1;
         } else {
             rows_orphan += n;
         }
     }
-    let p_decided = p_set.keys().filter(|&&h| h <= tau).count() as u64;
+    let p_decided = p.iter().filter(|e| e.0 <= tau).count() as u64;
     let union = decided + p_decided - found;
     let containment = if decided == 0 { 0.0 } else { found as f64 / decided as f64 };
     let jaccard = if union == 0 { 0.0 } else { found as f64 / union as f64 };

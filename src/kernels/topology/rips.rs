@@ -705,19 +705,19 @@ impl<'a> Rips<'a> {
         diam: f64,
         idx: u64,
         pivot_of: &IdxMap<(u32, u32)>,
-        bufs2: &mut Bufs,
+        scratch: &mut Scratch,
     ) -> ColState {
         let p = self.p;
         let mut st = ColState::default();
-        let mut verts = Vec::with_capacity(dim + 2);
-        self.vertices(idx, dim, &mut verts);
+        let (verts, bufs2) = scratch;
+        self.vertices(idx, dim, verts);
         let mut emergent: Option<Entry> = None;
         let mut look = true;
         let heap = &mut st.heap;
-        self.for_cofacets(idx, diam, &verts, false, |c, d, neg, j| {
+        self.for_cofacets(idx, diam, verts, false, |c, d, neg, j| {
             let e = Entry::new(d, c, if neg { p - 1 } else { 1 });
             if look && d == diam {
-                insert_vertex(&verts, j, &mut bufs2.0);
+                insert_vertex(verts, j, &mut bufs2.0);
                 if !pivot_of.contains_key(&c) && self.apparent_facet_with(c, d, &bufs2.0, &mut bufs2.1).is_none() {
                     emergent = Some(e);
                     return false;
@@ -747,10 +747,10 @@ impl<'a> Rips<'a> {
         pivot_of: &IdxMap<(u32, u32)>,
         v: &VStore,
         st: &mut ColState,
+        scratch: &mut Scratch,
     ) {
         let p = self.p;
-        let mut buf = Vec::with_capacity(dim + 2);
-        let mut bufs2 = bufs();
+        let (buf, bufs2) = scratch;
         if st.emergent {
             return;
         }
@@ -762,14 +762,14 @@ impl<'a> Rips<'a> {
                 let jidx = columns[j].1;
                 st.additions += 1;
                 st.work.push((jidx, f));
-                self.push_coboundary(jidx, dim, f, &mut st.heap, &mut buf);
+                self.push_coboundary(jidx, dim, f, &mut st.heap, buf);
                 for k in v.start[j]..v.start[j + 1] {
                     let c = v.coef[k] * f % p;
                     st.work.push((v.idx[k], c));
-                    self.push_coboundary(v.idx[k], dim, c, &mut st.heap, &mut buf);
+                    self.push_coboundary(v.idx[k], dim, c, &mut st.heap, buf);
                 }
                 st.pivot = self.get_pivot(&mut st.heap);
-            } else if let Some((s, neg)) = self.apparent_facet(piv.idx(), piv.diam(), dim + 1, &mut bufs2) {
+            } else if let Some((s, neg)) = self.apparent_facet(piv.idx(), piv.diam(), dim + 1, bufs2) {
                 // The pivot belongs to a skipped apparent column s, whose V is {s}
                 // and whose pivot coefficient is ±1.
                 let cs = if neg { p - 1 } else { 1 };
@@ -777,7 +777,7 @@ impl<'a> Rips<'a> {
                 st.apparent_additions += 1;
                 let f = (p - piv.coef() * cs % p) % p;
                 st.work.push((s, f));
-                self.push_coboundary(s, dim, f, &mut st.heap, &mut buf);
+                self.push_coboundary(s, dim, f, &mut st.heap, buf);
                 st.pivot = self.get_pivot(&mut st.heap);
             } else {
                 return;
@@ -827,7 +827,7 @@ impl<'a> Rips<'a> {
         // predecessors in parallel; cheap ones in bigger chunks, so the fork/join overhead
         // stays small against the work.
         let mut chunk = if threads > 1 { threads } else { columns.len().max(1) };
-        let mut bufs2 = bufs();
+        let mut scratch = new_scratch();
         let mut start = 0;
         while start < columns.len() {
             let round = std::time::Instant::now();
@@ -840,9 +840,9 @@ impl<'a> Rips<'a> {
                     pl.install(|| {
                         part.par_iter()
                             .with_max_len(1)
-                            .map_init(bufs, |b2, &(diam, idx)| {
-                                let mut st = self.init_column(dim, diam, idx, pv, b2);
-                                self.advance(dim, columns, pv, vv, &mut st);
+                            .map_init(new_scratch, |sc, &(diam, idx)| {
+                                let mut st = self.init_column(dim, diam, idx, pv, sc);
+                                self.advance(dim, columns, pv, vv, &mut st, sc);
                                 st
                             })
                             .collect()
@@ -853,15 +853,15 @@ impl<'a> Rips<'a> {
             for (k, &(diam, idx)) in part.iter().enumerate() {
                 let ci = start + k;
                 let mut st = if states.is_empty() {
-                    self.init_column(dim, diam, idx, &pivot_of, &mut bufs2)
+                    self.init_column(dim, diam, idx, &pivot_of, &mut scratch)
                 } else {
                     std::mem::take(&mut states[k])
                 };
                 if st.emergent && st.pivot.is_some_and(|e| pivot_of.contains_key(&e.idx())) {
                     // A predecessor in this chunk claimed the emergent pivot: start over.
-                    st = self.init_column(dim, diam, idx, &pivot_of, &mut bufs2);
+                    st = self.init_column(dim, diam, idx, &pivot_of, &mut scratch);
                 }
-                self.advance(dim, columns, &pivot_of, &v, &mut st);
+                self.advance(dim, columns, &pivot_of, &v, &mut st, &mut scratch);
                 stats.additions += st.additions;
                 stats.apparent_additions += st.apparent_additions;
                 match st.pivot {
@@ -905,6 +905,13 @@ impl<'a> Rips<'a> {
         }
         Ok(pivots)
     }
+}
+
+/// Reusable buffers of one reducing thread: a vertex list and the apparent-pair buffers.
+type Scratch = (Vec<usize>, Bufs);
+
+fn new_scratch() -> Scratch {
+    (Vec::with_capacity(16), bufs())
 }
 
 /// One column being reduced: its working coboundary, the additions made (for V) and its
