@@ -7,15 +7,18 @@
 --   columns, z-scored by default: one row per bar with dim, birth, death (inf for essential classes) and
 --   persistence. Rows with a NULL coordinate are skipped. Options as dr_persistence; the memory estimate
 --   is checked against DuckDB's memory_limit before anything large is allocated. Repeated rows are refused
---   (naming them) unless dedup := true.
+--   (naming them) unless dedup := true. Edge collapse shrinks the filtration without changing the diagram;
+--   by default it runs when max_dim >= 2 (collapse := true or false forces it).
 -- example: CREATE OR REPLACE TEMP TABLE ring AS SELECT cos(2 * pi() * i / 40) AS x, sin(2 * pi() * i / 40) AS y FROM range(40) t(i); FROM persistence_diagram('ring', max_dim := 1) WHERE persistence > 0.5;
 CREATE OR REPLACE MACRO persistence_diagram(tbl, max_dim := 1, threshold := NULL, metric := 'euclidean',
-                                            standardize := true, sample := NULL, modulus := 2, dedup := false) AS TABLE
+                                            standardize := true, sample := NULL, modulus := 2, dedup := false,
+                                            collapse := NULL) AS TABLE
 SELECT bar.dim, bar.birth, bar.death, bar.death - bar.birth AS persistence
 FROM (
     SELECT unnest(dr_persistence(t, max_dim::INTEGER, threshold::DOUBLE, metric::VARCHAR, standardize::BOOLEAN,
                                  sample::BIGINT, modulus::INTEGER, current_setting('threads')::BIGINT,
-                                 current_setting('memory_limit')::VARCHAR, dedup::BOOLEAN)) AS bar
+                                 current_setting('memory_limit')::VARCHAR, dedup::BOOLEAN,
+                                 collapse::BOOLEAN)) AS bar
     FROM query_table(tbl) t
 )
 ORDER BY bar.dim, bar.birth, bar.death;

@@ -123,6 +123,14 @@ fn read_opts(args: &Args, row: usize, first: usize, table_input: bool) -> FnResu
             }
         }
     }
+    if args.len() > first + 9 {
+        let c = args.column(first + 9);
+        if c.is_valid(row) {
+            if let Data::Bool(b) = &c.data {
+                o.collapse = Some(b[row]);
+            }
+        }
+    }
     Ok(Opts { rips: o, threads })
 }
 
@@ -398,15 +406,15 @@ pub const DOCS: [FunctionDoc; 8] = [
     FunctionDoc {
         name: "dr_persistence",
         kind: Kind::Aggregate,
-        parameters: "point ANY [, max_dim INTEGER, threshold DOUBLE, metric VARCHAR, standardize BOOLEAN, sample BIGINT, modulus INTEGER, threads BIGINT, memory_limit VARCHAR, dedup BOOLEAN]",
+        parameters: "point ANY [, max_dim INTEGER, threshold DOUBLE, metric VARCHAR, standardize BOOLEAN, sample BIGINT, modulus INTEGER, threads BIGINT, memory_limit VARCHAR, dedup BOOLEAN, collapse BOOLEAN]",
         returns: "LIST(STRUCT(dim INTEGER, birth DOUBLE, death DOUBLE))",
-        description: "Vietoris-Rips persistent homology of a point cloud (points as LIST(DOUBLE), ARRAY(DOUBLE, n) or a row of numeric columns): cohomology with clearing, implicit coboundaries, apparent pairs, Z/p coefficients. threshold defaults to the enclosing radius; the memory estimate is checked against memory_limit first; repeated points are refused unless dedup is true. death = inf for essential classes.",
+        description: "Vietoris-Rips persistent homology of a point cloud (points as LIST(DOUBLE), ARRAY(DOUBLE, n) or a row of numeric columns): cohomology with clearing, implicit coboundaries, apparent pairs, Z/p coefficients. threshold defaults to the enclosing radius; the memory estimate is checked against memory_limit first; repeated points are refused unless dedup is true; edge collapse shrinks the filtration first (same diagram; by default only when max_dim >= 2, where it pays). death = inf for essential classes.",
         example: "SELECT dr_persistence([cos(2 * pi() * i / 24), sin(2 * pi() * i / 24)]) FROM range(24) t(i);",
     },
     FunctionDoc {
         name: "dr_persistence_distances",
         kind: Kind::Aggregate,
-        parameters: "i BIGINT, j BIGINT, distance DOUBLE [, max_dim INTEGER, threshold DOUBLE, metric VARCHAR, standardize BOOLEAN, sample BIGINT, modulus INTEGER, threads BIGINT, memory_limit VARCHAR, dedup BOOLEAN]",
+        parameters: "i BIGINT, j BIGINT, distance DOUBLE [, max_dim INTEGER, threshold DOUBLE, metric VARCHAR, standardize BOOLEAN, sample BIGINT, modulus INTEGER, threads BIGINT, memory_limit VARCHAR, dedup BOOLEAN, collapse BOOLEAN]",
         returns: "LIST(STRUCT(dim INTEGER, birth DOUBLE, death DOUBLE))",
         description: "Persistent homology of a precomputed metric or a weighted graph given as (i, j, distance) rows, sparse or full (missing pairs are not edges); distances must be non-negative and symmetric.",
         example: "SELECT dr_persistence_distances(i, j, d) FROM (VALUES (0, 1, 1.0), (1, 2, 1.0), (2, 3, 1.0), (3, 0, 1.0), (0, 2, 1.5), (1, 3, 1.5)) t(i, j, d);",
@@ -472,6 +480,7 @@ pub fn register(r: &mut Registrar) {
         Ty::Integer,
         Ty::BigInt,
         Ty::Varchar,
+        Ty::Boolean,
         Ty::Boolean,
     ];
     let mut point_overloads = vec![vec![Ty::Any]];

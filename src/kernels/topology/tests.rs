@@ -181,9 +181,13 @@ fn oracle() -> (Vec<Case>, serde_json::Value) {
 }
 
 fn run_case(c: &Case, pool: Option<&rayon::ThreadPool>) -> Vec<PersistencePair> {
+    run_case_with(c, &c.opts, pool)
+}
+
+fn run_case_with(c: &Case, opts: &RipsOptions, pool: Option<&rayon::ThreadPool>) -> Vec<PersistencePair> {
     match &c.points {
-        Some(p) => persistence_from_points(p, &c.opts, pool, &never).unwrap(),
-        None => persistence_from_distances(c.n, &c.edges, &c.opts, pool, &never).unwrap(),
+        Some(p) => persistence_from_points(p, opts, pool, &never).unwrap(),
+        None => persistence_from_distances(c.n, &c.edges, opts, pool, &never).unwrap(),
     }
 }
 
@@ -321,7 +325,9 @@ fn errors_are_reported() {
     // The monitor saw the stages in order, with work counts that never exceed the total.
     let seen = stages.borrow();
     assert_eq!(seen[0].0, "start");
-    assert_eq!(seen[1].0, "edges");
+    // max_dim 2 collapses edges first
+    assert_eq!(seen[1].0, "edge collapse");
+    assert_eq!(seen[2].0, "edges");
     assert!(seen.iter().all(|(_, d, t)| d <= t), "{seen:?}");
     let all = std::cell::RefCell::new(Vec::new());
     let log = |stage: &str, done: usize, total: usize| {
@@ -330,7 +336,8 @@ fn errors_are_reported() {
     };
     persistence_from_points(&random_points(300, 3, 5), &opts(2), None, &log).unwrap();
     let names: Vec<String> = all.borrow().iter().map(|s| s.0.clone()).collect();
-    for want in ["H0 union-find", "H1 apparent pairs", "H1 reduction", "H2 simplices", "H2 reduction"] {
+    for want in ["edge collapse", "H0 union-find", "H1 apparent pairs", "H1 reduction", "H2 simplices", "H2 reduction"]
+    {
         assert!(names.iter().any(|n| n == want), "{want} missing from {names:?}");
     }
 }
@@ -451,4 +458,101 @@ fn duplicate_points_are_refused_or_dropped() {
         &never
     )
     .is_ok());
+}
+
+#[test]
+fn edge_collapse_keeps_every_oracle_diagram() {
+    let (cases, _) = oracle();
+    for c in &cases {
+        for collapse in [Some(true), Some(false)] {
+            let o = RipsOptions { collapse, ..c.opts.clone() };
+            let d = run_case_with(c, &o, None);
+            assert!(same(&d, &c.ripser, 1e-6), "{} collapse {collapse:?} vs ripser:\n{d:?}\n{:?}", c.name, c.ripser);
+        }
+    }
+}
+
+#[test]
+fn edge_collapse_trims_the_dominated_diagonal() {
+    // A 4-cycle at 1 with both diagonals at 2: the first diagonal processed is dominated
+    // (by a vertex of the cycle) for good and goes; the other then has two non-adjacent
+    // common neighbours and stays, so the H1 bar [1, 2) survives.
+    let e = [(0, 1, 1.0), (1, 2, 1.0), (2, 3, 1.0), (3, 0, 1.0), (0, 2, 2.0), (1, 3, 2.0)];
+    let mut dm = distance::matrix_from_edges(4, &e).unwrap();
+    let st = collapse::collapse(&mut dm, 2.0, 0.0, &never).unwrap();
+    assert_eq!(st, collapse::CollapseStats { edges: 6, kept: 5, shifted: 0, trimmed: 1, undone: false });
+    assert_eq!(dm.get(1, 3), f64::INFINITY);
+    assert_eq!(dm.get(3, 1), f64::INFINITY);
+    assert_eq!(dm.get(0, 2), 2.0);
+    // Asking for more than a sixth of the edges removed restores the input.
+    let mut again = distance::matrix_from_edges(4, &e).unwrap();
+    let st = collapse::collapse(&mut again, 2.0, 0.2, &never).unwrap();
+    assert!(st.undone && st.trimmed == 1);
+    assert_eq!(again.d, distance::matrix_from_edges(4, &e).unwrap().d);
+    let d =
+        run(dm, &RipsOptions { max_dim: 2, collapse: Some(false), ..RipsOptions::default() }, None, &never).unwrap();
+    assert_eq!(bars(&d, 1), vec![(1.0, 2.0)]);
+}
+
+/// Random flag filtrations, with ties: points on a coarse grid (many equal distances)
+/// and random graphs whose weights are not a metric (two decimals, so values repeat).
+fn random_filtration(trial: usize, s: &mut u64) -> DistanceMatrix {
+    let n = 12 + (lcg(s) * 40.0) as usize;
+    if trial % 2 == 0 {
+        let dim = 2 + trial % 3;
+        let pts: Vec<Vec<f64>> = (0..n).map(|_| (0..dim).map(|_| (lcg(s) * 6.0).floor()).collect()).collect();
+        let pts = distance::unique_points(&pts);
+        let ctx = MetricCtx::try_new(Metric::Euclidean, &pts).unwrap();
+        distance::matrix_from_points(&ctx, pts.len(), None)
+    } else {
+        let mut e = Vec::new();
+        for i in 0..n {
+            for j in i + 1..n {
+                if lcg(s) < 0.7 {
+                    e.push((i, j, 0.01 + (lcg(s) * 100.0).round() / 100.0));
+                }
+            }
+        }
+        distance::matrix_from_edges(n, &e).unwrap()
+    }
+}
+
+#[test]
+fn edge_collapse_changes_no_diagram_of_random_filtrations() {
+    let mut s = 11u64;
+    let mut total = collapse::CollapseStats::default();
+    for trial in 0..60 {
+        let dm = random_filtration(trial, &mut s);
+        let max_dim = 1 + trial % 3;
+        let modulus = if trial % 5 == 4 { 3 } else { 2 };
+        let threshold = if trial % 3 == 0 { Some(0.5 + lcg(&mut s) * 3.0) } else { None };
+        let o = RipsOptions { max_dim, modulus, threshold, collapse: Some(false), ..RipsOptions::default() };
+        let plain = run(DistanceMatrix { n: dm.n, d: dm.d.clone() }, &o, None, &never).unwrap();
+        let thr = threshold.unwrap_or_else(|| dm.enclosing_radius()).min(dm.max_finite());
+        let mut collapsed = DistanceMatrix { n: dm.n, d: dm.d.clone() };
+        let st = collapse::collapse(&mut collapsed, thr, 0.0, &never).unwrap();
+        assert_eq!(st.kept + st.shifted + st.trimmed, st.edges);
+        if trial % 2 == 0 {
+            // grid clouds (the random graphs collapse far less)
+            total.edges += st.edges;
+            total.kept += st.kept;
+            total.shifted += st.shifted;
+            total.trimmed += st.trimmed;
+        }
+        // Values only move up, and only to values already in the filtration.
+        for (a, b) in dm.d.iter().zip(&collapsed.d) {
+            assert!(b >= a || (a.is_infinite() && b.is_infinite()));
+            assert!(b.is_infinite() || *b > thr || dm.d.contains(b));
+        }
+        // The collapsed matrix is run at the original threshold (its own enclosing radius differs).
+        let at = RipsOptions { threshold: Some(thr), ..o.clone() };
+        let after = run(collapsed, &at, None, &never).unwrap();
+        assert_eq!(plain, after, "trial {trial} (n {}, max_dim {max_dim}, Z/{modulus}, {st:?})", dm.n);
+        // The public switch gives the same diagram as well.
+        let forced = run(dm, &RipsOptions { collapse: Some(true), ..o.clone() }, None, &never).unwrap();
+        assert_eq!(plain, forced, "trial {trial}");
+    }
+    // On the point clouds the collapse removes most edges and moves others.
+    assert!(total.trimmed * 2 > total.edges, "{total:?}");
+    assert!(total.shifted > 0, "{total:?}");
 }
