@@ -95,16 +95,15 @@ pub(crate) fn collapse(
         return Ok(stats);
     }
     let mut now = Bits::new(n); // edges with value <= the sweep value
-    let mut live = Bits::new(n); // edges with a finite value
+    let mut live = Bits::new(n); // edges still in the filtration (within the threshold)
     let mut edges: Vec<(f64, u32, u32)> = Vec::new();
     for u in 0..n {
-        let row = dm.row(u);
-        for v in 0..n {
-            if u != v && row[v] <= threshold {
+        for (v, &x) in dm.row(u).iter().enumerate() {
+            if u != v && x <= threshold {
                 now.set(u, v);
                 live.set(u, v);
                 if u < v {
-                    edges.push((row[v], u as u32, v as u32));
+                    edges.push((x, u as u32, v as u32));
                 }
             }
         }

@@ -9,11 +9,13 @@
 //!   (dualities), Chen–Kerber 2011 (twist/clearing); see `rips.rs`.
 //! - Diagram metrics (`diagram.rs`): Betti numbers above a persistence cut, persistent
 //!   entropy, bottleneck and Wasserstein distances, per-dimension summaries, SVG.
+//! - Filtered edge collapse (`collapse.rs`, Boissonnat–Pritam 2020, Glisse–Pritam
+//!   2022) before the reduction when `max_dim >= 2`: the same diagram from far fewer
+//!   edges and simplices.
 //!
-//! Not done yet: edge collapse (Boissonnat–Pritam 2020), a neighbour-list coboundary
-//! for sparse input (a distance table is stored as a dense matrix with `+inf` for
-//! missing pairs, so memory is n² · 8 bytes whatever the number of rows), a parallel
-//! column reduction, and progress reporting.
+//! Not done yet: a neighbour-list coboundary for sparse input (a distance table is
+//! stored as a dense matrix with `+inf` for missing pairs, so memory is n² · 8 bytes
+//! whatever the number of rows).
 //!
 //! Output convention: pairs sorted by `(dim, birth, death)`, zero-length bars dropped
 //! (as Ripser does), essential classes have `death == f64::INFINITY`.
