@@ -47,8 +47,9 @@ pub(crate) struct CollapseStats {
 
 /// Dominator candidates tried per test.
 const CANDIDATES: usize = 4;
-/// Later values at which a shifted edge is tested again before it is placed.
-const MAX_RETESTS: usize = 1000;
+/// Later values at which a shifted edge is tested again before it is placed (more
+/// trims little more and costs a full row pass each on the clouds measured).
+const MAX_RETESTS: usize = 2;
 /// Members of a common neighbourhood read to pick the candidates.
 const SCANNED: usize = 256;
 
@@ -114,6 +115,7 @@ pub(crate) fn collapse(
 
     let words = now.words;
     let mut common = vec![0u64; words];
+    let mut nbrs = vec![0u64; words];
     let mut cands: Vec<(f64, usize)> = Vec::with_capacity(CANDIDATES + 1);
     // Kept edges stay in `now` until the sweep passes below their value.
     let mut pending: Vec<(usize, usize)> = Vec::new();
@@ -148,7 +150,7 @@ pub(crate) fn collapse(
                         placed = Some(s);
                         break;
                     }
-                    match dominator_at(&live, dm, u, v, s, &mut cands, &mut common) {
+                    match dominator_at(&live, dm, u, v, s, &mut cands, &mut common, &mut nbrs) {
                         Some(w2) => {
                             t = s;
                             w = w2;
@@ -295,28 +297,68 @@ fn dominator_at(
     t: f64,
     cands: &mut Vec<(f64, usize)>,
     common: &mut [u64],
+    nbrs: &mut [u64],
 ) -> Option<usize> {
     let (ru, rv) = (dm.row(u), dm.row(v));
-    // The common neighbours at t are among the common neighbours at the end.
-    for (i, (c, (a, b))) in common.iter_mut().zip(live.row(u).iter().zip(live.row(v))).enumerate() {
-        let mut x = a & b;
-        *c = 0;
-        while x != 0 {
-            let bit = x.trailing_zeros();
-            x &= x - 1;
-            let z = i * 64 + bit as usize;
-            if ru[z].max(rv[z]) <= t {
-                *c |= 1 << bit;
+    // The common neighbours at t are among the common neighbours at the end: read
+    // those when they are few, else make one branch-free pass over both rows.
+    let (lu, lv) = (live.row(u), live.row(v));
+    let ends: u32 = lu.iter().zip(lv).map(|(a, b)| (a & b).count_ones()).sum();
+    if (ends as usize) < ru.len() / 8 {
+        for (i, (c, (a, b))) in common.iter_mut().zip(lu.iter().zip(lv)).enumerate() {
+            let mut x = a & b;
+            *c = 0;
+            while x != 0 {
+                let bit = x.trailing_zeros();
+                x &= x - 1;
+                let z = i * 64 + bit as usize;
+                if ru[z].max(rv[z]) <= t {
+                    *c |= 1 << bit;
+                }
             }
         }
+    } else {
+        mask_le2(ru, rv, t, common);
+        common[u / 64] &= !(1u64 << (u % 64));
+        common[v / 64] &= !(1u64 << (v % 64));
     }
     best_by_arrival(common, ru, rv, u ^ v, cands);
+    let dense = (ends as usize) >= ru.len() / 8;
     cands.iter().map(|c| c.1).find(|&w| {
         let rw = dm.row(w);
-        let mut ok = true;
-        for_each_bit(common, |z| ok &= z == w || rw[z] <= t);
-        ok
+        if dense {
+            mask_le(rw, t, nbrs);
+            dominates(common, nbrs, w)
+        } else {
+            let mut ok = true;
+            for_each_bit(common, |z| ok &= z == w || rw[z] <= t);
+            ok
+        }
     })
+}
+
+/// `out` bit z = `a[z] <= t`.
+fn mask_le(a: &[f64], t: f64, out: &mut [u64]) {
+    for (word, chunk) in out.iter_mut().zip(a.chunks(64)) {
+        let mut m = 0u64;
+        for (j, x) in chunk.iter().enumerate() {
+            m |= u64::from(*x <= t) << j;
+        }
+        *word = m;
+    }
+}
+
+/// `out` bit z = `max(a[z], b[z]) <= t`, built 64 entries at a time (vectorises).
+fn mask_le2(a: &[f64], b: &[f64], t: f64, out: &mut [u64]) {
+    for (k, word) in out.iter_mut().enumerate() {
+        let lo = k * 64;
+        let hi = (lo + 64).min(a.len());
+        let mut m = 0u64;
+        for (j, (&x, &y)) in a[lo..hi].iter().zip(&b[lo..hi]).enumerate() {
+            m |= u64::from((x <= t) & (y <= t)) << j;
+        }
+        *word = m;
+    }
 }
 
 fn for_each_bit(words: &[u64], mut f: impl FnMut(usize)) {

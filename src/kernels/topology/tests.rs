@@ -556,3 +556,43 @@ fn edge_collapse_changes_no_diagram_of_random_filtrations() {
     assert!(total.trimmed * 2 > total.edges, "{total:?}");
     assert!(total.shifted > 0, "{total:?}");
 }
+
+/// `cargo test --release --lib collapse_timing -- --ignored --nocapture`: times the collapse
+/// and the reduction with and without it on the benchmark's torus in R^4.
+#[test]
+#[ignore]
+fn collapse_timing() {
+    let mut s = 404u64;
+    let n: usize = std::env::var("DR_N").ok().and_then(|x| x.parse().ok()).unwrap_or(1000);
+    let sphere = std::env::var("DR_SPHERE").is_ok();
+    let max_dim: usize = std::env::var("DR_MAXDIM").ok().and_then(|x| x.parse().ok()).unwrap_or(1);
+    let pts: Vec<Vec<f64>> = (0..n)
+        .map(|_| {
+            let (a, b) = (lcg(&mut s) * std::f64::consts::TAU, lcg(&mut s) * std::f64::consts::TAU);
+            if sphere {
+                let z = 2.0 * lcg(&mut s) - 1.0;
+                let r = (1.0 - z * z).sqrt();
+                vec![r * a.cos(), r * a.sin(), z]
+            } else {
+                vec![a.cos(), a.sin(), b.cos(), b.sin()]
+            }
+        })
+        .collect();
+    let ctx = MetricCtx::try_new(Metric::Euclidean, &pts).unwrap();
+    let dm = distance::matrix_from_points(&ctx, n, None);
+    let thr = std::env::var("DR_THR").ok().and_then(|x| x.parse().ok()).unwrap_or_else(|| dm.enclosing_radius());
+    let mut c = DistanceMatrix { n, d: dm.d.clone() };
+    let t = std::time::Instant::now();
+    let st = collapse::collapse(&mut c, thr, 0.0, &never).unwrap();
+    eprintln!("collapse {st:?} in {:.3} s", t.elapsed().as_secs_f64());
+    let o = RipsOptions { max_dim, threshold: Some(thr), collapse: Some(false), ..RipsOptions::default() };
+    let t = std::time::Instant::now();
+    let a = run(c, &o, None, &never).unwrap();
+    eprintln!("reduction after collapse {:.3} s", t.elapsed().as_secs_f64());
+    if std::env::var("DR_PLAIN").is_ok() {
+        let t = std::time::Instant::now();
+        let b = run(dm, &o, None, &never).unwrap();
+        eprintln!("plain {:.3} s", t.elapsed().as_secs_f64());
+        assert_eq!(a, b);
+    }
+}
