@@ -53,6 +53,16 @@ const MAX_RETESTS: usize = 2;
 /// Members of a common neighbourhood read to pick the candidates.
 const SCANNED: usize = 256;
 
+/// Buffers reused for every edge.
+struct Scratch {
+    /// Common neighbourhood of the edge at the value tested.
+    common: Vec<u64>,
+    /// Neighbourhood of a candidate.
+    nbrs: Vec<u64>,
+    /// Dominator candidates, earliest arrival first.
+    cands: Vec<(f64, usize)>,
+}
+
 struct Bits {
     words: usize,
     b: Vec<u64>,
@@ -114,9 +124,8 @@ pub(crate) fn collapse(
     edges.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then((b.1, b.2).cmp(&(a.1, a.2))));
 
     let words = now.words;
-    let mut common = vec![0u64; words];
-    let mut nbrs = vec![0u64; words];
-    let mut cands: Vec<(f64, usize)> = Vec::with_capacity(CANDIDATES + 1);
+    let mut sc =
+        Scratch { common: vec![0u64; words], nbrs: vec![0u64; words], cands: Vec::with_capacity(CANDIDATES + 1) };
     // Kept edges stay in `now` until the sweep passes below their value.
     let mut pending: Vec<(usize, usize)> = Vec::new();
     let mut pending_value = f64::INFINITY;
@@ -133,7 +142,7 @@ pub(crate) fn collapse(
             }
             pending_value = t0;
         }
-        let Some(w) = dominator_now(&now, dm, u, v, &mut common, &mut cands) else {
+        let Some(w) = dominator_now(&now, dm, u, v, &mut sc.common, &mut sc.cands) else {
             stats.kept += 1;
             pending.push((u, v));
             continue;
@@ -143,14 +152,14 @@ pub(crate) fn collapse(
         let mut w = w;
         let mut placed = None;
         for retest in 0..=MAX_RETESTS {
-            match next_break(&now, &live, dm, u, v, w, t, &common) {
+            match next_break(&now, &live, dm, u, v, w, t, &sc.common) {
                 None => break,
                 Some(s) => {
                     if retest == MAX_RETESTS {
                         placed = Some(s);
                         break;
                     }
-                    match dominator_at(&live, dm, u, v, s, &mut cands, &mut common, &mut nbrs) {
+                    match dominator_at(&live, dm, u, v, s, &mut sc) {
                         Some(w2) => {
                             t = s;
                             w = w2;
@@ -289,16 +298,8 @@ fn next_break(
 /// A vertex dominating `uv` in the graph of the edges with value `<= t`, read from the
 /// matrix (used after a shift, when the sweep's bitsets no longer describe the graph).
 /// Leaves the common neighbourhood at `t` in `common`.
-fn dominator_at(
-    live: &Bits,
-    dm: &DistanceMatrix,
-    u: usize,
-    v: usize,
-    t: f64,
-    cands: &mut Vec<(f64, usize)>,
-    common: &mut [u64],
-    nbrs: &mut [u64],
-) -> Option<usize> {
+fn dominator_at(live: &Bits, dm: &DistanceMatrix, u: usize, v: usize, t: f64, sc: &mut Scratch) -> Option<usize> {
+    let Scratch { common, nbrs, cands } = sc;
     let (ru, rv) = (dm.row(u), dm.row(v));
     // The common neighbours at t are among the common neighbours at the end: read
     // those when they are few, else make one branch-free pass over both rows.
