@@ -10,7 +10,11 @@ Point clouds (numpy, fixed seeds):
   torus3-2000    2000 points, same torus
   torus4-1000    1000 points on the flat (Clifford) torus (cos a, sin a, cos b, sin b) in R^4
   torus4-2000    2000 points, same torus
-  --quick runs only sphere-1000 and torus3-1000.
+  --quick runs only sphere-1000, torus3-1000 and sphere-1000-h2.
+  H2 clouds (max_dim 2, the threshold given; gudhi is left out, it times out on them):
+  sphere-1000-h2 the sphere above up to H2, threshold 1.0
+  torus4-1000-h2 the R^4 torus above up to H2, threshold 1.2
+  cube-400-h2    400 points uniform in the unit cube, up to H2, threshold = enclosing radius
 
 Each cloud is written once to a temp dir (.npy for the peers, CSV with 17 significant digits for
 DuckDB, so both see bit-identical doubles). Every tool then runs in its own subprocess, one after
@@ -20,9 +24,13 @@ child's peak RSS (ru_maxrss from wait4) is the peak memory of that tool (includi
 and, for ours, DuckDB). "base" is the child's RSS just before the first run.
 
   ours      SELECT dr_persistence([x, y, z], 1, NULL, 'euclidean', false, NULL, 2, 2, '20GB')
-            FROM pts     (in build/venv-2.0.1's duckdb, SET threads = 2; only the query is timed)
+            FROM pts     (in build/venv-2.0.1's duckdb, SET threads = 2; only the query is timed;
+            max_dim and threshold as the cloud says; default edge collapse: on for H2 only)
+  ours+col  the same with collapse := true (H1 clouds: edge collapse forced on)
+  ours-col  the same with collapse := false (H2 clouds: edge collapse forced off)
   ripser    ripser(X, maxdim=1)                       (ripser.py, single thread, float32 values)
   giotto    ripser_parallel(X, maxdim=1, n_threads=2) (giotto-ph, float32 values)
+  giotto+col the same with collapse_edges=True (H2 clouds only)
   gudhi     RipsComplex(points=X, max_edge_length=r).create_simplex_tree(max_dimension=2)
             + persistence(), with r = the enclosing radius (min over points of the max distance),
             which is the default threshold of ours and of ripser: the Rips complex at r is a cone,
@@ -61,12 +69,15 @@ DUCKDB_VENV_PY = REPO / "build" / "venv-2.0.1" / "bin" / "python"
 
 # (pip name, import name, the tools it serves)
 PEER_PKGS = [("numpy", "numpy", ()), ("ripser", "ripser", ("ripser",)),
-             ("giotto-ph", "gph", ("giotto",)), ("gudhi", "gudhi", ("gudhi", "gudhi+col"))]
-PEERS = ["ripser", "giotto", "gudhi", "gudhi+col"]
-FLOAT32_PEERS = {"ripser", "giotto"}
+             ("giotto-ph", "gph", ("giotto", "giotto+col")), ("gudhi", "gudhi", ("gudhi", "gudhi+col"))]
+PEERS = ["ripser", "giotto", "giotto+col", "gudhi", "gudhi+col"]
+H1_PEERS = {"ripser", "giotto", "gudhi", "gudhi+col"}
+H2_PEERS = {"ripser", "giotto", "giotto+col"}
+FLOAT32_PEERS = {"ripser", "giotto", "giotto+col"}
+OURS = {"ours": "NULL", "ours+col": "true", "ours-col": "false"}
 
-QUERY = ("SELECT dr_persistence([{cols}], 1, NULL, 'euclidean', false, NULL, 2, 2, '20GB') "
-         "FROM pts")
+QUERY = ("SELECT dr_persistence([{cols}], {maxdim}, {thr}, 'euclidean', false, NULL, 2, 2, '20GB', "
+         "false, {collapse}) FROM pts")
 
 
 # --------------------------------------------------------------------------------------------
@@ -90,10 +101,15 @@ def make_clouds(quick):
         a, b = rng.uniform(0, 2 * np.pi, n), rng.uniform(0, 2 * np.pi, n)
         return np.column_stack([np.cos(a), np.sin(a), np.cos(b), np.sin(b)])
 
-    clouds = [("sphere-1000", sphere(1000, 101)), ("torus3-1000", torus3(1000, 202))]
+    # (name, points, max_dim, threshold or None for the enclosing radius)
+    clouds = [("sphere-1000", sphere(1000, 101), 1, None), ("torus3-1000", torus3(1000, 202), 1, None)]
     if not quick:
-        clouds += [("torus3-2000", torus3(2000, 303)), ("torus4-1000", torus4(1000, 404)),
-                   ("torus4-2000", torus4(2000, 505))]
+        clouds += [("torus3-2000", torus3(2000, 303), 1, None), ("torus4-1000", torus4(1000, 404), 1, None),
+                   ("torus4-2000", torus4(2000, 505), 1, None)]
+    clouds += [("sphere-1000-h2", sphere(1000, 101), 2, 1.0)]
+    if not quick:
+        clouds += [("torus4-1000-h2", torus4(1000, 404), 2, 1.2),
+                   ("cube-400-h2", np.random.default_rng(606).uniform(size=(400, 3)), 2, None)]
     return clouds
 
 
@@ -107,7 +123,7 @@ def _rss_kb():
 
 def _bars_numpy(dgms):
     out = []
-    for dim, dg in enumerate(dgms[:2]):
+    for dim, dg in enumerate(dgms):
         for b, d in dg:
             out.append([dim, float(b), float(d)])
     return out
@@ -120,7 +136,9 @@ def child_main(tool, data, out_path, reps, ext, slow):
         out.write(json.dumps(kw) + "\n")
 
     try:
-        if tool == "ours":
+        cfg = json.loads(Path(data + ".cfg").read_text())
+        maxdim, thr = cfg["maxdim"], cfg["thr"]
+        if tool in OURS:
             import duckdb
             con = duckdb.connect(config={"allow_unsigned_extensions": "true"})
             con.execute(f"LOAD '{ext}'").fetchall()
@@ -130,7 +148,8 @@ def child_main(tool, data, out_path, reps, ext, slow):
             coldefs = ", ".join(f"{c}: 'DOUBLE'" for c in cols)
             con.execute(f"CREATE TABLE pts AS SELECT * FROM read_csv('{data}.csv', header=false, "
                         f"columns={{{coldefs}}})").fetchall()
-            q = QUERY.format(cols=", ".join(cols))
+            q = QUERY.format(cols=", ".join(cols), maxdim=maxdim, thr="NULL" if thr is None else thr,
+                             collapse=OURS[tool])
 
             def run():
                 rows = con.execute(q).fetchall()
@@ -142,12 +161,13 @@ def child_main(tool, data, out_path, reps, ext, slow):
                 from ripser import ripser
 
                 def run():
-                    return _bars_numpy(ripser(X, maxdim=1)["dgms"])
-            elif tool == "giotto":
+                    return _bars_numpy(ripser(X, maxdim=maxdim, thresh=thr or np.inf)["dgms"])
+            elif tool in ("giotto", "giotto+col"):
                 from gph import ripser_parallel
 
                 def run():
-                    return _bars_numpy(ripser_parallel(X, maxdim=1, n_threads=2)["dgms"])
+                    return _bars_numpy(ripser_parallel(X, maxdim=maxdim, thresh=thr or np.inf, n_threads=2,
+                                                       collapse_edges=tool == "giotto+col")["dgms"])
             elif tool in ("gudhi", "gudhi+col"):
                 import gudhi
                 radius = min(float(np.sqrt(((X[i:i + 256, None, :] - X[None, :, :]) ** 2)
@@ -323,7 +343,7 @@ def compare(ours, theirs, rel=None, abs_tol=None):
     Returns (ok, detail)."""
     import numpy as np
     details, ok = [], True
-    for dim in (0, 1):
+    for dim in sorted({k for k, _, _ in ours} | {k for k, _, _ in theirs}):
         a = np.array(sorted((b, d) for k, b, d in ours if k == dim and d != float("inf")
                             and d > b)).reshape(-1, 2)
         t = np.array(sorted((b, d) for k, b, d in theirs if k == dim and d != float("inf")
@@ -421,8 +441,8 @@ def main():
                 [str(peer_py), "-c", code], capture_output=True, text=True).stdout.splitlines())
 
         cap_kb = mem_available_kb() // 2
-        print("dataraum dr_persistence vs peers, H1 (max_dim 1), Z/2, "
-              "threshold = enclosing radius")
+        print("dataraum dr_persistence vs peers, Z/2; H1 clouds at the enclosing radius, "
+              "H2 clouds at the threshold named")
         print(f"extension {ext_src} (copied), duckdb {ver}, SET threads = 2, "
               f"dr_persistence threads 2")
         print("peers: " + ", ".join(f"{k} {v}" for k, v in vers.items()) +
@@ -433,18 +453,22 @@ def main():
         clouds = make_clouds(args.quick)
         rows, notes = [], []
         gudhi_dead = {}  # (tool, shape) -> (n, why) where a gudhi variant timed out / ran out
-        for name, X in clouds:
+        for name, X, maxdim, thr in clouds:
             shape, n = name.split("-")[0], len(X)
             base = str(tmp / name)
             np.save(base + ".npy", X)
             np.savetxt(base + ".csv", X, delimiter=",", fmt="%.17g")
             Path(base + ".dim").write_text(str(X.shape[1]))
+            Path(base + ".cfg").write_text(json.dumps({"maxdim": maxdim, "thr": thr}))
             res = {}
-            print(f"\n== {name}: {n} points in R^{X.shape[1]}", flush=True)
-            res["ours"] = run_child(duck_py, "ours", base, args.reps, str(ext), args.timeout,
-                                    cap_kb, args.slow)
+            print(f"\n== {name}: {n} points in R^{X.shape[1]}, max_dim {maxdim}, threshold "
+                  f"{'enclosing radius' if thr is None else thr}", flush=True)
+            mine = ["ours", "ours+col"] if maxdim == 1 else ["ours", "ours-col"]
+            for tool in mine:
+                res[tool] = run_child(duck_py, tool, base, args.reps, str(ext), args.timeout,
+                                      cap_kb, args.slow)
             for tool in PEERS:
-                if tool not in peers:
+                if tool not in peers or tool not in (H1_PEERS if maxdim == 1 else H2_PEERS):
                     res[tool] = None
                     continue
                 dead = gudhi_dead.get((tool, shape))
@@ -456,8 +480,8 @@ def main():
                 res[tool] = run_child(peer_py, tool, base, args.reps, None, to, cap_kb, args.slow)
                 if tool.startswith("gudhi") and res[tool]["status"] in ("timeout", "oom"):
                     gudhi_dead[(tool, shape)] = (n, res[tool]["status"])
-            for tool in ["ours"] + PEERS:
-                r = res[tool]
+            for tool in mine + PEERS:
+                r = res.get(tool)
                 if r is None:
                     continue
                 peak = f"{r['peak_kb'] / 1024:.0f} MB" if r.get("peak_kb") else "-"
@@ -470,12 +494,14 @@ def main():
             ours = res["ours"]
             match = []
             if ours["status"] == "ok":
-                for tool, tag in [("ripser", "rip"), ("giotto", "gph"), ("gudhi", "gud"),
-                                  ("gudhi+col", "col")]:
-                    r = res[tool]
+                for tool, tag in [(mine[1], "self"), ("ripser", "rip"), ("giotto", "gph"),
+                                  ("giotto+col", "gcol"), ("gudhi", "gud"), ("gudhi+col", "col")]:
+                    r = res.get(tool)
                     if not r or r["status"] != "ok":
                         continue
-                    if tool in FLOAT32_PEERS:
+                    if tag == "self":
+                        ok, det = compare(ours["bars"], r["bars"], abs_tol=0.0)
+                    elif tool in FLOAT32_PEERS:
                         ok, det = compare(ours["bars"], r["bars"], rel=1e-5)
                     else:
                         ok, det = compare(ours["bars"], r["bars"], abs_tol=1e-6)
@@ -483,18 +509,19 @@ def main():
                     print(f"  diagram vs {tool:9s} {'identical' if ok else 'DIFFERENT'} "
                           f"({det})", flush=True)
             peer_medians = [statistics.median(res[t]["times"]) for t in PEERS
-                            if res[t] and res[t]["status"] == "ok"]
+                            if res.get(t) and res[t]["status"] == "ok"]
             fastest = min(peer_medians) if peer_medians else None
             ratio = (f"{statistics.median(ours['times']) / fastest:.2f}x"
                      if fastest and ours["status"] == "ok" else "n/a")
-            rip = res["ripser"]
-            rows.append([name, fmt_time(ours), fmt_time(rip), fmt_time(res["giotto"]),
-                         fmt_time(res["gudhi"]), fmt_time(res["gudhi+col"]), ratio,
+            rip = res.get("ripser")
+            rows.append([name, fmt_time(ours), fmt_time(res[mine[1]]), fmt_time(rip),
+                         fmt_time(res.get("giotto")), fmt_time(res.get("giotto+col")),
+                         fmt_time(res.get("gudhi")), fmt_time(res.get("gudhi+col")), ratio,
                          f"{ours['peak_kb'] / 1024:.0f}" if ours.get("peak_kb") else "-",
                          f"{rip['peak_kb'] / 1024:.0f}" if rip and rip.get("peak_kb") else "-",
                          " ".join(match) or "-"])
 
-        hdr = ["cloud", "ours s", "ripser s", "giotto s", "gudhi s", "gudhi+col s",
+        hdr = ["cloud", "ours s", "ours+/-col s", "ripser s", "giotto s", "giotto+col s", "gudhi s", "gudhi+col s",
                "ours/fastest", "peak MB ours", "peak MB ripser", "diagram match"]
         widths = [max(len(str(x)) for x in col) for col in zip(hdr, *rows)]
         print("\n" + "  ".join(h.ljust(w) for h, w in zip(hdr, widths)))
@@ -504,9 +531,11 @@ def main():
         print(f"(a tool whose warm-up took > {args.slow:.0f} s was timed once, see 'runs' above)")
         print("median of %d runs after 1 warm-up; ours/fastest = ours / fastest peer median; "
               "peak MB = child ru_maxrss (interpreter + libraries included)." % args.reps)
-        print("match: rip = ripser.py, gph = giotto-ph (float32: 1e-5 relative), gud = gudhi, "
-              "col = gudhi with edge collapse (float64: 1e-6 absolute); finite H0/H1 pairs, "
-              "essential counts too.")
+        print("ours+/-col = ours with edge collapse forced on (H1 clouds) or off (H2 clouds).")
+        print("match: self = ours with the other collapse setting, rip = ripser.py, gph/gcol = "
+              "giotto-ph without/with edge collapse (float32: 1e-5 relative), gud = gudhi, "
+              "col = gudhi with edge collapse (float64: 1e-6 absolute); finite pairs of every "
+              "dimension, essential counts too.")
         print(f"gudhi per-run timeout {args.gudhi_timeout:.0f} s; 'skip' = timed out on a "
               "smaller cloud of the same shape.")
         print(f"load average at end {os.getloadavg()}", flush=True)

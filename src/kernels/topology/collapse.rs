@@ -45,8 +45,10 @@ pub(crate) struct CollapseStats {
     pub undone: bool,
 }
 
-/// Dominator candidates tried per test.
-const CANDIDATES: usize = 4;
+/// Dominator candidates tried per test in a large common neighbourhood; a small one
+/// (at most [`ALL_BELOW`] vertices) is tried whole, earliest arrivals first.
+const CANDIDATES: usize = 16;
+const ALL_BELOW: usize = 64;
 /// Later values at which a shifted edge is tested again before it is placed (more
 /// trims little more and costs a full row pass each on the clouds measured).
 const MAX_RETESTS: usize = 2;
@@ -57,8 +59,6 @@ const SCANNED: usize = 256;
 struct Scratch {
     /// Common neighbourhood of the edge at the value tested.
     common: Vec<u64>,
-    /// Neighbourhood of a candidate.
-    nbrs: Vec<u64>,
     /// Dominator candidates, earliest arrival first.
     cands: Vec<(f64, usize)>,
 }
@@ -124,8 +124,7 @@ pub(crate) fn collapse(
     edges.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then((b.1, b.2).cmp(&(a.1, a.2))));
 
     let words = now.words;
-    let mut sc =
-        Scratch { common: vec![0u64; words], nbrs: vec![0u64; words], cands: Vec::with_capacity(CANDIDATES + 1) };
+    let mut sc = Scratch { common: vec![0u64; words], cands: Vec::with_capacity(ALL_BELOW + 1) };
     // Kept edges stay in `now` until the sweep passes below their value.
     let mut pending: Vec<(usize, usize)> = Vec::new();
     let mut pending_value = f64::INFINITY;
@@ -231,11 +230,18 @@ fn dominates(common: &[u64], nbrs: &[u64], w: usize) -> bool {
     })
 }
 
-/// The [`CANDIDATES`] members of `set` whose edges to both `u` and `v` came first,
-/// among at most [`SCANNED`] members read from a word chosen by `start` on (a large
-/// common neighbourhood has many dominators, a sample finds one).
+/// The members of `set` whose edges to both `u` and `v` came first: all of them when
+/// there are at most [`ALL_BELOW`], else the first [`CANDIDATES`] among at most
+/// [`SCANNED`] members read from a word chosen by `start` on (a large common
+/// neighbourhood has many dominators, a sample finds one).
 fn best_by_arrival(set: &[u64], ru: &[f64], rv: &[f64], start: usize, cands: &mut Vec<(f64, usize)>) {
     cands.clear();
+    let size: u32 = set.iter().map(|w| w.count_ones()).sum();
+    if size as usize <= ALL_BELOW {
+        for_each_bit(set, |z| cands.push((ru[z].max(rv[z]), z)));
+        cands.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        return;
+    }
     let words = set.len();
     let mut worst = f64::INFINITY;
     let mut seen = 0;
@@ -299,7 +305,7 @@ fn next_break(
 /// matrix (used after a shift, when the sweep's bitsets no longer describe the graph).
 /// Leaves the common neighbourhood at `t` in `common`.
 fn dominator_at(live: &Bits, dm: &DistanceMatrix, u: usize, v: usize, t: f64, sc: &mut Scratch) -> Option<usize> {
-    let Scratch { common, nbrs, cands } = sc;
+    let Scratch { common, cands } = sc;
     let (ru, rv) = (dm.row(u), dm.row(v));
     // The common neighbours at t are among the common neighbours at the end: read
     // those when they are few, else make one branch-free pass over both rows.
@@ -324,29 +330,26 @@ fn dominator_at(live: &Bits, dm: &DistanceMatrix, u: usize, v: usize, t: f64, sc
         common[v / 64] &= !(1u64 << (v % 64));
     }
     best_by_arrival(common, ru, rv, u ^ v, cands);
-    let dense = (ends as usize) >= ru.len() / 8;
-    cands.iter().map(|c| c.1).find(|&w| {
-        let rw = dm.row(w);
-        if dense {
-            mask_le(rw, t, nbrs);
-            dominates(common, nbrs, w)
-        } else {
-            let mut ok = true;
-            for_each_bit(common, |z| ok &= z == w || rw[z] <= t);
-            ok
-        }
-    })
+    cands.iter().map(|c| c.1).find(|&w| reaches_all(dm.row(w), t, common, w))
 }
 
-/// `out` bit z = `a[z] <= t`.
-fn mask_le(a: &[f64], t: f64, out: &mut [u64]) {
-    for (word, chunk) in out.iter_mut().zip(a.chunks(64)) {
+/// True when `w` reaches every vertex of `common` but itself by `t`; compares 64 entries
+/// of `w`'s row at a time, skipping empty words and stopping at the first miss.
+fn reaches_all(rw: &[f64], t: f64, common: &[u64], w: usize) -> bool {
+    for (i, (&c, chunk)) in common.iter().zip(rw.chunks(64)).enumerate() {
+        if c == 0 {
+            continue;
+        }
         let mut m = 0u64;
         for (j, x) in chunk.iter().enumerate() {
             m |= u64::from(*x <= t) << j;
         }
-        *word = m;
+        let own = if w / 64 == i { 1u64 << (w % 64) } else { 0 };
+        if c & !m & !own != 0 {
+            return false;
+        }
     }
+    true
 }
 
 /// `out` bit z = `max(a[z], b[z]) <= t`, built 64 entries at a time (vectorises).
