@@ -150,7 +150,8 @@ fn binom_f(n: usize, k: usize) -> f64 {
 /// Worst-case memory estimate in bytes (every pair of points within the threshold):
 /// the n x n distance matrix, the edges, and the simplices of dimensions 2..=max_dim.
 /// The kernel refuses before allocating when the part up to dimension 1 of this bound
-/// exceeds `opts.memory_budget`, then again, after the distances are known, when
+/// exceeds `opts.memory_budget` (unless the edge collapse fits the budget: then it runs
+/// the collapse first), then again, after the distances are known (and collapsed), when
 /// [`estimate_memory_with_density`] at the measured edge density does.
 pub fn estimate_memory(n_points: usize, opts: &RipsOptions) -> usize {
     estimate_memory_with_density(n_points, opts, 1.0)
@@ -166,8 +167,10 @@ pub fn estimate_memory_with_density(n_points: usize, opts: &RipsOptions, density
     let mut b = (n as f64) * (n as f64) * 8.0;
     // binomial table
     b += (n as f64 + 1.0) * (opts.max_dim as f64 + 3.0) * 8.0;
-    // edges: sorted list, columns, pivot map, reduction matrix (~88 B per edge)
-    b += binom_f(n, 2) * density * 88.0;
+    // the apparent-cofacet table, one entry per pair of points whatever the density
+    b += binom_f(n, 2) * 8.0;
+    // edges: sorted list, columns, pivot map, reduction matrix (~80 B per edge)
+    b += binom_f(n, 2) * density * 80.0;
     for k in 2..=opts.max_dim {
         // columns during assembly + pivots + V, and the kept list below max_dim
         let per = if k < opts.max_dim { 56.0 } else { 40.0 };
@@ -228,9 +231,22 @@ fn validate_options(opts: &RipsOptions) -> Result<()> {
     Ok(())
 }
 
+/// Memory the edge collapse needs: the matrix, its edge list (16 B per pair within the
+/// threshold, counted for all pairs) and two adjacency bitsets.
+fn collapse_memory(n: usize) -> usize {
+    let b = (n as f64) * (n as f64) * (8.0 + 0.25) + binom_f(n, 2) * 16.0;
+    if b >= usize::MAX as f64 {
+        usize::MAX
+    } else {
+        b as usize
+    }
+}
+
 /// Checks options, index overflow and the dimension-0/1 part of the worst-case budget
-/// for `n` points, before anything of size n² is allocated.
-fn precheck(n: usize, opts: &RipsOptions) -> Result<()> {
+/// for `n` points, before anything of size n² is allocated. Returns the options to run
+/// with: when the worst case is over the budget but the edge collapse fits, the collapse
+/// is switched on, and `run` checks the budget again on the edges it leaves.
+fn precheck(n: usize, opts: &RipsOptions) -> Result<RipsOptions> {
     validate_options(opts)?;
     let n_eff = opts.sample.map_or(n, |s| s.min(n));
     if n_eff < 2 {
@@ -238,7 +254,16 @@ fn precheck(n: usize, opts: &RipsOptions) -> Result<()> {
     }
     rips::Binomial::try_new(n_eff, opts.max_dim + 2)?;
     let low = RipsOptions { max_dim: opts.max_dim.min(1), ..opts.clone() };
-    check_budget(n_eff, opts, estimate_memory(n_eff, &low))
+    let worst = estimate_memory(n_eff, &low);
+    if worst > opts.memory_budget
+        && opts.max_dim >= 1
+        && opts.collapse != Some(false)
+        && collapse_memory(n_eff) <= opts.memory_budget
+    {
+        return Ok(RipsOptions { collapse: Some(true), ..opts.clone() });
+    }
+    check_budget(n_eff, opts, worst)?;
+    Ok(opts.clone())
 }
 
 fn run(
@@ -263,7 +288,9 @@ fn run(
         let min_trimmed = if opts.collapse == Some(true) { 0.0 } else { 0.1 };
         collapse::collapse(&mut dm, thr, min_trimmed, monitor)?;
     }
-    if opts.max_dim >= 2 {
+    // The dimension-0/1 bound assumed every pair is an edge; with a collapse or higher
+    // dimensions, check again at the density measured.
+    if opts.max_dim >= 2 || opts.collapse == Some(true) {
         let within = dm.d.iter().filter(|&&x| x <= thr).count().saturating_sub(n) / 2;
         let pairs = n * (n - 1) / 2;
         let density = if pairs == 0 { 0.0 } else { within as f64 / pairs as f64 };
@@ -308,7 +335,7 @@ pub fn persistence_from_points(
             &unique
         }
     };
-    precheck(points.len(), opts)?;
+    let opts = &precheck(points.len(), opts)?;
     let owned;
     let pts: &[Vec<f64>] = if opts.standardize {
         owned = distance::standardize(points, dim);
@@ -343,7 +370,7 @@ pub fn persistence_from_distances(
     if n < 2 {
         return Err(Error::invalid(format!("need at least 2 points, got {n}")));
     }
-    precheck(n, opts)?;
+    let opts = &precheck(n, opts)?;
     if !opts.dedup {
         if let Some((i, j, _)) = edges.iter().find(|e| e.0 != e.1 && e.2 == 0.0) {
             return Err(Error::invalid(format!(

@@ -557,6 +557,36 @@ fn edge_collapse_changes_no_diagram_of_random_filtrations() {
     assert!(total.shifted > 0, "{total:?}");
 }
 
+#[test]
+fn over_budget_runs_the_collapse_first_or_refuses() {
+    let pts = random_points(400, 3, 21);
+    let full = persistence_from_points(&pts, &opts(1), None, &never).unwrap();
+    let worst = estimate_memory(400, &opts(1));
+    let need = collapse_memory(400);
+    assert!(need < worst / 2, "{need} vs {worst}");
+    // Between the two: the collapse runs first (the monitor sees it), the diagram is the same.
+    let stages = std::cell::RefCell::new(Vec::new());
+    let log = |stage: &str, _: usize, _: usize| {
+        stages.borrow_mut().push(stage.to_string());
+        false
+    };
+    let mid = RipsOptions { memory_budget: (need + worst) / 2, ..opts(1) };
+    let d = persistence_from_points(&pts, &mid, None, &log).unwrap();
+    assert_eq!(d, full);
+    assert!(stages.borrow().iter().any(|s| s == "edge collapse"));
+    // With the collapse switched off, or a budget below what the collapse needs: refused.
+    let off = RipsOptions { collapse: Some(false), ..mid.clone() };
+    assert_eq!(persistence_from_points(&pts, &off, None, &never).unwrap_err().kind, ErrorKind::OutOfBudget);
+    let low = RipsOptions { memory_budget: need - 1, ..opts(1) };
+    let e = persistence_from_points(&pts, &low, None, &never).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::OutOfBudget);
+    assert!(e.message.contains("threshold :="), "{}", e.message);
+    // Without an over-budget estimate, H1 runs no collapse by default.
+    stages.borrow_mut().clear();
+    persistence_from_points(&pts, &opts(1), None, &log).unwrap();
+    assert!(!stages.borrow().iter().any(|s| s == "edge collapse"));
+}
+
 /// `cargo test --release --lib collapse_timing -- --ignored --nocapture`: times the collapse
 /// and the reduction with and without it on the benchmark's torus in R^4.
 #[test]
