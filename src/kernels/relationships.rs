@@ -30,6 +30,7 @@
 //! unique columns, the best (affinity, then containment, then the closest distinct count)
 //! wins. Same-named id-like columns that are unique on neither side are reported as N:M.
 
+use crate::kernels::profile::hash::fmix64;
 use std::collections::{BTreeMap, HashMap};
 
 use super::{Error, Result};
@@ -71,25 +72,16 @@ impl Family {
     }
 }
 
-#[inline]
-fn fmix(mut h: u64) -> u64 {
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^ (h >> 33)
-}
-
 /// Hash of an integer value (any width).
 #[inline]
 pub fn hash_int(v: i128) -> u64 {
-    fmix((v as u64) ^ fmix(((v >> 64) as u64) ^ 0x9e37_79b9_7f4a_7c15))
+    fmix64((v as u64) ^ fmix64(((v >> 64) as u64) ^ 0x9e37_79b9_7f4a_7c15))
 }
 
 /// Hash of a UUID.
 #[inline]
 pub fn hash_uuid(v: u128) -> u64 {
-    fmix((v as u64) ^ fmix(((v >> 64) as u64) ^ 0x5851_f42d_4c95_7f2d))
+    fmix64((v as u64) ^ fmix64(((v >> 64) as u64) ^ 0x5851_f42d_4c95_7f2d))
 }
 
 /// Hash of a text value (FNV-1a over the bytes, then a 64-bit finaliser).
@@ -99,7 +91,7 @@ pub fn hash_text(b: &[u8]) -> u64 {
     for &x in b {
         h = (h ^ x as u64).wrapping_mul(0x0100_0000_01b3);
     }
-    fmix(h)
+    fmix64(h)
 }
 
 /// The mergeable sketch of one column.
@@ -553,6 +545,31 @@ struct Overlap {
     exact: bool,
 }
 
+/// A relationship from `ft.f` to `pt.p` with the measured fields filled in from `ov`;
+/// the caller sets the kind, cardinality, name match, confidence and evidence.
+fn measured(ft: &str, f: &ColumnSketch, pt: &str, p: &ColumnSketch, ov: &Overlap) -> Relationship {
+    Relationship {
+        kind: "",
+        from_table: ft.to_string(),
+        from_column: f.name.clone(),
+        to_table: pt.to_string(),
+        to_column: p.name.clone(),
+        cardinality: "",
+        containment: ov.containment,
+        jaccard: ov.jaccard,
+        from_distinct: f.distinct(),
+        to_distinct: p.distinct(),
+        orphan_rows: ov.orphan_rows,
+        orphan_rate: ov.orphan_rows / f.non_null.max(1) as f64,
+        orphan_values: ov.orphan_values,
+        null_rows: f.rows - f.non_null,
+        exact: ov.exact,
+        name_match: false,
+        confidence: 0.0,
+        evidence: String::new(),
+    }
+}
+
 fn overlap(f: &ColumnSketch, p: &ColumnSketch) -> Overlap {
     let exact = f.is_exact() && p.is_exact();
     let tau = f.threshold().min(p.threshold());
@@ -625,26 +642,14 @@ pub fn find(tables: &[(String, TableSketch)], o: &RelOptions) -> Result<(Vec<Rel
                             if c >= o.min_containment {
                                 shared.push(Relationship {
                                     kind: "shared_values",
-                                    from_table: ft.clone(),
-                                    from_column: f.name.clone(),
-                                    to_table: pt.clone(),
-                                    to_column: p.name.clone(),
                                     cardinality: "N:M",
-                                    containment: ov.containment,
-                                    jaccard: ov.jaccard,
-                                    from_distinct: f.distinct(),
-                                    to_distinct: p.distinct(),
-                                    orphan_rows: ov.orphan_rows,
-                                    orphan_rate: ov.orphan_rows / f.non_null.max(1) as f64,
-                                    orphan_values: ov.orphan_values,
-                                    null_rows: f.rows - f.non_null,
-                                    exact: ov.exact,
                                     name_match: true,
                                     confidence: 0.5 * c,
                                     evidence: format!(
                                         "same column name, neither side unique; {:.1}% of the distinct values shared",
                                         100.0 * c
                                     ),
+                                    ..measured(ft, f, pt, p, &ov)
                                 });
                             }
                         }
@@ -681,23 +686,11 @@ pub fn find(tables: &[(String, TableSketch)], o: &RelOptions) -> Result<(Vec<Rel
                     );
                     let rel = Relationship {
                         kind: "foreign_key",
-                        from_table: ft.clone(),
-                        from_column: f.name.clone(),
-                        to_table: pt.clone(),
-                        to_column: p.name.clone(),
                         cardinality: if f.is_unique_non_null() { "1:1" } else { "1:N" },
-                        containment: ov.containment,
-                        jaccard: ov.jaccard,
-                        from_distinct: f.distinct(),
-                        to_distinct: p.distinct(),
-                        orphan_rows: ov.orphan_rows,
-                        orphan_rate: ov.orphan_rows / f.non_null.max(1) as f64,
-                        orphan_values: ov.orphan_values,
-                        null_rows: f.rows - f.non_null,
-                        exact: ov.exact,
                         name_match: named,
                         confidence: confidence.clamp(0.0, 1.0),
                         evidence,
+                        ..measured(ft, f, pt, p, &ov)
                     };
                     let rank = (named, ov.containment, -(p.distinct() - f.distinct()).abs());
                     let better = match &best {

@@ -343,12 +343,7 @@ fn hash64(s: &[u8]) -> u64 {
         w[..rest.len()].copy_from_slice(rest);
         h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
     }
-    // MurmurHash3 fmix64 finaliser
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^ (h >> 33)
+    crate::kernels::profile::hash::fmix64(h)
 }
 
 /// `a >= b` bytewise, inlined: these are short strings and a libc `memcmp` call

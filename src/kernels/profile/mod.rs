@@ -69,7 +69,7 @@
 //! - `benford`: first significant digit of non-zero finite INTEGER/DECIMAL/DOUBLE values
 //!   (correct for |x| < 1), reported when there are ≥ 100 of them.
 
-mod hash;
+pub(crate) mod hash;
 pub mod render;
 pub mod sketch;
 mod stats;

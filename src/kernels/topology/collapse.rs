@@ -21,8 +21,8 @@
 //! does not hold; only the vertices that can still become common neighbours (a second
 //! bitset of every edge still in the filtration) are read from the matrix. Candidate
 //! dominators are the common neighbours that joined earliest (the vertices nearest to
-//! the middle of the edge in a metric space), then the most central vertices. A test
-//! that finds no dominator keeps the edge where it is, which is always correct: the
+//! the middle of the edge in a metric space): all of a small common neighbourhood, the
+//! earliest of a sample of a large one. A test that finds no dominator keeps the edge where it is, which is always correct: the
 //! heuristics decide how much is collapsed, never what the diagram is.
 
 use super::distance::DistanceMatrix;
@@ -141,7 +141,7 @@ pub(crate) fn collapse(
             }
             pending_value = t0;
         }
-        let Some(w) = dominator_now(&now, dm, u, v, &mut sc.common, &mut sc.cands) else {
+        let Some(w) = dominator_now(&now, dm, u, v, &mut sc) else {
             stats.kept += 1;
             pending.push((u, v));
             continue;
@@ -199,15 +199,9 @@ pub(crate) fn collapse(
 }
 
 /// A vertex dominating `uv` in the graph held by `now`, if one of the candidates tried
-/// is one.
-fn dominator_now(
-    now: &Bits,
-    dm: &DistanceMatrix,
-    u: usize,
-    v: usize,
-    common: &mut [u64],
-    cands: &mut Vec<(f64, usize)>,
-) -> Option<usize> {
+/// is one. Leaves the common neighbourhood in `sc.common`.
+fn dominator_now(now: &Bits, dm: &DistanceMatrix, u: usize, v: usize, sc: &mut Scratch) -> Option<usize> {
+    let Scratch { common, cands } = sc;
     let (bu, bv) = (now.row(u), now.row(v));
     let mut any = 0u64;
     for ((c, a), b) in common.iter_mut().zip(bu).zip(bv) {

@@ -176,11 +176,8 @@ pub fn estimate_memory_with_density(n_points: usize, opts: &RipsOptions, density
         let per = if k < opts.max_dim { 56.0 } else { 40.0 };
         b += binom_f(n, k + 1) * density.powi(k as i32) * per;
     }
-    if b >= usize::MAX as f64 {
-        usize::MAX
-    } else {
-        b as usize
-    }
+    // `as` saturates: an estimate past usize::MAX becomes usize::MAX.
+    b as usize
 }
 
 fn human(bytes: usize) -> String {
@@ -234,12 +231,7 @@ fn validate_options(opts: &RipsOptions) -> Result<()> {
 /// Memory the edge collapse needs: the matrix, its edge list (16 B per pair within the
 /// threshold, counted for all pairs) and two adjacency bitsets.
 fn collapse_memory(n: usize) -> usize {
-    let b = (n as f64) * (n as f64) * (8.0 + 0.25) + binom_f(n, 2) * 16.0;
-    if b >= usize::MAX as f64 {
-        usize::MAX
-    } else {
-        b as usize
-    }
+    ((n as f64) * (n as f64) * (8.0 + 0.25) + binom_f(n, 2) * 16.0) as usize
 }
 
 /// Checks options, index overflow and the dimension-0/1 part of the worst-case budget

@@ -588,7 +588,9 @@ fn over_budget_runs_the_collapse_first_or_refuses() {
 }
 
 /// `cargo test --release --lib collapse_timing -- --ignored --nocapture`: times the collapse
-/// and the reduction with and without it on the benchmark's torus in R^4.
+/// and the reduction with and without it on a torus in R^4 (`DR_SPHERE`: a sphere;
+/// `DR_POINTS=file.csv`: the points of a CSV file, e.g. a benchmark cloud), `DR_N` points,
+/// `DR_MAXDIM`, `DR_THR`; `DR_PLAIN` also runs the reduction without it and compares.
 #[test]
 #[ignore]
 fn collapse_timing() {
@@ -608,6 +610,15 @@ fn collapse_timing() {
             }
         })
         .collect();
+    let pts = match std::env::var("DR_POINTS") {
+        Ok(path) => std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(|l| l.split(',').map(|x| x.trim().parse().unwrap()).collect())
+            .collect(),
+        Err(_) => pts,
+    };
+    let n = pts.len();
     let ctx = MetricCtx::try_new(Metric::Euclidean, &pts).unwrap();
     let dm = distance::matrix_from_points(&ctx, n, None);
     let thr = std::env::var("DR_THR").ok().and_then(|x| x.parse().ok()).unwrap_or_else(|| dm.enclosing_radius());
