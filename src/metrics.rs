@@ -48,6 +48,9 @@ pub struct FunctionMetrics {
     pub llm_latency_ms: AtomicU64,
     /// What a long finalize is doing now (e.g. `H1 reduction 40960/125000`); empty when idle.
     pub progress: Mutex<String>,
+    /// The stages the last (or running) long computation went through, in order, each with
+    /// the seconds since its start when it was first reported (`edge collapse 0.0 s > H1 ...`).
+    pub stages: Mutex<Vec<String>>,
 }
 
 static THREAD_SEQ: AtomicUsize = AtomicUsize::new(0);
@@ -91,6 +94,23 @@ impl FunctionMetrics {
     pub fn set_progress(&self, text: String) {
         *self.progress.lock().unwrap_or_else(|e| e.into_inner()) = text;
     }
+    /// Starts a new stage history (a long computation begins).
+    pub fn start_stages(&self) {
+        self.stages.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+    /// Notes that `stage` was reached `secs` after the start, unless it is the current one.
+    pub fn note_stage(&self, stage: &str, secs: f64) {
+        let mut st = self.stages.lock().unwrap_or_else(|e| e.into_inner());
+        let same = st.last().is_some_and(|last| last.rsplit_once(" (").is_some_and(|(name, _)| name == stage));
+        if !same && st.len() < 64 {
+            st.push(format!("{stage} ({secs:.2} s)"));
+        }
+    }
+    /// The stage history, `None` when there is none.
+    pub fn stages(&self) -> Option<String> {
+        let st = self.stages.lock().unwrap_or_else(|e| e.into_inner());
+        (!st.is_empty()).then(|| st.join(" > "))
+    }
     /// The last reported stage, `None` when idle.
     pub fn progress(&self) -> Option<String> {
         let p = self.progress.lock().unwrap_or_else(|e| e.into_inner());
@@ -122,6 +142,7 @@ impl FunctionMetrics {
             c.store(0, Relaxed);
         }
         self.set_progress(String::new());
+        self.start_stages();
     }
 }
 

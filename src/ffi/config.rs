@@ -104,6 +104,10 @@ impl Context {
     /// `info` must be a valid bind info of a table function.
     pub(crate) unsafe fn from_bind(info: sys::duckdb_bind_info) -> Context {
         let mut raw: sys::duckdb_client_context = std::ptr::null_mut();
+        if !super::capi::has_client_context() {
+            // Before 1.5.2 there is no context to read settings from: callers use defaults.
+            return Context { raw, reader: None };
+        }
         sys::duckdb_table_function_get_client_context(info, &mut raw);
         Context { raw, reader: None }
     }

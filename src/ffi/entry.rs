@@ -23,6 +23,9 @@ use super::table::{register_table, TableRows, TableSpec};
 /// Minimum C API version the extension asks for (matches the footer).
 pub const MIN_CAPI_VERSION: &str = "v1.2.0";
 
+/// The DuckDB releases `make test` loads the extension into (named in refusals).
+pub const TESTED_RELEASES: &str = "1.2.2, 1.3.2, 1.4.5, 1.5.6, 2.0.0 and 2.0.1";
+
 static DUCKDB_VERSION: OnceLock<String> = OnceLock::new();
 
 /// The version of the DuckDB library we were loaded into, e.g. `v2.0.1`.
@@ -108,6 +111,9 @@ impl Registrar {
     pub fn setting(&mut self, s: &Setting) {
         let r = match &self.target {
             // Safety: as above.
+            // Releases before 1.5.0 have no config options: the settings' defaults apply and
+            // the macros read `getvariable('dataraum_x')` instead (see `macros::sql_for_v1`).
+            Target::V1 { settings: true, .. } if !super::capi::has_config_options() => Ok(()),
             Target::V1 { conn, settings: true, .. } => unsafe { register_setting(*conn, s) },
             _ => Ok(()),
         };
@@ -172,15 +178,23 @@ pub unsafe fn init_extension(
 ) -> bool {
     install_quiet_hook();
     let outcome = std::panic::catch_unwind(|| -> Result<(), String> {
-        match sys::duckdb_rs_extension_api_init(info, access, MIN_CAPI_VERSION) {
-            Ok(true) => {}
-            Ok(false) => {
-                return Err(format!(
-                    "dataraum: this DuckDB does not offer the C API {MIN_CAPI_VERSION} the extension needs"
-                ))
-            }
-            Err(e) => return Err(format!("dataraum: C API initialisation failed: {e}")),
+        let get_api = (*access).get_api.ok_or("dataraum: DuckDB gave no get_api")?;
+        let version = CString::new(MIN_CAPI_VERSION).map_err(|_| "dataraum: bad C API version")?;
+        let table = get_api(info, version.as_ptr()) as *const *const std::ffi::c_void;
+        if table.is_null() {
+            return Err(format!(
+                "dataraum: this DuckDB does not offer the C API {MIN_CAPI_VERSION} the extension needs (DuckDB 1.2.0 or later)"
+            ));
         }
+        let running = super::capi::host_version(table).unwrap_or_else(|| "unknown".into());
+        let Some(slots) =
+            super::capi::usable_slots(&running, super::capi::bindings_version(), super::capi::BINDINGS_SLOTS)
+        else {
+            return Err(format!(
+                "dataraum: DuckDB {running} is not supported; use DuckDB 1.2.0 or later (tested: {TESTED_RELEASES})"
+            ));
+        };
+        super::capi::init_bindings(table, slots).map_err(|e| format!("dataraum: {e}"))?;
         note_duckdb_version();
         #[cfg(feature = "v2")]
         if duckdb_version() == COMPANION_DUCKDB_VERSION {

@@ -3,6 +3,7 @@
 //! ([`Aggregate`], [`Scalar`], [`TableRows`]) and never write `extern "C"`.
 
 pub mod aggregate;
+pub mod capi;
 pub mod config;
 pub mod entry;
 pub mod guard;

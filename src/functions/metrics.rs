@@ -34,6 +34,7 @@ impl TableRows for Metrics {
             ("llm_cache_hits", Ty::UBigInt),
             ("llm_latency_ms", Ty::Double),
             ("progress", Ty::Varchar),
+            ("stages", Ty::Varchar),
         ]
     }
     fn rows(_params: &[Option<String>], _ctx: &Context) -> FnResult<Vec<Vec<Value>>> {
@@ -60,6 +61,7 @@ impl TableRows for Metrics {
                     Value::UInt(m.llm_cache_hits.load(Relaxed)),
                     Value::Double(m.llm_latency_ms.load(Relaxed) as f64),
                     Value::from(m.progress()),
+                    Value::from(m.stages()),
                 ]
             })
             .collect())
@@ -80,8 +82,8 @@ pub const METRICS_DOC: FunctionDoc = FunctionDoc {
     name: "dr_metrics",
     kind: Kind::Table,
     parameters: "",
-    returns: "TABLE(function_name, calls, rows, update_ms, combines, combine_ms, finalizes, finalize_ms, threads, peak_state_bytes, errors, panics, llm_requests, llm_retries, llm_tokens, llm_cache_hits, llm_latency_ms, progress)",
-    description: "Per-function counters since LOAD (or the last dr_metrics_reset()): calls, rows, wall time in update/combine/finalize, threads that took part, peak state bytes, errors, caught panics and LLM figures.",
+    returns: "TABLE(function_name, calls, rows, update_ms, combines, combine_ms, finalizes, finalize_ms, threads, peak_state_bytes, errors, panics, llm_requests, llm_retries, llm_tokens, llm_cache_hits, llm_latency_ms, progress, stages)",
+    description: "Per-function counters since LOAD (or the last dr_metrics_reset()): calls, rows, wall time in update/combine/finalize, threads that took part, peak state bytes, errors, caught panics, LLM figures, the stage a long finalize is in now (progress) and the stages the last one went through with their start times (stages).",
     example: "SELECT function_name, rows, update_ms, threads FROM dr_metrics() WHERE calls > 0;",
 };
 

@@ -49,8 +49,11 @@ fn with_progress<T>(
 ) -> FnResult<T> {
     let m = crate::metrics::for_function(name);
     let started = std::time::Instant::now();
+    m.start_stages();
     let monitor = |stage: &str, done: usize, total: usize| {
-        m.set_progress(format!("{stage} {done}/{total} ({:.1} s)", started.elapsed().as_secs_f64()));
+        let secs = started.elapsed().as_secs_f64();
+        m.note_stage(stage, secs);
+        m.set_progress(format!("{stage} {done}/{total} ({secs:.1} s)"));
         false
     };
     let r = f(&monitor);
