@@ -81,3 +81,25 @@ docs:
 
 clean:
 	rm -rf build target
+
+# Client matrix for extension-ci/test_clients.py: one venv per further DuckDB release (1.1.3
+# must refuse the load) and the Node client @duckdb/node-api pinned to the release that bundles
+# DuckDB 1.5.6. `make client-venvs` builds them all.
+CLIENT_DUCKDBS := 1.1.3 1.2.2 1.3.2 1.4.5 2.0.0
+CLIENT_VENVS := $(foreach v,$(CLIENT_DUCKDBS),build/venv-$(v)/.ok)
+NODE_API_VERSION := 1.5.6-r.1
+
+$(CLIENT_VENVS): build/venv-%/.ok:
+	@bash extension-ci/install_deps.sh
+	$(PYTHON) -m venv build/venv-$*
+	build/venv-$*/bin/pip install -q --disable-pip-version-check duckdb==$*
+	touch $@
+
+build/node/.ok:
+	@command -v npm >/dev/null || { echo "client-venvs: npm (Node.js 18+) is needed for build/node" >&2; exit 1; }
+	@mkdir -p build/node
+	npm install --prefix build/node --no-audit --no-fund --save-exact @duckdb/node-api@$(NODE_API_VERSION)
+	touch $@
+
+.PHONY: client-venvs
+client-venvs: $(VENV2)/.ok $(VENV1)/.ok $(CLIENT_VENVS) build/node/.ok
