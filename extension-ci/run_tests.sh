@@ -38,6 +38,10 @@ echo "== process tests (CLI 1.5.6, file locks, read-only databases)"
 "$VENV2/bin/python" extension-ci/test_process.py "$EXT" "$VENV2" "$VENV1" 2>&1 | tee build/test-logs/process.log | grep -E 'FAIL|passed, '
 tally build/test-logs/process.log
 
+echo "== clients (DuckDB 1.1.3-2.0.1 Python releases, CLI 1.5.6, Node; make client-venvs)"
+"$VENV2/bin/python" extension-ci/test_clients.py "$EXT" build 2>&1 | tee build/test-logs/clients.log | grep -E 'FAIL|skip|passed, '
+tally build/test-logs/clients.log
+
 echo "== LLM annotation against a local scripted server (127.0.0.1 only)"
 "$VENV2/bin/python" extension-ci/test_llm.py "$EXT" 2>&1 | tee build/test-logs/llm.log | grep -E 'FAIL|interrupt:|passed, '
 tally build/test-logs/llm.log
