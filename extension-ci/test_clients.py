@@ -106,7 +106,7 @@ PRELUDE = r"""
 import duckdb, json, sys, tempfile
 def out(**kw):
     print('RESULT ' + json.dumps(kw, default=str)); sys.stdout.flush()
-con = duckdb.connect(config={'allow_unsigned_extensions': 'true', 'extension_directory': tempfile.mkdtemp()})
+con = duckdb.connect(config={'allow_unsigned_extensions': 'true', 'extension_directory': tempfile.mkdtemp(dir='.')})  # cwd: the runner's temp dir
 """
 
 LOAD = PRELUDE + "con.execute(\"LOAD '%s'\")\n"
