@@ -63,7 +63,7 @@ dr_context_format(dr_catalog_store(tbl::VARCHAR, (
 WITH prof AS (SELECT row_number() OVER () AS ordinal, * FROM profile_columns(tbl)),
      inf AS (FROM infer_types(tbl)),
      relx AS (SELECT dr_relationships(table_name, sketch) AS rel
-              FROM query(dr_sketch_sql(CASE WHEN related IS NULL THEN [tbl::VARCHAR] ELSE list_prepend(tbl::VARCHAR, related::VARCHAR[]) END, true))),
+              FROM query(dr_sketch_sql(CASE WHEN related IS NULL THEN [tbl::VARCHAR] ELSE list_prepend(tbl::VARCHAR, related::VARCHAR[]) END, optional := true))),
      rels AS (SELECT unnest(rel.relationships) AS r FROM relx),
      -- the table's role in the join graph of tbl + related (fact, dimension, bridge, isolated)
      joinrole AS (SELECT t.role FROM (SELECT unnest(rel.tables) AS t FROM relx) WHERE t.table_name = tbl::VARCHAR),

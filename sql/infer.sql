@@ -24,7 +24,11 @@ WITH inferred AS (
         FROM query_table(tbl)
     ) ON COLUMNS(*) INTO NAME column_name VALUE inference
 ), described AS (
-    SELECT column_name, column_type, row_number() OVER () AS ordinal FROM (DESCRIBE FROM query_table(tbl))
+    -- typeof over one row (NULLs for an empty input), not DESCRIBE: DESCRIBE in a macro body sees
+    -- no macro parameters before DuckDB 2.0
+    SELECT column_name, column_type, row_number() OVER () AS ordinal FROM (
+        UNPIVOT (SELECT typeof(COLUMNS(q.*)) FROM (SELECT 1) one LEFT JOIN (FROM query_table(tbl) LIMIT 1) q ON true)
+        ON COLUMNS(*) INTO NAME column_name VALUE column_type)
 )
 SELECT described.column_name, described.column_type AS declared_type,
        inference.inferred_type, inference.format, inference.semantic_type, inference.unit,

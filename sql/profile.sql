@@ -14,7 +14,11 @@ WITH profiles AS (
         FROM query_table(tbl)
     ) ON COLUMNS(*) INTO NAME column_name VALUE profile
 ), described AS (
-    SELECT column_name, column_type, row_number() OVER () AS ordinal FROM (DESCRIBE FROM query_table(tbl))
+    -- typeof over one row (NULLs for an empty input), not DESCRIBE: DESCRIBE in a macro body sees
+    -- no macro parameters before DuckDB 2.0
+    SELECT column_name, column_type, row_number() OVER () AS ordinal FROM (
+        UNPIVOT (SELECT typeof(COLUMNS(q.*)) FROM (SELECT 1) one LEFT JOIN (FROM query_table(tbl) LIMIT 1) q ON true)
+        ON COLUMNS(*) INTO NAME column_name VALUE column_type)
 )
 SELECT described.column_name, described.column_type, unnest(profiles.profile)
 FROM described JOIN profiles USING (column_name)
@@ -31,7 +35,11 @@ WITH profiles AS (
         FROM query(sql)
     ) ON COLUMNS(*) INTO NAME column_name VALUE profile
 ), described AS (
-    SELECT column_name, column_type, row_number() OVER () AS ordinal FROM (DESCRIBE FROM query(sql))
+    -- typeof over one row (NULLs for an empty input), not DESCRIBE: DESCRIBE in a macro body sees
+    -- no macro parameters before DuckDB 2.0
+    SELECT column_name, column_type, row_number() OVER () AS ordinal FROM (
+        UNPIVOT (SELECT typeof(COLUMNS(q.*)) FROM (SELECT 1) one LEFT JOIN (FROM query(sql) LIMIT 1) q ON true)
+        ON COLUMNS(*) INTO NAME column_name VALUE column_type)
 )
 SELECT described.column_name, described.column_type, unnest(profiles.profile)
 FROM described JOIN profiles USING (column_name)

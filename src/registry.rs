@@ -57,6 +57,7 @@ pub struct FunctionDoc {
 pub fn functions() -> Vec<FunctionDoc> {
     let mut docs = vec![
         functions::version::DOC,
+        functions::macros_sql::DOC,
         functions::listing::FUNCTIONS_DOC,
         functions::listing::SETTINGS_DOC,
         functions::metrics::METRICS_DOC,
@@ -99,6 +100,7 @@ pub fn register_all(r: &mut Registrar) {
         r.setting(&s);
     }
     functions::version::register(r);
+    functions::macros_sql::register(r);
     functions::listing::register(r);
     functions::metrics::register(r);
     functions::basic_stats::register(r);

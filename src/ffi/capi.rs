@@ -126,6 +126,46 @@ unsafe extern "C" fn hand_out(
     HANDED.load(Ordering::Acquire)
 }
 
+/// The table [`init_bindings`] built (NULL before), handed to the companion.
+pub fn handed_table() -> *const std::ffi::c_void {
+    HANDED.load(Ordering::Acquire)
+}
+
+/// C API v2 tables of releases other than the one our v2 bindings come from, described as
+/// the difference to ours: the running table is ours without the slots `missing` (in order),
+/// and `changed` names slots whose signature differs there (left empty, never called). Read
+/// from the two releases' `duckdb_extension_v2.h` (`extension-ci/check_capi_layouts.py`
+/// checks it against the headers on every `make test`).
+pub struct V2Layout {
+    /// The release, e.g. `v2.0.0`.
+    pub release: &'static str,
+    /// The release our v2 bindings were generated from.
+    pub bindings: &'static str,
+    /// Ranges of our slots the release does not have.
+    pub missing: &'static [std::ops::Range<usize>],
+    /// Functions whose signature differs in the release.
+    pub changed: &'static [&'static str],
+}
+
+/// Every other v2 layout this build can run on.
+pub const V2_LAYOUTS: &[V2Layout] = &[V2Layout {
+    release: "v2.0.0",
+    bindings: "v2.0.1",
+    // 2.0.1 inserted the 21 stats entries at the front of the table.
+    missing: &[0..21],
+    // 2.0.1 added `apply_invalidation_policy` to duckdb_v2_parse_sql.
+    changed: &["duckdb_v2_parse_sql"],
+}];
+
+/// Whether the companion (C API v2) can run on `running`.
+pub fn v2_layout_known(running: &str) -> bool {
+    if !cfg!(feature = "v2") {
+        return false;
+    }
+    let ours = super::entry::COMPANION_DUCKDB_VERSION;
+    running == ours || V2_LAYOUTS.iter().any(|l| l.release == running && l.bindings == ours)
+}
+
 /// Slots copied on `LOAD`.
 pub fn usable() -> usize {
     USABLE.load(Ordering::Acquire)

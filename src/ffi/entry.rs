@@ -196,10 +196,6 @@ pub unsafe fn init_extension(
         };
         super::capi::init_bindings(table, slots).map_err(|e| format!("dataraum: {e}"))?;
         note_duckdb_version();
-        #[cfg(feature = "v2")]
-        if duckdb_version() == COMPANION_DUCKDB_VERSION {
-            keep_v1_api(info, access);
-        }
         let get_database = (*access).get_database.ok_or("dataraum: DuckDB gave no get_database")?;
         let db = get_database(info);
         if db.is_null() {
@@ -245,39 +241,150 @@ const FOOTER_SIZE: usize = 534;
 const FOOTER_HEADER: usize = 22;
 const FIELD: usize = 32;
 
-const RUN_SQL: &str = "run the files in sql/ yourself (in the CLI `.read sql/basic.sql` and so on) to create the table macros in this database";
+const RUN_SQL: &str = "create them once per database by running the text of `SELECT dr_macros_sql()` (Python: \
+con.execute(con.sql('SELECT dr_macros_sql()').fetchone()[0]))";
 
-/// The companion file to load, when this DuckDB is exactly the release it was built for and
-/// its footer says so; otherwise the status `dr_version().macros` reports.
+/// The companion file to load on a DuckDB release whose C API v2 layout this build knows
+/// ([`super::capi::v2_layout_known`]): this library's own bytes with a footer for exactly the
+/// running release, written once into a private cache directory (see
+/// [`materialise_companion`]); otherwise the status `dr_version().macros` reports.
 unsafe fn companion_file() -> Result<std::path::PathBuf, String> {
     let running = duckdb_version();
     if !cfg!(feature = "v2") {
         return Err(format!("not registered: this build has no C API v2 companion; {RUN_SQL}"));
     }
-    if running != COMPANION_DUCKDB_VERSION {
+    if !super::capi::v2_layout_known(running) {
         return Err(format!(
-            "not registered: the table macros come from the C API v2 companion, built for DuckDB \
-             {COMPANION_DUCKDB_VERSION} only, and this is DuckDB {running}; {RUN_SQL}"
+            "not registered: the table macros come with LOAD only on DuckDB {V2_RELEASES} (the C API v2), and this is \
+             DuckDB {running}; {RUN_SQL}"
         ));
     }
-    let Some(path) = own_path().and_then(|p| p.parent().map(|d| d.join(COMPANION_FILE))) else {
-        return Err(format!("not registered: could not find the directory of the loaded dataraum file; {RUN_SQL}"));
+    let Some(own) = own_path() else {
+        return Err(format!("not registered: could not find the file dataraum was loaded from; {RUN_SQL}"));
     };
-    let shown = path.display();
-    match companion_footer(&path) {
-        Err(e) => Err(format!("not registered: companion {shown}: {e}; {RUN_SQL}")),
-        Ok((abi, version)) if abi != "C_STRUCT_UNSTABLE" || version != running => Err(format!(
-            "not registered: companion {shown} is built for DuckDB {version} (ABI {abi}), this is DuckDB \
-             {running} (needs ABI C_STRUCT_UNSTABLE); not loaded; {RUN_SQL}"
-        )),
-        Ok(_) => Ok(path),
+    materialise_companion(&own, running).map_err(|e| format!("not registered: companion: {e}; {RUN_SQL}"))
+}
+
+/// The releases whose C API v2 layout this build knows (the companion runs there).
+pub const V2_RELEASES: &str = "2.0.0 and 2.0.1";
+
+/// Writes `dataraum_v2.duckdb_extension` for release `running`: the library of `own` (its
+/// footer cut off) with a footer saying ABI `C_STRUCT_UNSTABLE`, DuckDB `running`, the same
+/// platform and extension version. It goes into `<cache>/<content hash>-<running>/`, where
+/// `<cache>` is `$XDG_CACHE_HOME/dataraum`, `~/.cache/dataraum` or `<temp dir>/dataraum-<uid>`,
+/// the first one that is (or can be made) a directory of ours that only we can write. An
+/// existing file is reused only when its bytes are exactly the ones we would write; a new one
+/// is written under a temporary name and renamed, so concurrent LOADs never see half a file.
+fn materialise_companion(own: &std::path::Path, running: &str) -> Result<std::path::PathBuf, String> {
+    let bytes = std::fs::read(own).map_err(|e| format!("reading {}: {e}", own.display()))?;
+    if bytes.len() <= FOOTER_SIZE {
+        return Err(format!("{} is too short to be a DuckDB extension", own.display()));
     }
+    let (lib, footer) = bytes.split_at(bytes.len() - FOOTER_SIZE);
+    let mut new_footer = footer.to_vec();
+    let mut set_field = |n: usize, value: &str| {
+        let at = FOOTER_HEADER + (8 - n) * FIELD;
+        let slot = &mut new_footer[at..at + FIELD];
+        slot.fill(0);
+        let v = value.as_bytes();
+        slot[..v.len().min(FIELD)].copy_from_slice(&v[..v.len().min(FIELD)]);
+    };
+    set_field(5, "C_STRUCT_UNSTABLE");
+    set_field(3, running);
+    let hash = lib.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
+    let mut tried = Vec::new();
+    for base in cache_bases() {
+        let dir = base.join(format!("{hash:016x}-{running}"));
+        match write_companion(&dir, lib, &new_footer) {
+            Ok(path) => return Ok(path),
+            Err(e) => tried.push(format!("{}: {e}", dir.display())),
+        }
+    }
+    Err(format!("no writable cache directory ({})", tried.join("; ")))
+}
+
+/// Candidate cache directories, most preferred first.
+fn cache_bases() -> Vec<std::path::PathBuf> {
+    let mut v = Vec::new();
+    if let Some(x) = std::env::var_os("XDG_CACHE_HOME").filter(|x| !x.is_empty()) {
+        v.push(std::path::PathBuf::from(x).join("dataraum"));
+    }
+    if let Some(h) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+        v.push(std::path::PathBuf::from(h).join(".cache").join("dataraum"));
+    }
+    v.push(std::env::temp_dir().join(format!("dataraum-{}", user_id())));
+    v
+}
+
+#[cfg(unix)]
+fn user_id() -> u32 {
+    extern "C" {
+        fn geteuid() -> u32;
+    }
+    // Safety: geteuid has no preconditions.
+    unsafe { geteuid() }
+}
+#[cfg(not(unix))]
+fn user_id() -> u32 {
+    0
+}
+
+/// Makes `dir` (and its parent, the cache base) a directory of ours, writable by us only.
+fn private_dir(dir: &std::path::Path) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+        for d in [dir.parent(), Some(dir)].into_iter().flatten() {
+            match std::fs::DirBuilder::new().recursive(true).mode(0o700).create(d) {
+                Ok(()) => {}
+                Err(e) => return Err(format!("cannot create {}: {e}", d.display())),
+            }
+            let m = std::fs::symlink_metadata(d).map_err(|e| e.to_string())?;
+            if !m.is_dir() || m.uid() != user_id() || m.mode() & 0o022 != 0 {
+                return Err(format!("{} is not a directory that only this user can write", d.display()));
+            }
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())
+}
+
+fn write_companion(dir: &std::path::Path, lib: &[u8], footer: &[u8]) -> Result<std::path::PathBuf, String> {
+    use std::io::Write;
+    private_dir(dir)?;
+    let path = dir.join(COMPANION_FILE);
+    if let Ok(existing) = std::fs::read(&path) {
+        if existing.len() == lib.len() + footer.len()
+            && existing[..lib.len()] == *lib
+            && existing[lib.len()..] == *footer
+        {
+            return Ok(path);
+        }
+    }
+    let tmp = dir.join(format!("{COMPANION_FILE}.{}.tmp", std::process::id()));
+    let written = std::fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(lib)?;
+        f.write_all(footer)?;
+        f.sync_all()
+    });
+    if let Err(e) = written.and_then(|_| std::fs::rename(&tmp, &path)) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!("cannot write {}: {e}", path.display()));
+    }
+    Ok(path)
 }
 
 /// Loads the companion, which registers every function (with docs) and the macros.
 unsafe fn load_companion(conn: sys::duckdb_connection, path: &std::path::Path) -> Result<(), String> {
     let sql = format!("LOAD '{}'", path.to_string_lossy().replace('\'', "''"));
     query(conn, &sql).map_err(|e| format!("loading the companion {} failed: {e}", path.display()))
+}
+
+/// Field 5 (ABI type) and field 3 (C API or exact DuckDB version) of this library's own file.
+pub(crate) fn own_footer() -> Result<(String, String), String> {
+    let own = own_path().ok_or("could not find the file this library was loaded from")?;
+    companion_footer(&own)
 }
 
 /// Field 5 (ABI type) and field 3 (exact DuckDB version) of a `.duckdb_extension` footer.
@@ -362,34 +469,13 @@ fn own_path() -> Option<std::path::PathBuf> {
 
 // ------------------------------------------------- the v1 API, handed to the companion
 
-/// A copy of the v1 function table DuckDB gave this (v1) instance. DuckDB's own copy lives
-/// only while `LOAD` runs; the companion, a second copy of this library with its own
-/// statics, initialises its v1 bindings from this one (see [`init_v1_from_sibling`]).
-#[cfg(feature = "v2")]
-static V1_API: OnceLock<sys::duckdb_ext_api_v1> = OnceLock::new();
-
-/// Copies the v1 function table (only on the companion's release: there the table DuckDB
-/// hands out has exactly the layout our bindings were generated from).
-#[cfg(feature = "v2")]
-unsafe fn keep_v1_api(info: sys::duckdb_extension_info, access: *const sys::duckdb_extension_access) {
-    let Some(get_api) = (*access).get_api else { return };
-    let version = CString::new(MIN_CAPI_VERSION).unwrap_or_default();
-    let p = get_api(info, version.as_ptr()) as *const sys::duckdb_ext_api_v1;
-    if !p.is_null() {
-        let _ = V1_API.set(std::ptr::read(p));
-    }
-}
-
-/// The v1 function table kept by [`keep_v1_api`], or NULL (exported to the companion as
-/// `dataraum_v1_api`).
+/// The v1 function table this instance initialised its bindings from (our layout, slots the
+/// running release lacks left empty; see [`super::capi`]), or NULL before `LOAD` (exported to
+/// the companion as `dataraum_v1_api`).
 #[cfg(feature = "v2")]
 pub fn kept_v1_api() -> *const std::ffi::c_void {
-    V1_API.get().map_or(std::ptr::null(), |api| api as *const sys::duckdb_ext_api_v1 as *const std::ffi::c_void)
+    super::capi::handed_table()
 }
-
-/// Name of the v1 extension file the companion sits next to.
-#[cfg(feature = "v2")]
-const V1_FILE: &str = "dataraum.duckdb_extension";
 
 #[cfg(all(feature = "v2", unix))]
 extern "C" {
@@ -403,59 +489,85 @@ const RTLD_NOW_NOLOAD: std::ffi::c_int = 0x2 | 0x4;
 #[cfg(all(feature = "v2", target_os = "macos"))]
 const RTLD_NOW_NOLOAD: std::ffi::c_int = 0x2 | 0x10;
 
-#[cfg(feature = "v2")]
-static V1_HANDED_OVER: std::sync::atomic::AtomicPtr<std::ffi::c_void> =
-    std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
+/// The first two fields of glibc's `struct dl_phdr_info` (the rest is not read).
+#[cfg(all(feature = "v2", target_os = "linux"))]
+#[repr(C)]
+struct DlPhdrInfo {
+    dlpi_addr: usize,
+    dlpi_name: *const std::ffi::c_char,
+}
 
-#[cfg(feature = "v2")]
-unsafe extern "C" fn handed_over_api(
-    _info: sys::duckdb_extension_info,
-    _version: *const std::ffi::c_char,
-) -> *const std::ffi::c_void {
-    V1_HANDED_OVER.load(std::sync::atomic::Ordering::Acquire)
+#[cfg(all(feature = "v2", target_os = "linux"))]
+extern "C" {
+    fn dl_iterate_phdr(
+        callback: unsafe extern "C" fn(
+            info: *mut DlPhdrInfo,
+            size: usize,
+            data: *mut std::ffi::c_void,
+        ) -> std::ffi::c_int,
+        data: *mut std::ffi::c_void,
+    ) -> std::ffi::c_int;
+}
+
+/// Paths of every loaded `*.duckdb_extension` file.
+#[cfg(all(feature = "v2", target_os = "linux"))]
+fn loaded_extension_files() -> Vec<CString> {
+    unsafe extern "C" fn each(info: *mut DlPhdrInfo, _size: usize, data: *mut std::ffi::c_void) -> std::ffi::c_int {
+        // Safety: glibc passes a valid info for the duration of the call; data is our Vec.
+        let (info, out) = (&*info, &mut *(data as *mut Vec<CString>));
+        if !info.dlpi_name.is_null() {
+            let name = CStr::from_ptr(info.dlpi_name);
+            if name.to_bytes().ends_with(b".duckdb_extension") {
+                out.push(name.to_owned());
+            }
+        }
+        0
+    }
+    let mut out: Vec<CString> = Vec::new();
+    // Safety: the callback only reads the info and appends to `out`, which outlives the call.
+    unsafe { dl_iterate_phdr(each, &mut out as *mut Vec<CString> as *mut std::ffi::c_void) };
+    out
+}
+
+/// Paths of every loaded `*.duckdb_extension` file (macOS: not looked up).
+#[cfg(all(feature = "v2", target_os = "macos"))]
+fn loaded_extension_files() -> Vec<CString> {
+    Vec::new()
 }
 
 /// In the companion: initialises this instance's v1 bindings from the v1 instance of
-/// `dataraum.duckdb_extension` that is loading it (found next to the companion, already
-/// loaded: `dlopen(RTLD_NOLOAD)` only looks it up).
+/// dataraum that is loading it: among the loaded `*.duckdb_extension` files (the v1 file may
+/// have any path: installed, loaded by path), the one whose `dataraum_v1_api` returns a table.
 ///
 /// # Safety
 /// Call once per companion `LOAD`, before any v1 call.
 #[cfg(all(feature = "v2", any(target_os = "linux", target_os = "macos")))]
 pub(crate) unsafe fn init_v1_from_sibling() -> Result<(), String> {
-    let v1_path = own_path()
-        .and_then(|p| p.parent().map(|d| d.join(V1_FILE)))
-        .ok_or("could not find the directory of the companion file")?;
-    use std::os::unix::ffi::OsStrExt;
-    let c = CString::new(v1_path.as_os_str().as_bytes()).map_err(|_| "path contains a NUL byte")?;
-    let handle = dlopen(c.as_ptr(), RTLD_NOW_NOLOAD);
-    if handle.is_null() {
-        return Err(format!(
-            "{} is not loaded in this process; the companion is loaded by `LOAD dataraum`, not on its own",
-            v1_path.display()
-        ));
-    }
-    let symbol = dlsym(handle, c"dataraum_v1_api".as_ptr());
-    // The v1 instance stays loaded by DuckDB; this only drops the reference dlopen added.
-    dlclose(handle);
-    if symbol.is_null() {
-        return Err(format!("{} exports no dataraum_v1_api (a different build?)", v1_path.display()));
-    }
-    let get: unsafe extern "C" fn() -> *const std::ffi::c_void = std::mem::transmute(symbol);
-    let api = get();
-    if api.is_null() {
-        return Err("the loaded dataraum kept no C API v1 table (not running on the companion's DuckDB?)".into());
-    }
-    V1_HANDED_OVER.store(api as *mut std::ffi::c_void, std::sync::atomic::Ordering::Release);
-    let access = sys::duckdb_extension_access { set_error: None, get_database: None, get_api: Some(handed_over_api) };
-    match sys::duckdb_rs_extension_api_init(std::ptr::null_mut(), &access, MIN_CAPI_VERSION) {
-        Ok(true) => {
-            note_duckdb_version();
-            Ok(())
+    let mut table: *const std::ffi::c_void = std::ptr::null();
+    for file in loaded_extension_files() {
+        let handle = dlopen(file.as_ptr(), RTLD_NOW_NOLOAD);
+        if handle.is_null() {
+            continue;
         }
-        Ok(false) => Err("the v1 function table handed over was empty".into()),
-        Err(e) => Err(format!("C API v1 initialisation failed: {e}")),
+        let symbol = dlsym(handle, c"dataraum_v1_api".as_ptr());
+        if !symbol.is_null() {
+            let get: unsafe extern "C" fn() -> *const std::ffi::c_void = std::mem::transmute(symbol);
+            table = get();
+        }
+        // The file stays loaded by DuckDB; this only drops the reference dlopen added.
+        dlclose(handle);
+        if !table.is_null() {
+            break;
+        }
     }
+    if table.is_null() {
+        return Err("no loaded dataraum.duckdb_extension handed over its C API v1 table; the companion is loaded by \
+                    `LOAD dataraum`, not on its own"
+            .into());
+    }
+    super::capi::init_bindings(table as *const *const std::ffi::c_void, super::capi::BINDINGS_SLOTS)?;
+    note_duckdb_version();
+    Ok(())
 }
 
 /// No `dlopen` here: the companion cannot borrow the v1 table.

@@ -49,7 +49,17 @@ pub unsafe fn init_companion(input: *mut sys::duckdb_v2_extension_input) {
         // Safety: DuckDB passes a valid input for the duration of the call.
         let input = unsafe { &*input };
         // Safety: as above; get_api is DuckDB's own callback.
-        match unsafe { sys::duckdb_rs_extension_api_v2_init(input, API_VERSION) } {
+        // Safety: as above.
+        let table = unsafe { remapped_table(input)? };
+        REMAPPED.store(table as *mut std::ffi::c_void, std::sync::atomic::Ordering::Release);
+        let ours = sys::duckdb_v2_extension_input {
+            get_api: Some(hand_out_remapped),
+            extension: input.extension,
+            context: input.context,
+            err: input.err,
+        };
+        // Safety: `ours` hands out a table of our layout that lives for the process.
+        match unsafe { sys::duckdb_rs_extension_api_v2_init(&ours, API_VERSION) } {
             Ok(true) => {}
             // DuckDB refused (e.g. a version mismatch) and has recorded why: leave the slot alone.
             Ok(false) => return Ok(()),
@@ -110,6 +120,74 @@ pub unsafe fn init_companion(input: *mut sys::duckdb_v2_extension_input) {
             sys::duckdb_v2_error_info_set_text(slot, &text);
         }
     });
+}
+
+static REMAPPED: std::sync::atomic::AtomicPtr<std::ffi::c_void> = std::sync::atomic::AtomicPtr::new(ptr::null_mut());
+
+unsafe extern "C" fn hand_out_remapped(
+    _extension: sys::duckdb_v2_extension_handle,
+    _version: *const std::ffi::c_char,
+) -> *const std::ffi::c_void {
+    REMAPPED.load(std::sync::atomic::Ordering::Acquire)
+}
+
+/// Slots of our v2 table in pointers.
+const V2_SLOTS: usize = std::mem::size_of::<sys::duckdb_ext_api_v2>() / std::mem::size_of::<usize>();
+
+/// Our slot of a function whose signature differs in another release (see `capi::V2_LAYOUTS`).
+fn changed_slot(name: &str) -> Option<usize> {
+    let offset = match name {
+        "duckdb_v2_parse_sql" => std::mem::offset_of!(sys::duckdb_ext_api_v2, duckdb_v2_parse_sql),
+        _ => return None,
+    };
+    Some(offset / std::mem::size_of::<usize>())
+}
+
+/// DuckDB's v2 table in our layout: as handed out when the running release (the one in this
+/// companion file's footer, written by the v1 instance) is the one our bindings come from;
+/// otherwise rebuilt slot by slot from the release's layout (`capi::V2_LAYOUTS`), with the
+/// slots that release lacks or declares differently left empty (calling one is a caught panic,
+/// never a call into the wrong function).
+unsafe fn remapped_table(input: &sys::duckdb_v2_extension_input) -> Result<*const sys::duckdb_ext_api_v2, String> {
+    let ours = super::entry::COMPANION_DUCKDB_VERSION;
+    let running = super::entry::own_footer()
+        .map(|(_, version)| version)
+        .map_err(|e| format!("dataraum_v2: cannot read this companion's footer: {e}"))?;
+    let layout = if running == ours {
+        None
+    } else {
+        Some(super::capi::V2_LAYOUTS.iter().find(|l| l.release == running && l.bindings == ours).ok_or_else(|| {
+            format!("dataraum_v2: built for DuckDB {ours} and {}, not {running}", super::entry::V2_RELEASES)
+        })?)
+    };
+    let get_api = input.get_api.ok_or("dataraum_v2: DuckDB gave no get_api")?;
+    let version = std::ffi::CString::new(API_VERSION).map_err(|_| "bad version")?;
+    let raw = get_api(input.extension, version.as_ptr()) as *const *const std::ffi::c_void;
+    if raw.is_null() {
+        return Err("dataraum_v2: DuckDB handed out no C API v2 table".into());
+    }
+    let mut table: sys::duckdb_ext_api_v2 = std::mem::zeroed();
+    let slots = &mut table as *mut sys::duckdb_ext_api_v2 as *mut *const std::ffi::c_void;
+    match layout {
+        // Safety: the running release is the one our struct was generated from.
+        None => std::ptr::copy_nonoverlapping(raw, slots, V2_SLOTS),
+        Some(l) => {
+            let mut theirs = 0;
+            for i in 0..V2_SLOTS {
+                if l.missing.iter().any(|r| r.contains(&i)) {
+                    continue;
+                }
+                // Safety: the release's table has V2_SLOTS minus the missing slots, read in order.
+                *slots.add(i) = *raw.add(theirs);
+                theirs += 1;
+            }
+            for name in l.changed {
+                let i = changed_slot(name).ok_or_else(|| format!("dataraum_v2: unknown changed slot {name}"))?;
+                *slots.add(i) = ptr::null();
+            }
+        }
+    }
+    Ok(Box::leak(Box::new(table)))
 }
 
 /// Builds and registers one macro with its parameters, defaults and docs.

@@ -8,6 +8,7 @@ pub mod context;
 pub mod correlations;
 pub mod infer_type;
 pub mod listing;
+pub mod macros_sql;
 pub mod metrics;
 pub mod persistence;
 pub mod pool;

@@ -36,6 +36,11 @@ pub fn parse_memory(text: &str) -> Option<usize> {
         "mib" => 1024.0 * 1024.0,
         "gib" => 1024.0 * 1024.0 * 1024.0,
         "tib" => 1024f64.powi(4),
+        // DuckDB 1.3 shows an unlimited memory_limit as '1638.3 PiB'.
+        "pb" => 1e15,
+        "pib" => 1024f64.powi(5),
+        "eb" => 1e18,
+        "eib" => 1024f64.powi(6),
         _ => return None,
     };
     Some((v * mult) as usize)
@@ -539,6 +544,7 @@ mod tests {
     #[test]
     fn memory_limits_parse_like_duckdb_prints_them() {
         assert_eq!(parse_memory("18.6 GiB"), Some((18.6 * 1024.0 * 1024.0 * 1024.0) as usize));
+        assert_eq!(parse_memory("1638.3 PiB"), Some((1638.3 * 1024f64.powi(5)) as usize));
         assert_eq!(parse_memory("500MB"), Some(500_000_000));
         assert_eq!(parse_memory("lots"), None);
     }

@@ -16,6 +16,11 @@ impl Scalar for Version {
             Value::from(duckdb_version()),
             Value::from(MIN_CAPI_VERSION),
             Value::from(crate::macros_status()),
+            Value::from(if crate::ffi::capi::has_config_options() {
+                "registered"
+            } else {
+                "not available: DuckDB before 1.5 has no C API for settings; the macros of dr_macros_sql() read SET VARIABLE dataraum_x = ... instead"
+            }),
         ]))
     }
 }
@@ -26,6 +31,7 @@ fn return_type() -> Ty {
         ("duckdb_version", Ty::Varchar),
         ("c_api_version", Ty::Varchar),
         ("macros", Ty::Varchar),
+        ("settings", Ty::Varchar),
     ])
 }
 
@@ -34,8 +40,8 @@ pub const DOC: FunctionDoc = FunctionDoc {
     name: "dr_version",
     kind: Kind::Scalar,
     parameters: "",
-    returns: "STRUCT(extension_version VARCHAR, duckdb_version VARCHAR, c_api_version VARCHAR, macros VARCHAR)",
-    description: "Version of the dataraum extension, the DuckDB it runs in, the C API it uses, and whether the table macros were registered.",
+    returns: "STRUCT(extension_version VARCHAR, duckdb_version VARCHAR, c_api_version VARCHAR, macros VARCHAR, settings VARCHAR)",
+    description: "Version of the dataraum extension, the DuckDB it runs in, the C API it uses, whether the table macros were registered at LOAD (else why, and how to create them) and whether the dataraum_* settings were.",
     example: "SELECT dr_version().extension_version;",
 };
 
