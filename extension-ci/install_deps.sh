@@ -10,6 +10,8 @@ command -v clang >/dev/null || missing+=(clang)
 # libclang.so itself: libclang-cpp.so alone, which other packages install, does not do
 compgen -G '/usr/lib/llvm-*/lib/libclang.so*' >/dev/null || compgen -G '/usr/lib/*/libclang-[0-9]*.so*' >/dev/null \
   || missing+=(libclang-dev)
+# Node.js and npm for the @duckdb/node-api client test
+command -v npm >/dev/null || missing+=(nodejs npm)
 ((${#missing[@]})) || exit 0
 sudo=""
 if [[ $(id -u) -ne 0 ]]; then

@@ -226,7 +226,7 @@ unsafe extern "C" fn update<A: Aggregate>(
     let start = Instant::now();
     let result = guard(meta.name, Some(meta.metrics), || {
         // Safety: DuckDB passes a chunk of flat vectors and one state pointer per row.
-        let args = Args::read(input);
+        let args = Args::read(input)?;
         update_states::<A>(&args, slots(states, args.rows()))
     });
     match result {

@@ -176,6 +176,15 @@ pub fn has_config_options() -> bool {
     usable() > SLOT_LAST_CONFIG_OPTION
 }
 
+/// Whether the fields of a STRUCT argument are flat when DuckDB hands a chunk to an aggregate
+/// or scalar. DuckDB 1.2 flattens only the top-level vector: a field that is a sequence,
+/// constant or dictionary vector (`range`, compressed columns) makes `duckdb_vector_get_validity`
+/// throw a C++ exception, which would abort the process through our frames (measured on 1.2.2;
+/// 1.3.2 and later flatten the fields).
+pub fn nested_children_are_flat() -> bool {
+    super::entry::duckdb_version_tuple().is_none_or(|v| v >= (1, 3, 0))
+}
+
 /// Whether a table function's bind can read the caller's client context (1.5.2+).
 pub fn has_client_context() -> bool {
     usable() > SLOT_LAST_CLIENT_CONTEXT

@@ -33,6 +33,11 @@ pub fn duckdb_version() -> &'static str {
     DUCKDB_VERSION.get().map(String::as_str).unwrap_or("unknown")
 }
 
+/// The running release as numbers, once known.
+pub fn duckdb_version_tuple() -> Option<(u32, u32, u32)> {
+    super::capi::parse_version(duckdb_version())
+}
+
 /// Where a [`Registrar`] sends each registration.
 enum Target {
     /// The C API v1, on the loading connection: settings and/or functions.

@@ -87,7 +87,7 @@ unsafe extern "C" fn call<S: Scalar>(
     let start = Instant::now();
     let result = guard(meta.name, Some(meta.metrics), || {
         // Safety: DuckDB flattens scalar inputs; `output` has room for every row.
-        let args = Args::read(input);
+        let args = Args::read(input)?;
         invoke_rows(meta, &args, output)
     });
     match result {

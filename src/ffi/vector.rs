@@ -418,16 +418,41 @@ pub struct Args<'a> {
     rows: usize,
 }
 
+/// Whether a STRUCT or MAP occurs anywhere in `ty`.
+fn has_struct(ty: &InputType) -> bool {
+    match ty {
+        InputType::Struct(_) | InputType::Map(..) => true,
+        InputType::List(c) | InputType::Array(c, _) => has_struct(c),
+        _ => false,
+    }
+}
+
 impl<'a> Args<'a> {
-    /// Reads every column of a data chunk.
+    /// Reads every column of a data chunk; refuses (before reading any) a STRUCT or MAP on
+    /// a DuckDB release whose aggregates and scalars may get them with non-flat fields.
     ///
     /// # Safety
     /// `chunk` must be a valid data chunk of flat vectors that outlives `'a`.
-    pub(crate) unsafe fn read(chunk: sys::duckdb_data_chunk) -> Args<'a> {
+    pub(crate) unsafe fn read(chunk: sys::duckdb_data_chunk) -> Result<Args<'a>, String> {
         let rows = sys::duckdb_data_chunk_get_size(chunk) as usize;
         let n = sys::duckdb_data_chunk_get_column_count(chunk) as usize;
-        let columns = (0..n).map(|c| Column::read(sys::duckdb_data_chunk_get_vector(chunk, c as u64), rows)).collect();
-        Args { columns, rows }
+        let mut columns = Vec::with_capacity(n);
+        for c in 0..n {
+            let v = sys::duckdb_data_chunk_get_vector(chunk, c as u64);
+            let mut lt = sys::duckdb_vector_get_column_type(v);
+            let ty = InputType::from_raw(lt);
+            sys::duckdb_destroy_logical_type(&mut lt);
+            if !super::capi::nested_children_are_flat() && has_struct(&ty) {
+                return Err(format!(
+                    "argument {} holds a STRUCT or MAP (a whole row counts): DuckDB before 1.3 hands an extension \
+                     their fields without flattening them, and reading them would throw inside DuckDB; use DuckDB \
+                     1.3 or later for this function",
+                    c + 1
+                ));
+            }
+            columns.push(Column::read_typed(v, rows, ty));
+        }
+        Ok(Args { columns, rows })
     }
 
     /// Reads argument vectors that are not in a data chunk (C API v2 callbacks hand them
