@@ -28,11 +28,8 @@ for name in ["flights", "airlines", "airports", "planes", "weather"]:
 version = con.execute("SELECT dr_version()").fetchall()[0][0]
 print(version)
 if version["macros"] != "registered":
-    # DuckDB without the C API v2 companion: create the table macros from sql/ ourselves.
-    import glob
-    import os
-    for f in sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "sql", "*.sql"))):
-        con.execute(open(f).read()).fetchall()
+    # DuckDB before 2.0: the table macros come from the SQL compiled into the extension.
+    con.execute(con.execute("SELECT dr_macros_sql()").fetchone()[0]).fetchall()
 
 show("every function, from the registry", "SELECT function_name, function_type, left(description, 100) AS description FROM dr_functions()", con)
 show("profile_columns('flights'): ~47 statistics per column in one parallel scan (selected fields)",

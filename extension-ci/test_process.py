@@ -105,8 +105,9 @@ print(len(rows), 'examples;', 'bad:', bad)
 """)
     check(f"[{venv.split('-')[-1]}] every example in dr_functions() runs", "bad: []" in ex.stdout, ex.stdout + ex.stderr)
 
-# 6. The C API v2 companion is loaded only on its exact DuckDB release; a wrong one never is.
-COMPANION = os.path.join(os.path.dirname(EXT), "dataraum_v2.duckdb_extension")
+# 6. The C API v2 companion: written by LOAD from the library for the running 2.0.x release,
+#    into a private cache; never loaded from anywhere else or on another release.
+VENV20 = os.path.join(os.path.dirname(VENV2), "venv-2.0.0")
 FOOTER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "append_footer.py")
 
 
@@ -165,47 +166,80 @@ print('next:', con.execute("SELECT 41 + 1").fetchone()[0])
 """)
 
 
+def py_env(venv, code, env):
+    return subprocess.run([f"{venv}/bin/python", "-c", code], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **env})
+
+
+def cache_env(base):
+    """Environment that puts every companion cache candidate under `base`."""
+    return {"XDG_CACHE_HOME": os.path.join(base, "xdg"), "HOME": os.path.join(base, "home"), "TMPDIR": os.path.join(base, "tmp")}
+
+
 with tempfile.TemporaryDirectory() as tmp:
-    if not os.path.exists(COMPANION):
-        check("the build made the companion " + COMPANION, False, "missing")
-    for abi, version, why in [("C_STRUCT_UNSTABLE", "v2.0.0", "built for DuckDB v2.0.0"),
-                              ("C_STRUCT", "v1.2.0", "(ABI C_STRUCT)")]:
-        d = package(tmp, abi, version)
-        for config in ("{}", "{'allow_extensions_metadata_mismatch': 'true'}"):
-            r = py(VENV2, LOAD_AND_REPORT.replace("CONFIG", config).replace("EXTPATH", os.path.join(d, "dataraum.duckdb_extension")))
-            check(f"[2.0.1] a companion footered {abi} {version} is not loaded, LOAD dataraum works and says why "
-                  f"(config {config})",
-                  r.returncode == 0 and why in r.stdout and "basic_stats in catalog: 0" in r.stdout
-                  and all(w in r.stdout for w in V1_PATH), r.stdout + r.stderr)
-    # A companion that passes the footer checks but does not load (not a shared library; a
-    # truncated one would make the dynamic loader raise SIGBUS): LOAD dataraum falls back to
-    # registering every function through the C API v1.
-    d = package(tmp, "C_STRUCT_UNSTABLE", "v2.0.1", companion_lib=b"not a shared library\n" * 200)
-    r = py(VENV2, LOAD_AND_REPORT.replace("CONFIG", "{}").replace("EXTPATH", os.path.join(d, "dataraum.duckdb_extension")))
-    check("[2.0.1] a companion that fails to load: LOAD dataraum registers every dr_* function through v1 and says why",
-          r.returncode == 0 and "loading the companion" in r.stdout and "basic_stats in catalog: 0" in r.stdout
-          and all(w in r.stdout for w in V1_PATH), r.stdout + r.stderr)
-    # The real companion loaded on its own (without LOAD dataraum): refused with a clear message.
-    if os.path.exists(COMPANION):
-        r = load_directly(VENV2, COMPANION)
-        check("[2.0.1] the companion loaded without dataraum is refused (it is loaded by LOAD dataraum)",
-              r.returncode == 0 and "refused:" in r.stdout and "LOAD dataraum" in r.stdout and "next: 42" in r.stdout,
+    # One file is the whole extension: dataraum.duckdb_extension alone in a directory, and the
+    # C API v2 companion written by LOAD from the library itself into the user's cache.
+    d = package(tmp, "", "", with_companion=False)
+    base = tempfile.mkdtemp(dir=tmp)
+    env = cache_env(base)
+    os.makedirs(env["TMPDIR"])
+    r = py_env(VENV2, LOAD_AND_REPORT.replace("CONFIG", "{}").replace("EXTPATH", os.path.join(d, "dataraum.duckdb_extension")), env)
+    written = [os.path.join(p, f) for p, _, fs in os.walk(base) for f in fs]
+    check("[2.0.1] dataraum.duckdb_extension alone: LOAD writes the companion into $XDG_CACHE_HOME/dataraum and registers the macros",
+          r.returncode == 0 and "macros: registered" in r.stdout and len(written) == 1
+          and written[0].startswith(os.path.join(base, "xdg", "dataraum")) and written[0].endswith("-v2.0.1/dataraum_v2.duckdb_extension"),
+          r.stdout + r.stderr + repr(written))
+    cached = written[0] if written else ""
+    if cached:
+        mode = os.stat(os.path.dirname(cached)).st_mode & 0o777
+        check("[2.0.1] the companion's cache directory is private (mode 700)", mode == 0o700, oct(mode))
+        # A damaged cached companion is replaced, never loaded.
+        with open(cached, "wb") as f:
+            f.write(b"not a shared library\n" * 200)
+        r = py_env(VENV2, LOAD_AND_REPORT.replace("CONFIG", "{}").replace("EXTPATH", os.path.join(d, "dataraum.duckdb_extension")), env)
+        check("[2.0.1] a damaged cached companion is rewritten from the library and LOAD registers the macros",
+              r.returncode == 0 and "macros: registered" in r.stdout and open(cached, "rb").read(4) == b"\x7fELF",
               r.stdout + r.stderr)
-    # Loading the wrongly versioned companion directly: DuckDB refuses it, the process lives on.
-    d = package(tmp, "C_STRUCT_UNSTABLE", "v2.0.0")
-    r = load_directly(VENV2, os.path.join(d, 'dataraum_v2.duckdb_extension'))
+    # 2.0.0 gets its own companion from the same library (the v2 table remapped at LOAD).
+    r = py_env(VENV20, LOAD_AND_REPORT.replace("CONFIG", "{}").replace("EXTPATH", os.path.join(d, "dataraum.duckdb_extension")), env)
+    check("[2.0.0] the same file: companion for v2.0.0, macros registered, every native function documented",
+          r.returncode == 0 and "macros: registered" in r.stdout and "native missing: 0" in r.stdout
+          and "native documented: 0" not in r.stdout and os.path.isdir(os.path.dirname(cached).replace("-v2.0.1", "-v2.0.0")),
+          r.stdout + r.stderr)
+    # No cache directory can be written (every candidate is under a plain file): LOAD still
+    # succeeds, every function through the C API v1, and dr_version().macros says why.
+    blocker = os.path.join(tmp, "a-file")
+    open(blocker, "w").close()
+    r = py_env(VENV2, LOAD_AND_REPORT.replace("CONFIG", "{}").replace("EXTPATH", os.path.join(d, "dataraum.duckdb_extension")),
+               cache_env(blocker))
+    check("[2.0.1] no writable cache: LOAD dataraum registers every dr_* function through v1 and says why",
+          r.returncode == 0 and "no writable cache directory" in r.stdout and "basic_stats in catalog: 0" in r.stdout
+          and all(w in r.stdout for w in V1_PATH), r.stdout + r.stderr)
+    # A cache base writable by others is not used (a planted companion would be loaded).
+    shared = tempfile.mkdtemp(dir=tmp)
+    os.makedirs(os.path.join(shared, "xdg", "dataraum"))
+    os.chmod(os.path.join(shared, "xdg", "dataraum"), 0o777)
+    env = cache_env(shared)
+    os.makedirs(env["TMPDIR"])
+    r = py_env(VENV2, LOAD_AND_REPORT.replace("CONFIG", "{}").replace("EXTPATH", os.path.join(d, "dataraum.duckdb_extension")), env)
+    used = [p for p, _, fs in os.walk(shared) for f in fs]
+    check("[2.0.1] a cache directory others can write is skipped for the next candidate (~/.cache/dataraum)",
+          r.returncode == 0 and "macros: registered" in r.stdout and used and all(p.startswith(os.path.join(shared, "home")) for p in used),
+          r.stdout + r.stderr + repr(used))
+    # A companion file loaded on its own (without LOAD dataraum): refused with a clear message.
+    d2 = package(tmp, "C_STRUCT_UNSTABLE", "v2.0.1")
+    r = load_directly(VENV2, os.path.join(d2, "dataraum_v2.duckdb_extension"))
+    check("[2.0.1] the companion loaded without dataraum is refused (it is loaded by LOAD dataraum)",
+          r.returncode == 0 and "refused:" in r.stdout and "LOAD dataraum" in r.stdout and "next: 42" in r.stdout,
+          r.stdout + r.stderr)
+    # Loading a wrongly versioned companion directly: DuckDB refuses it, the process lives on.
+    d3 = package(tmp, "C_STRUCT_UNSTABLE", "v2.0.0")
+    r = load_directly(VENV2, os.path.join(d3, 'dataraum_v2.duckdb_extension'))
     check("[2.0.1] DuckDB refuses a companion built for v2.0.0 when loaded directly (no crash)",
           r.returncode == 0 and "refused:" in r.stdout and "v2.0.0" in r.stdout and "next: 42" in r.stdout, r.stdout + r.stderr)
-    # The real companion is refused by DuckDB 1.5.6 when loaded directly.
-    if os.path.exists(COMPANION):
-        r = load_directly(VENV1, COMPANION)
-        check("[1.5.6] DuckDB refuses the v2.0.1 companion when loaded directly (no crash)",
-              r.returncode == 0 and "refused:" in r.stdout and "next: 42" in r.stdout, r.stdout + r.stderr)
-    # No companion next to dataraum: LOAD works and says so.
-    d = package(tmp, "", "", with_companion=False)
-    r = py(VENV2, LOAD_AND_REPORT.replace("CONFIG", "{}").replace("EXTPATH", os.path.join(d, "dataraum.duckdb_extension")))
-    check("[2.0.1] without a companion file LOAD dataraum works and says the companion is missing",
-          r.returncode == 0 and "not found" in r.stdout and all(w in r.stdout for w in V1_PATH), r.stdout + r.stderr)
+    r = load_directly(VENV1, os.path.join(d2, "dataraum_v2.duckdb_extension"))
+    check("[1.5.6] DuckDB refuses the v2.0.1 companion when loaded directly (no crash)",
+          r.returncode == 0 and "refused:" in r.stdout and "next: 42" in r.stdout, r.stdout + r.stderr)
     # The real companion next to the real file: macros registered and every native function
     # documented (and, on 1.5.6, not even tried: every function through v1).
     r = py(VENV2, LOAD_AND_REPORT.replace("CONFIG", "{}").replace("EXTPATH", EXT))
@@ -219,8 +253,8 @@ print('native:', con.execute("SELECT count(*) FROM dr_functions() WHERE function
     check(f"[2.0.1] LOAD dataraum: macros registered, every native function documented ({count})",
           r.returncode == 0 and count.startswith("native: ") and all(w in r.stdout for w in want), r.stdout + r.stderr)
     r = py(VENV1, LOAD_AND_REPORT.replace("CONFIG", "{}").replace("EXTPATH", EXT))
-    check("[1.5.6] LOAD dataraum: built for DuckDB v2.0.1 only, every function through v1",
-          r.returncode == 0 and "built for DuckDB v2.0.1 only" in r.stdout and all(w in r.stdout for w in V1_PATH),
+    check("[1.5.6] LOAD dataraum: macros only with LOAD on 2.0.x (dr_macros_sql() named), every function through v1",
+          r.returncode == 0 and "only on DuckDB 2.0.0 and 2.0.1" in r.stdout and "dr_macros_sql()" in r.stdout and all(w in r.stdout for w in V1_PATH),
           r.stdout + r.stderr)
 
 # 7. A long persistence finalize reports its stage in dr_metrics().progress, readable from another
