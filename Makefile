@@ -47,6 +47,10 @@ venvs: $(VENV2)/.ok $(VENV1)/.ok
 $(V2_HEADERS)/.version: $(VENV2)/.ok
 	bash extension-ci/fetch_headers.sh $(DUCKDB_V2) $(V2_HEADERS) $(VENV2)/bin/python
 
+# The 2.0.0 headers, only to check the v2 remap against them (extension-ci/check_capi_layouts.py).
+build/duckdb-headers-2.0.0/.version: $(VENV2)/.ok
+	bash extension-ci/fetch_headers.sh 2.0.0 build/duckdb-headers-2.0.0 $(VENV2)/bin/python
+
 v2-prereqs: $(V2_HEADERS)/.version
 	@bash extension-ci/install_deps.sh
 
@@ -85,7 +89,7 @@ debug: $(VENV2)/.ok v2-prereqs
 cargo-test:
 	cargo test --release --lib $(CARGO_FLAGS) 2>&1 | tee build/cargo-test.log
 
-test: release venvs client-venvs
+test: release venvs client-venvs build/duckdb-headers-2.0.0/.version
 	@mkdir -p build
 	bash extension-ci/run_tests.sh $(EXT_RELEASE) $(VENV2) $(VENV1)
 

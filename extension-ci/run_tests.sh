@@ -27,12 +27,19 @@ else
   echo "!! cargo test did not run"; failed=$((failed + 1))
 fi
 
-for V in "$VENV2" "$VENV1"; do
+# 2.0.0 runs the full suite too: there the companion remaps the v2 table (capi::V2_LAYOUTS)
+VENV20=$(dirname "$VENV2")/venv-2.0.0
+for V in "$VENV2" "$VENV20" "$VENV1"; do
   echo "== sqllogictest on $($V/bin/python -c 'import duckdb; print("duckdb", duckdb.__version__)')"
   log=build/test-logs/sql-$(basename "$V").log
   "$V/bin/python" extension-ci/sqllogictest.py --extension "$EXT" test/sql/*.test 2>&1 | tee "$log" | grep -E 'FAIL|passed, '
   tally "$log"
 done
+
+echo "== C API layouts: the slots LOAD copies per release, the 2.0.0 -> 2.0.1 v2 remap, against DuckDB's headers"
+"$VENV2/bin/python" extension-ci/check_capi_layouts.py build/duckdb-headers-2.0.1 build/duckdb-headers-2.0.0 docs/capi-v1-slots.csv \
+  2>&1 | tee build/test-logs/layouts.log | grep -E 'FAIL|passed, '
+tally build/test-logs/layouts.log
 
 echo "== process tests (CLI 1.5.6, file locks, read-only databases)"
 "$VENV2/bin/python" extension-ci/test_process.py "$EXT" "$VENV2" "$VENV1" 2>&1 | tee build/test-logs/process.log | grep -E 'FAIL|passed, '
