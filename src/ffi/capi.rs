@@ -148,6 +148,7 @@ pub struct V2Layout {
 }
 
 /// Every other v2 layout this build can run on.
+#[allow(clippy::single_range_in_vec_init)] // a list of ranges that happens to hold one
 pub const V2_LAYOUTS: &[V2Layout] = &[V2Layout {
     release: "v2.0.0",
     bindings: "v2.0.1",

@@ -387,12 +387,14 @@ unsafe fn load_companion(conn: sys::duckdb_connection, path: &std::path::Path) -
 }
 
 /// Field 5 (ABI type) and field 3 (C API or exact DuckDB version) of this library's own file.
+#[cfg(feature = "v2")]
 pub(crate) fn own_footer() -> Result<(String, String), String> {
     let own = own_path().ok_or("could not find the file this library was loaded from")?;
     companion_footer(&own)
 }
 
 /// Field 5 (ABI type) and field 3 (exact DuckDB version) of a `.duckdb_extension` footer.
+#[cfg(feature = "v2")]
 fn companion_footer(path: &std::path::Path) -> Result<(String, String), String> {
     use std::io::{Read, Seek, SeekFrom};
     let mut f = std::fs::File::open(path).map_err(|e| format!("not found ({e})"))?;
