@@ -1,6 +1,6 @@
 -- dataraum semantic annotation over the dr_annotate aggregate (offline rules or an LLM).
--- On DuckDB 2.0.1 LOAD dataraum registers these into the system catalog; elsewhere run this
--- file yourself (`.read sql/annotate.sql` in the CLI, after profile.sql and infer.sql).
+-- On DuckDB 2.0.0 and 2.0.1 LOAD dataraum registers these into the system catalog; before 2.0 run the
+-- text of `SELECT dr_macros_sql()` (every file, adapted to the running release) once per database.
 
 -- name: dr_annotation_descriptor
 -- description: The JSON descriptor dr_annotate receives for one column, from its profile (a profile_columns

@@ -1,6 +1,6 @@
 -- dataraum table macros over dr_basic_stats.
--- On DuckDB 2.0.1 LOAD dataraum registers these into the system catalog; elsewhere run this
--- file yourself (`.read sql/basic.sql` in the CLI) to create them in the current schema.
+-- On DuckDB 2.0.0 and 2.0.1 LOAD dataraum registers these into the system catalog; before 2.0 run the
+-- text of `SELECT dr_macros_sql()` (every file, adapted to the running release) once per database.
 
 -- name: basic_stats
 -- description: One row per column of a table, view or file (any name DuckDB can resolve, TEMP tables and

@@ -1,7 +1,7 @@
 -- dataraum table context: one versioned JSON document per table for an AI agent (schema:
 -- docs/context.schema.json), and a Markdown rendering sized for an LLM prompt.
--- On DuckDB 2.0.1 LOAD dataraum registers these into the system catalog; elsewhere run the files
--- in sql/ yourself (this one needs profile.sql, infer.sql, correlations.sql, annotate.sql and relationships.sql first).
+-- On DuckDB 2.0.0 and 2.0.1 LOAD dataraum registers these into the system catalog; before 2.0 run the
+-- text of `SELECT dr_macros_sql()` (every file, adapted to the running release) once per database.
 
 -- name: dr_quality_flags
 -- description: The quality flags of one column, each with the numbers behind it, from its profile (a

@@ -1,6 +1,6 @@
 -- dataraum correlations and dependencies over the dr_correlations aggregate (one scan of whole rows).
--- On DuckDB 2.0.1 LOAD dataraum registers these into the system catalog; elsewhere run this
--- file yourself (`.read sql/correlations.sql` in the CLI) to create them in the current schema.
+-- On DuckDB 2.0.0 and 2.0.1 LOAD dataraum registers these into the system catalog; before 2.0 run the
+-- text of `SELECT dr_macros_sql()` (every file, adapted to the running release) once per database.
 
 -- name: column_correlations
 -- description: One row per column pair and measure: Pearson, Spearman, Kendall tau-b (numeric pairs),

@@ -1,6 +1,6 @@
 -- dataraum type inference over the dr_infer_type aggregate: from a messy text file to a typed table in SQL.
--- On DuckDB 2.0.1 LOAD dataraum registers these into the system catalog; elsewhere run this
--- file yourself (`.read sql/infer.sql` in the CLI) to create them in the current schema.
+-- On DuckDB 2.0.0 and 2.0.1 LOAD dataraum registers these into the system catalog; before 2.0 run the
+-- text of `SELECT dr_macros_sql()` (every file, adapted to the running release) once per database.
 
 -- name: dr_cast_expression
 -- description: The SQL expression that converts column column_name to the type dr_infer_type inferred

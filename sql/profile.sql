@@ -1,6 +1,6 @@
 -- dataraum column profiles over the dr_profile aggregate.
--- On DuckDB 2.0.1 LOAD dataraum registers these into the system catalog; elsewhere run this
--- file yourself (`.read sql/profile.sql` in the CLI) to create them in the current schema.
+-- On DuckDB 2.0.0 and 2.0.1 LOAD dataraum registers these into the system catalog; before 2.0 run the
+-- text of `SELECT dr_macros_sql()` (every file, adapted to the running release) once per database.
 
 -- name: profile_columns
 -- description: One row per column of a table or view (TEMP tables, attached databases and the caller's

@@ -1,8 +1,8 @@
 -- dataraum relationships between tables: candidate foreign keys from value containment (exact value
 -- counts for small columns, mergeable KMV sketches for large ones), cardinality, orphans, and the
 -- join-path summary. One scan per table (dr_table_sketch), then dr_relationships over the sketches.
--- On DuckDB 2.0.1 LOAD dataraum registers these into the system catalog; elsewhere run this file
--- yourself (`.read sql/relationships.sql` in the CLI).
+-- On DuckDB 2.0.0 and 2.0.1 LOAD dataraum registers these into the system catalog; before 2.0 run the
+-- text of `SELECT dr_macros_sql()` (every file, adapted to the running release) once per database.
 
 -- name: dr_sketch_sql
 -- description: The SQL that computes dr_table_sketch for every table of a list (names as DuckDB

@@ -1,6 +1,6 @@
 -- dataraum topology over the dr_persistence aggregate.
--- On DuckDB 2.0.1 LOAD dataraum registers these into the system catalog; elsewhere run this
--- file yourself (`.read sql/topology.sql` in the CLI) to create them in the current schema.
+-- On DuckDB 2.0.0 and 2.0.1 LOAD dataraum registers these into the system catalog; before 2.0 run the
+-- text of `SELECT dr_macros_sql()` (every file, adapted to the running release) once per database.
 
 -- name: persistence_diagram
 -- description: The persistence diagram of a table's rows as a point cloud of its numeric (and temporal)

@@ -11,8 +11,8 @@
 //! SELECT ...;
 //! ```
 //!
-//! The files stay valid DuckDB SQL, so users of a DuckDB without the C API v2 companion
-//! run them themselves (`.read sql/profile.sql`).
+//! The files stay valid DuckDB SQL. Where the C API v2 companion cannot register them (DuckDB
+//! before 2.0), `dr_macros_sql()` hands out their text adapted to the running release.
 
 /// Every file in `sql/`, embedded at build time (name, text).
 pub const SQL_FILES: &[(&str, &str)] = &[
