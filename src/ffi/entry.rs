@@ -117,7 +117,7 @@ impl Registrar {
         let r = match &self.target {
             // Safety: as above.
             // Releases before 1.5.0 have no config options: the settings' defaults apply and
-            // the macros read `getvariable('dataraum_x')` instead (see `macros::sql_for_v1`).
+            // the macros read `getvariable('dataraum_x')` instead (see `functions::macros_sql`).
             Target::V1 { settings: true, .. } if !super::capi::has_config_options() => Ok(()),
             Target::V1 { conn, settings: true, .. } => unsafe { register_setting(*conn, s) },
             _ => Ok(()),
@@ -390,12 +390,12 @@ unsafe fn load_companion(conn: sys::duckdb_connection, path: &std::path::Path) -
 #[cfg(feature = "v2")]
 pub(crate) fn own_footer() -> Result<(String, String), String> {
     let own = own_path().ok_or("could not find the file this library was loaded from")?;
-    companion_footer(&own)
+    footer_fields(&own)
 }
 
 /// Field 5 (ABI type) and field 3 (exact DuckDB version) of a `.duckdb_extension` footer.
 #[cfg(feature = "v2")]
-fn companion_footer(path: &std::path::Path) -> Result<(String, String), String> {
+fn footer_fields(path: &std::path::Path) -> Result<(String, String), String> {
     use std::io::{Read, Seek, SeekFrom};
     let mut f = std::fs::File::open(path).map_err(|e| format!("not found ({e})"))?;
     let len = f.metadata().map_err(|e| e.to_string())?.len();

@@ -7,8 +7,8 @@
 //! `current_setting('dataraum_x')` of a macro body reads `getvariable('dataraum_x')` (set with
 //! `SET VARIABLE dataraum_x = ...`) and falls back to the setting's default.
 
-use crate::ffi::capi::{has_config_options, parse_version};
-use crate::ffi::entry::duckdb_version;
+use crate::ffi::capi::has_config_options;
+use crate::ffi::entry::duckdb_version_tuple;
 use crate::ffi::entry::Registrar;
 use crate::ffi::{Args, FnResult, Scalar, ScalarSpec, SettingDefault, Ty, Value};
 use crate::macros::{MacroDef, MacroKind};
@@ -19,7 +19,7 @@ struct MacrosSql;
 impl Scalar for MacrosSql {
     fn invoke(_args: &Args, _row: usize) -> FnResult<Value> {
         let defs = crate::macros::all().map_err(|e| format!("dr_macros_sql: {e}"))?;
-        let running = parse_version(duckdb_version()).unwrap_or((2, 0, 0));
+        let running = duckdb_version_tuple().unwrap_or((2, 0, 0));
         Ok(Value::from(macros_sql(&defs, running, !has_config_options())))
     }
 }
