@@ -171,7 +171,7 @@ def check_table(t):
     # one (a subset of the determinant). One HyFD run per determinant, over it and its exact dependents.
     exact = {}
     for (det, dep), r in found.items():
-        if r.get("confidence") == 1.0:
+        if r.get("confidence") == 1.0 or r.get("violations") == 0:
             exact.setdefault(det, []).append(dep)
     unlisted = []
     for det, deps in exact.items():
@@ -256,7 +256,16 @@ con.execute(f"""CREATE TABLE planted_nulls AS SELECT
 FROM nulls_df""").fetchall()
 con.execute("CREATE TABLE planted_small AS SELECT k, k * 10 AS v FROM (VALUES (1), (1), (2), (2), (3), (3), (4), (4)) t(k)").fetchall()
 
-found = {t: check_table(t) for t in ["planted", "planted_nulls", "planted_small"]}
+def checked(t):
+    """check_table, with an error (from the extension or an oracle) counted as one failure."""
+    try:
+        return check_table(t)
+    except Exception as e:  # noqa: BLE001 - any error is a failed check, the other tables still run
+        check(f"{t}: column_dependencies and the oracles run", False, repr(e))
+        return {}
+
+
+found = {t: checked(t) for t in ["planted", "planted_nulls", "planted_small"]}
 
 # Check 4: the planted facts.
 p, pn, ps = found["planted"], found["planted_nulls"], found["planted_small"]
@@ -278,8 +287,8 @@ check("planted: (a, b) -> ab_class exact, its columns alone reported for it neit
 s = sql_numbers("planted", ["product"], "category")
 r = p.get((("product",), "category"))
 check("planted: product -> category (3% of rows moved) reported with its true confidence (1e-12) and violations",
-      r is not None and 0.95 < s["confidence"] < 0.99 and abs(r["confidence"] - s["confidence"]) <= 1e-12
-      and r.get("violations") == s["violations"], (r and fd_text(r), s))
+      r is not None and 0.95 < s["confidence"] < 0.99 and r.get("violations") == s["violations"]
+      and r.get("confidence") is not None and abs(r["confidence"] - s["confidence"]) <= 1e-12, (r and fd_text(r), s))
 s = sql_numbers("planted", ["near_unique"], "label")
 trap = [fd_text(v) for (det, dep), v in p.items() if "near_unique" in det]
 check("planted: the near-unique trap (1.3 rows per value, confidence >= 0.95 by chance) is not reported",
@@ -291,15 +300,15 @@ check("planted_nulls: city -> region_n exact (NULL, the same for all rows of a c
       exact_over(pn, ("city",), "region_n", N, 500), pn.get((("city",), "region_n")))
 s = sql_numbers("planted_nulls", ["city"], "country_n")
 r = pn.get((("city",), "country_n"))
-check("planted_nulls: city -> country_n (2% NULLs at random) approximate: each NULL row a violation",
+check("planted_nulls: city -> country_n (2% NULLs at random) approximate, NULL counted as a value as in GROUP BY",
       r is not None and s["violations"] > 0 and r.get("violations") == s["violations"]
-      and abs(r["confidence"] - s["confidence"]) <= 1e-12, (r and fd_text(r), s))
+      and r.get("confidence") is not None and abs(r["confidence"] - s["confidence"]) <= 1e-12, (r and fd_text(r), s))
 check("planted_nulls: city -> metric exact (NaN for whole cities is one value)",
       exact_over(pn, ("city",), "metric", N, 500), pn.get((("city",), "metric")))
 check("planted_small: k -> v exact over 8 rows, 4 values x 2 rows", exact_over(ps, ("k",), "v", 8, 4), ps)
 
 for t in ["airlines", "airports", "planes", "weather", "flights"]:
-    check_table(t)
+    checked(t)
 
 print("\ntable           FDs  exact  fd_candidate  desbordante minimal FDs |lhs|<=2 (|lhs|=1)   ours s  checks s")
 for t, n, n_exact, n_cand, n_min, n_min1, el, total in summary:
