@@ -81,13 +81,20 @@ WITH prof AS (SELECT row_number() OVER () AS ordinal, * FROM profile_columns(tbl
      tab AS (SELECT s.* FROM (SELECT dr_table_summary(tbl, list({'column_name': column_name, 'semantic_role': semantic_role,
                                                                  'entity_type': entity_type, 'confidence': confidence} ORDER BY prof.ordinal)) AS s
                               FROM ann JOIN prof USING (column_name))),
-     cd AS (SELECT dr_correlations(t, 'pearson,spearman,cramers_v,eta,dependencies', 100000::BIGINT, current_setting('threads')::BIGINT) AS r
+     cd AS MATERIALIZED (SELECT dr_correlations(t, 'pearson,spearman,cramers_v,eta,dependencies', 100000::BIGINT, current_setting('threads')::BIGINT) AS r
             FROM query_table(tbl) t),
      corr AS (SELECT c.column_a, c.column_b, c.method, c.value, c.p_value, c.n, c.strength, c.sampled
               FROM (SELECT unnest(r.correlations) AS c FROM cd)
               WHERE c.value IS NOT NULL AND abs(c.value) >= 0.5 ORDER BY abs(c.value) DESC LIMIT 12),
-     deps AS (SELECT d.kind, d.determinant, d.dependent, d.confidence, d.violations, d.expression, d.details
-              FROM (SELECT unnest(r.dependencies) AS d FROM cd) WHERE d.kind <> 'multicollinearity' OR d.confidence >= 0.99 LIMIT 40),
+     fdv AS (SELECT dr_verify_dependencies(t, (SELECT to_json(r.dependencies)::VARCHAR FROM cd),
+                                           current_setting('threads')::BIGINT, current_setting('memory_limit')::VARCHAR) AS f
+             FROM query_table(tbl) t),
+     deps AS (SELECT d.kind, d.determinant, d.dependent, d.confidence, d.violations, d.mu_plus, d.rows, d.expression, d.details
+              FROM (SELECT unnest(list_concat(list_concat(list_filter((SELECT r.dependencies FROM cd), lambda x: x.kind = 'candidate_key'),
+                                              (SELECT f FROM fdv)),
+                                              list_filter((SELECT r.dependencies FROM cd), lambda x: x.kind NOT IN ('candidate_key', 'fd_candidate')))) AS d)
+              WHERE d.kind IN ('candidate_key', 'functional_dependency', 'derived_column')
+                 OR (d.kind = 'multicollinearity' AND d.confidence >= 0.99) LIMIT 40),
      topo AS (SELECT dr_persistence(t, 1, NULL, 'euclidean', true, topology_sample::BIGINT, 2,
                                     current_setting('threads')::BIGINT, current_setting('memory_limit')::VARCHAR, true) AS d
               FROM (FROM query_table(tbl) USING SAMPLE 5000 ROWS (reservoir, 42)) t WHERE topology),
@@ -122,7 +129,7 @@ SELECT json_object(
                                                                   'value', value, 'p_value', p_value, 'n', n, 'strength', strength, 'sampled', sampled))
                               FROM corr), '[]'::JSON),
     'dependencies', coalesce((SELECT json_group_array(json_object('kind', kind, 'determinant', to_json(determinant), 'dependent', dependent,
-                                                                  'confidence', confidence, 'violations', violations, 'expression', expression,
+                                                                  'confidence', confidence, 'violations', violations, 'mu_plus', mu_plus, 'rows', rows, 'expression', expression,
                                                                   'details', details)) FROM deps), '[]'::JSON),
     'relationships', coalesce((SELECT json_group_array(json_object('kind', r.kind, 'from_table', r.from_table, 'from_column', r.from_column,
                                                                    'to_table', r.to_table, 'to_column', r.to_column, 'cardinality', r.cardinality,

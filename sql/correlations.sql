@@ -22,16 +22,24 @@ FROM (
 
 -- name: column_dependencies
 -- description: Dependencies between a table's columns: functional dependencies (one- and two-column
---   determinants, exact and approximate with row-weighted confidence and violations), candidate keys,
---   derived columns (C = A + B, A - B, A * B, A / B with the expression) and multicollinearity (VIF,
---   condition indices).
+--   determinants) with the confidence and violations of all rows (a second scan verifies every
+--   candidate; rows with a NULL determinant are left out, NULL in the dependent counts as a value),
+--   mu_plus (confidence corrected for chance, the ranking), the rows and determinant values judged;
+--   reported at confidence >= 0.95 when the determinant's groups average at least 2 rows. Also
+--   candidate keys, derived columns (C = A + B, A - B, A * B, A / B with the expression) and
+--   multicollinearity (VIF, condition indices).
 -- example: CREATE OR REPLACE TEMP TABLE orders AS SELECT range AS id, range % 5 AS qty, 2.5 AS price, (range % 5) * 2.5 AS total FROM range(300); FROM column_dependencies('orders');
 CREATE OR REPLACE MACRO column_dependencies(tbl) AS TABLE
-SELECT d.kind, d.determinant, d.dependent, d.confidence, d.violations, d.expression, d.details
+WITH c AS MATERIALIZED (
+         SELECT dr_correlations(t, 'dependencies', 100000::BIGINT, current_setting('threads')::BIGINT) AS r
+         FROM query_table(tbl) t),
+     v AS MATERIALIZED (
+         SELECT dr_verify_dependencies(t, (SELECT to_json(r.dependencies)::VARCHAR FROM c),
+                                       current_setting('threads')::BIGINT, current_setting('memory_limit')::VARCHAR) AS f
+         FROM query_table(tbl) t)
+SELECT d.kind, d.determinant, d.dependent, d.confidence, d.violations, d.mu_plus, d.rows, d.determinant_values,
+       d.expression, d.details
 FROM (
-    SELECT unnest(r.dependencies) AS d
-    FROM (
-        SELECT dr_correlations(t, 'dependencies', 100000::BIGINT, current_setting('threads')::BIGINT) AS r
-        FROM query_table(tbl) t
-    )
+    SELECT unnest(list_concat((SELECT f FROM v),
+                              list_filter((SELECT r.dependencies FROM c), lambda x: x.kind <> 'fd_candidate'))) AS d
 );

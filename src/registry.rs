@@ -67,6 +67,7 @@ pub fn functions() -> Vec<FunctionDoc> {
         functions::infer_type::DOC,
         functions::annotate::DOC,
         functions::correlations::DOC,
+        functions::dependencies::DOC,
         functions::context::DOC,
         functions::context::FORMAT_DOC,
         functions::relationships::SKETCH_DOC,
@@ -108,6 +109,7 @@ pub fn register_all(r: &mut Registrar) {
     functions::infer_type::register(r);
     functions::annotate::register(r);
     functions::correlations::register(r);
+    functions::dependencies::register(r);
     functions::context::register(r);
     functions::relationships::register(r);
     functions::catalog::register(r);

@@ -13,7 +13,7 @@ use std::ops::Range;
 use crate::ffi::entry::Registrar;
 use crate::ffi::{Aggregate, AggregateSpec, Args, Column, Data, FnResult, Ty, Value};
 use crate::functions::render::render;
-use crate::kernels::correlation::{ColumnData, ColumnMeta, ColumnRole, CorrOptions, CorrState, METHODS};
+use crate::kernels::correlation::{ColumnData, ColumnMeta, ColumnRole, CorrOptions, CorrState, Dependency, METHODS};
 use crate::registry::{FunctionDoc, Kind};
 
 /// Aggregate state.
@@ -25,7 +25,7 @@ pub struct CorrAgg {
 }
 
 /// FNV-1a then a 64-bit finaliser: stable across runs and threads (states merge).
-fn hash_bytes(b: &[u8]) -> u64 {
+pub(crate) fn hash_bytes(b: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &x in b {
         h = (h ^ x as u64).wrapping_mul(0x0100_0000_01b3);
@@ -78,7 +78,7 @@ fn push_numbers(c: &Column, rows: Range<usize>, out: &mut Vec<f64>) {
 
 /// Validity of rows `rows` of a field (bit k = row rows.start + k): the field's mask and the
 /// row's (a NULL row counts as NULL in every field), word by word when the range is aligned.
-fn field_mask(row: &Column, c: &Column, rows: Range<usize>) -> Vec<u64> {
+pub(crate) fn field_mask(row: &Column, c: &Column, rows: Range<usize>) -> Vec<u64> {
     let words = rows.len().div_ceil(64);
     let (rm, cm) = (row.validity.mask(), c.validity.mask());
     if rows.start.is_multiple_of(64) {
@@ -95,7 +95,7 @@ fn field_mask(row: &Column, c: &Column, rows: Range<usize>) -> Vec<u64> {
     mask
 }
 
-fn read_fields<'a>(row: &'a Column<'a>) -> FnResult<&'a [(String, Column<'a>)]> {
+pub(crate) fn read_fields<'a>(row: &'a Column<'a>) -> FnResult<&'a [(String, Column<'a>)]> {
     match &row.data {
         Data::Struct(fields) => Ok(fields),
         _ => {
@@ -222,21 +222,7 @@ impl Aggregate for DrCorrelations {
                 ])
             })
             .collect();
-        let dependencies = r
-            .dependencies
-            .iter()
-            .map(|d| {
-                Value::Struct(vec![
-                    Value::from(d.kind.as_str()),
-                    Value::List(d.determinant.iter().map(|s| Value::from(s.as_str())).collect()),
-                    Value::from(d.dependent.clone()),
-                    Value::Double(d.confidence),
-                    Value::UInt(d.violations),
-                    Value::from(d.expression.clone()),
-                    Value::from(d.details.as_str()),
-                ])
-            })
-            .collect();
+        let dependencies = r.dependencies.iter().map(dependency_value).collect();
         Ok(Value::Struct(vec![Value::List(correlations), Value::List(dependencies)]))
     }
 
@@ -261,16 +247,40 @@ fn return_type() -> Ty {
         ("statistic", Double),
         ("dof", Double),
     ]);
-    let dep = Ty::structure(&[
+    Ty::structure(&[("correlations", Ty::list(corr)), ("dependencies", Ty::list(dependency_type()))])
+}
+
+/// The STRUCT of one dependency (shared with `dr_verify_dependencies`).
+pub(crate) fn dependency_type() -> Ty {
+    use Ty::*;
+    Ty::structure(&[
         ("kind", Varchar),
         ("determinant", Ty::list(Varchar)),
         ("dependent", Varchar),
         ("confidence", Double),
         ("violations", UBigInt),
+        ("mu_plus", Double),
+        ("rows", UBigInt),
+        ("determinant_values", UBigInt),
         ("expression", Varchar),
         ("details", Varchar),
-    ]);
-    Ty::structure(&[("correlations", Ty::list(corr)), ("dependencies", Ty::list(dep))])
+    ])
+}
+
+/// One dependency as a value of [`dependency_type`].
+pub(crate) fn dependency_value(d: &Dependency) -> Value {
+    Value::Struct(vec![
+        Value::from(d.kind.as_str()),
+        Value::List(d.determinant.iter().map(|s| Value::from(s.as_str())).collect()),
+        Value::from(d.dependent.clone()),
+        Value::Double(d.confidence),
+        Value::UInt(d.violations),
+        Value::from(d.mu_plus),
+        d.rows.map_or(Value::Null, Value::UInt),
+        d.determinant_values.map_or(Value::Null, Value::UInt),
+        Value::from(d.expression.clone()),
+        Value::from(d.details.as_str()),
+    ])
 }
 
 /// Documentation.
@@ -278,8 +288,8 @@ pub const DOC: FunctionDoc = FunctionDoc {
     name: "dr_correlations",
     kind: Kind::Aggregate,
     parameters: "row STRUCT [, methods VARCHAR, sample_size BIGINT, threads BIGINT] (methods: comma-separated pearson, spearman, kendall, cramers_v, theils_u, eta, mutual_info, dependencies; empty = all)",
-    returns: "STRUCT(correlations LIST(STRUCT(column_a, column_b, method, value, p_value, n, strength, significant, sampled, skipped_reason, statistic, dof)), dependencies LIST(STRUCT(kind, determinant, dependent, confidence, violations, expression, details)))",
-    description: "Every pairwise measure (Pearson, Spearman, Kendall tau-b, Cramer's V with bias correction, Theil's U, correlation ratio, normalised mutual information, with p-values) and every dependency (functional dependencies, candidate keys, derived columns, multicollinearity) of a table's columns, from one parallel scan of whole rows.",
+    returns: "STRUCT(correlations LIST(STRUCT(column_a, column_b, method, value, p_value, n, strength, significant, sampled, skipped_reason, statistic, dof)), dependencies LIST(STRUCT(kind, determinant, dependent, confidence, violations, mu_plus, rows, determinant_values, expression, details)))",
+    description: "Every pairwise measure (Pearson, Spearman, Kendall tau-b, Cramer's V with bias correction, Theil's U, correlation ratio, normalised mutual information, with p-values) and every dependency (functional-dependency candidates, candidate keys, derived columns, multicollinearity) of a table's columns, from one parallel scan of whole rows. Functional dependencies come out as kind fd_candidate, counted over exact tables or the row sample; dr_verify_dependencies (used by column_dependencies and table_context) verifies them over all rows.",
     example: "SELECT len((dr_correlations(t)).correlations) FROM (SELECT range AS x, range * 2 + 1 AS y, range % 3 AS g FROM range(100)) t;",
 };
 

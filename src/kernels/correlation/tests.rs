@@ -239,15 +239,58 @@ fn has_dep(r: &CorrResult, kind: &str, det: &[&str], dep: Option<&str>) -> Optio
     r.dependencies.iter().find(|d| d.kind == kind && d.determinant == det && d.dependent.as_deref() == dep).cloned()
 }
 
+/// The second scan: `r`'s candidates verified over all rows of `cols`, fed in two parts, and
+/// spliced into `r` in place of the candidates.
+fn verified(meta: &[ColumnMeta], cols: &[Col], r: &CorrResult, min: f64) -> CorrResult {
+    use super::verify::{VerifyOptions, VerifyState, Words};
+    let names: Vec<String> = meta.iter().map(|m| m.name.clone()).collect();
+    let n = match &cols[0] {
+        Col::Num(v) => v.len(),
+        Col::Cat(v) => v.len(),
+    };
+    let opts = VerifyOptions { min_confidence: min, ..Default::default() };
+    let part = |lo: usize, hi: usize| {
+        let mut s = VerifyState::new(r.dependencies.clone(), opts.clone());
+        s.bind(&names).unwrap();
+        let words: Vec<Vec<u64>> = cols
+            .iter()
+            .map(|c| match c {
+                Col::Num(v) => v[lo..hi].iter().map(|x| mix(x.unwrap_or(0.0).to_bits())).collect(),
+                Col::Cat(v) => v[lo..hi].iter().map(|x| x.unwrap_or(0)).collect(),
+            })
+            .collect();
+        let valid: Vec<Vec<bool>> = cols
+            .iter()
+            .map(|c| match c {
+                Col::Num(v) => v[lo..hi].iter().map(|x| x.is_some()).collect(),
+                Col::Cat(v) => v[lo..hi].iter().map(|x| x.is_some()).collect(),
+            })
+            .collect();
+        let w: Vec<Option<Words>> = words.iter().zip(&valid).map(|(w, v)| Some(Words { words: w, valid: v })).collect();
+        s.update(&w, hi - lo).unwrap();
+        s
+    };
+    let mut s = part(0, n / 3);
+    s.combine(&part(n / 3, n)).unwrap();
+    let mut deps = s.finalize();
+    deps.extend(r.dependencies.iter().filter(|d| d.kind != "fd_candidate").cloned());
+    CorrResult { correlations: r.correlations.clone(), dependencies: deps }
+}
+
 #[test]
 fn planted_dependencies_are_found_and_traps_are_not() {
     let (meta, cols) = planted(3000);
     let s = split_state(&meta, &cols, &[1000, 1777], &CorrOptions::default());
-    let r = s.finalize(None).unwrap();
+    let cands = s.finalize(None).unwrap();
+    assert!(has_dep(&cands, "fd_candidate", &["city"], Some("country")).is_some());
+    assert!(!cands.dependencies.iter().any(|d| d.kind == "functional_dependency"));
+    let r = verified(&meta, &cols, &cands, 0.95);
     let fd = has_dep(&r, "functional_dependency", &["city"], Some("country")).expect("city -> country");
     assert_eq!(fd.confidence, 1.0);
     assert_eq!(fd.violations, 0);
-    assert!(fd.details.contains("all rows"));
+    assert_eq!((fd.rows, fd.determinant_values), (Some(3000), Some(30)));
+    assert!(fd.mu_plus.unwrap() > 0.99, "{:?}", fd.mu_plus);
+    assert!(fd.details.contains("over all 3000 rows"), "{}", fd.details);
     // near-FD at ~0.9 is not reported
     assert!(has_dep(&r, "functional_dependency", &["city"], Some("near")).is_none());
     // two-column determinant
@@ -289,8 +332,9 @@ fn near_fd_confidence_is_row_weighted() {
         .collect();
     let mut o = CorrOptions::default();
     o.fd_min_confidence = 0.8;
-    let s = split_state(&[cat("x"), cat("y")], &[Col::Cat(x), Col::Cat(y)], &[5], &o);
-    let r = s.finalize(None).unwrap();
+    let (meta, cols) = ([cat("x"), cat("y")], [Col::Cat(x), Col::Cat(y)]);
+    let s = split_state(&meta, &cols, &[5], &o);
+    let r = verified(&meta, &cols, &s.finalize(None).unwrap(), 0.8);
     let fd = has_dep(&r, "functional_dependency", &["x"], Some("y")).unwrap();
     assert!((fd.confidence - 0.8).abs() < 1e-15);
     assert_eq!(fd.violations, 4);
@@ -330,6 +374,7 @@ fn result_independent_of_split_with_sampling() {
         assert!((a.confidence - b.confidence).abs() < 1e-9);
     }
     // Sampled two-column FDs are not fooled by near-unique determinants.
+    let one = verified(&meta, &cols, &one, 0.95);
     assert!(!one.dependencies.iter().any(|d| d.kind == "functional_dependency"
         && d.determinant.len() == 2
         && d.determinant.contains(&"price".to_string())));
