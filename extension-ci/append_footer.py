@@ -115,9 +115,13 @@ def main():
             b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xca\xfe\xba\xbe"):
         print(f"warning: {a.input} does not look like a shared library", file=sys.stderr)
     before = os.path.getsize(a.input)
-    shutil.copyfile(a.input, a.output)
-    with open(a.output, "ab") as f:
+    # Write a new file and rename it over the old one: a process that has the old library
+    # mapped keeps its inode (rewriting it in place crashes such a process when it unloads).
+    tmp = f"{a.output}.tmp-{os.getpid()}"
+    shutil.copyfile(a.input, tmp)
+    with open(tmp, "ab") as f:
         f.write(footer)
+    os.replace(tmp, a.output)
     after = os.path.getsize(a.output)
     if after - before != 534:
         die(f"appended {after - before} bytes, expected 534")

@@ -26,6 +26,8 @@ pub struct VerifyAgg {
     state: VerifyState,
     /// The candidates text the state was built from (None before the first row).
     spec: Option<Vec<u8>>,
+    /// DuckDB's `threads`: the pool that merges determinants in parallel.
+    threads: usize,
 }
 
 /// splitmix64 finaliser: a bijection of u64, so distinct integers keep distinct words.
@@ -157,8 +159,10 @@ impl Aggregate for DrVerifyDependencies {
             }
             None => {
                 let mut o = VerifyOptions::default();
+                agg.threads = 1;
                 if args.len() >= 4 {
                     let threads = args.column(2).f64_at(rows.start).map_or(1.0, |t| t.max(1.0)) as usize;
+                    agg.threads = threads;
                     if let Some(m) = args.str_at(3, rows.start) {
                         let limit = parse_memory(&m).ok_or_else(|| {
                             format!("cannot read memory_limit '{m}'; pass current_setting('memory_limit')")
@@ -197,12 +201,14 @@ impl Aggregate for DrVerifyDependencies {
         if target.spec.is_none() {
             target.spec = source.spec.clone();
             target.state = source.state.clone();
+            target.threads = source.threads;
             return Ok(());
         }
         if source.spec != target.spec {
             return Err("candidates must be the same on every row".into());
         }
-        target.state.combine(&source.state).map_err(|e| e.message)
+        let pool = crate::functions::pool::shared(target.threads.max(1));
+        target.state.combine(&source.state, pool.as_deref()).map_err(|e| e.message)
     }
 
     fn finalize(agg: &mut VerifyAgg) -> FnResult<Value> {

@@ -362,6 +362,9 @@ fn two_column_fds(ctx: &Ctx, pool: Option<&rayon::ThreadPool>, single: &HashSet<
     let q = if ctx.s.rows == 0 { 1.0 } else { m as f64 / ctx.s.rows as f64 };
     let min = o.fd_min_confidence;
     let codes = dense_codes(ctx, m);
+    // Distinct values of each column over those rows (dense ids are 0..values).
+    let values: Vec<u32> =
+        codes.iter().map(|c| c.iter().filter(|&&v| v != u32::MAX).max().map_or(0, |&v| v + 1)).collect();
     let usable: Vec<usize> = (0..p).filter(|&c| ctx.skip[c].is_none()).collect();
     let pairs: Vec<(usize, usize)> =
         usable.iter().flat_map(|&a| usable.iter().filter(move |&&b| b > a).map(move |&b| (a, b))).collect();
@@ -395,24 +398,46 @@ fn two_column_fds(ctx: &Ctx, pool: Option<&rayon::ThreadPool>, single: &HashSet<
         if !fd_candidate(&probe, min, if all_rows { None } else { Some(q) }) {
             return res;
         }
-        let mut buf: Vec<u32> = Vec::new();
+        let mut scratch = Scratch::default();
+        // Violations beyond this rule the candidate out (n is the rows of the pair, fixed: NULL
+        // in the dependent is a value).
+        let most = ((1.0 - (min - SAMPLE_SLACK)) * rows.len() as f64).floor() as u64;
         for &c in &usable {
             if c == a || c == b || single.contains(&(a, c)) || single.contains(&(b, c)) {
                 continue;
             }
+            // Majority of C per group by counting its value ids (NULL = the id after the last)
+            // in a scratch array reset through the touched list; stop once too many disagree.
+            let null_id = values[c];
+            let (cnt, touched) = scratch.take(values[c] as usize + 1);
             let (mut n, mut agree, mut singles) = (0u64, 0u64, 0u64);
+            let mut dead = false;
             for &(s, e) in &groups {
-                buf.clear();
-                buf.extend(rows[s..e].iter().map(|&r| codes[c][r as usize]));
-                singles += (buf.len() == 1) as u64;
-                buf.sort_unstable();
-                let (mut best, mut run) = (1u64, 1u64);
-                for w in 1..buf.len() {
-                    run = if buf[w] == buf[w - 1] { run + 1 } else { 1 };
-                    best = best.max(run);
+                let mut best = 0u32;
+                for &r in &rows[s..e] {
+                    let y = codes[c][r as usize].min(null_id);
+                    let x = &mut cnt[y as usize];
+                    if *x == 0 {
+                        touched.push(y);
+                    }
+                    *x += 1;
+                    best = best.max(*x);
                 }
-                n += buf.len() as u64;
-                agree += best;
+                for &y in touched.iter() {
+                    cnt[y as usize] = 0;
+                }
+                touched.clear();
+                let size = (e - s) as u64;
+                singles += (size == 1) as u64;
+                n += size;
+                agree += u64::from(best);
+                if n - agree > most {
+                    dead = true;
+                    break;
+                }
+            }
+            if dead {
+                continue;
             }
             let f = FdCounts {
                 conf: if n > 0 { agree as f64 / n as f64 } else { 0.0 },

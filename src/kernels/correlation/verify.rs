@@ -110,6 +110,19 @@ impl GroupIds {
         }
     }
 
+    /// Loads the slot each key would probe first, without branching on what it finds.
+    fn touch(&self, keys: impl Iterator<Item = u64>) {
+        if self.slots.is_empty() {
+            return;
+        }
+        let mask = self.slots.len() - 1;
+        let mut sink = 0u64;
+        for key in keys {
+            sink ^= self.slots[(key as usize) & mask].0;
+        }
+        std::hint::black_box(sink);
+    }
+
     fn grow(&mut self) {
         let cap = (self.slots.len() * 2).max(64);
         let old = std::mem::replace(&mut self.slots, vec![(0, 0); cap]);
@@ -133,11 +146,15 @@ struct Det {
     ids: GroupIds,
     /// Group id → value key.
     keys: Vec<u64>,
-    /// Candidates on this determinant (indices into `VerifyState::cands`).
-    members: Vec<usize>,
-    /// Per group, per member j: (first dependent word, its rows) at `g * members.len() + j`,
-    /// so one row's records for every member share a cache line or two.
+    /// Dependent column of each member (the candidates on this determinant).
+    deps: Vec<usize>,
+    /// Per group, per member j: (first dependent word, its rows) at `g * deps.len() + j`, so
+    /// one row's records for every member share a cache line or two.
     first: Vec<(u64, u64)>,
+    /// Per member: (group, word) → rows, for words other than the group's first.
+    sides: Vec<HashMap<(u32, u64), u64>>,
+    /// Per member: more side pairs than the cap (its side map is dropped).
+    overs: Vec<bool>,
     /// Rows with every determinant column non-NULL.
     rows: u64,
     /// More groups than the cap (the maps are dropped).
@@ -149,20 +166,122 @@ impl Det {
         self.ids = GroupIds::default();
         self.keys = Vec::new();
         self.first = Vec::new();
+        for j in 0..self.deps.len() {
+            self.sides[j] = HashMap::default();
+            self.overs[j] = true;
+        }
+    }
+
+    /// Marks members whose side map outgrew `side_cap`.
+    fn check_sides(&mut self, side_cap: usize) {
+        for j in 0..self.deps.len() {
+            if !self.overs[j] && self.sides[j].len() > side_cap {
+                self.overs[j] = true;
+                self.sides[j] = HashMap::default();
+            }
+        }
+    }
+
+    /// Adds a batch: `keys` are (row, value key) of the judged rows (already counted in
+    /// `rows`), `deps[j]` the dependent column of member j.
+    fn add_batch(&mut self, keys: &[(u32, u64)], deps: &[Words], gids: &mut [u32], group_cap: usize, side_cap: usize) {
+        if self.over {
+            return;
+        }
+        // A branch-free pass of independent loads first brings the probed slots into cache
+        // many at a time; the probing pass below then mostly hits.
+        self.ids.touch(keys.iter().map(|k| k.1));
+        for &(r, key) in keys {
+            let next = self.keys.len() as u32;
+            let g = self.ids.get_or_insert(key, next);
+            if g == next {
+                self.keys.push(key);
+            }
+            gids[r as usize] = g;
+        }
+        if self.keys.len() > group_cap {
+            self.over = true;
+            self.drop_maps();
+            return;
+        }
+        let k = self.deps.len();
+        self.first.resize(self.keys.len() * k, (0, 0));
+        // The same for the records of the groups the batch touches.
+        let mut sink = 0u64;
+        for &(r, _) in keys {
+            sink ^= self.first[gids[r as usize] as usize * k].1;
+        }
+        std::hint::black_box(sink);
+        for &(r, _) in keys {
+            let r = r as usize;
+            let g = gids[r];
+            let base = g as usize * k;
+            for j in 0..k {
+                if self.overs[j] {
+                    continue;
+                }
+                let d = &deps[j];
+                let w = if d.valid[r] { d.words[r] } else { NULL_WORD };
+                add(&mut self.first[base + j], &mut self.sides[j], g, w, 1);
+            }
+        }
+        self.check_sides(side_cap);
+    }
+
+    /// Merges the same determinant's counts over other rows.
+    fn merge(&mut self, od: &Det, group_cap: usize, side_cap: usize) {
+        self.rows += od.rows;
+        if self.over || od.over {
+            self.over = true;
+            self.drop_maps();
+            return;
+        }
+        let mut remap: Vec<u32> = Vec::with_capacity(od.keys.len());
+        self.ids.touch(od.keys.iter().copied());
+        for &key in &od.keys {
+            let next = self.keys.len() as u32;
+            let g = self.ids.get_or_insert(key, next);
+            if g == next {
+                self.keys.push(key);
+            }
+            remap.push(g);
+        }
+        if self.keys.len() > group_cap {
+            self.over = true;
+            self.drop_maps();
+            return;
+        }
+        let k = self.deps.len();
+        self.first.resize(self.keys.len() * k, (0, 0));
+        for (g, &to) in remap.iter().enumerate() {
+            for j in 0..k {
+                let (w, c) = od.first[g * k + j];
+                if c > 0 && !self.overs[j] && !od.overs[j] {
+                    add(&mut self.first[to as usize * k + j], &mut self.sides[j], to, w, c);
+                }
+            }
+        }
+        for j in 0..k {
+            if self.overs[j] || od.overs[j] {
+                self.overs[j] = true;
+                self.sides[j] = HashMap::default();
+                continue;
+            }
+            for (&(g, w), &c) in &od.sides[j] {
+                let to = remap[g as usize];
+                add(&mut self.first[to as usize * k + j], &mut self.sides[j], to, w, c);
+            }
+        }
+        self.check_sides(side_cap);
     }
 }
 
-/// Counts of one candidate X → Y beyond the first-value records.
+/// Where a candidate's counts live: its determinant and its position among that
+/// determinant's members.
 #[derive(Debug, Clone, Default)]
 struct Cand {
     det: usize,
-    /// Position among the determinant's members.
     slot: usize,
-    dep: usize,
-    /// (group, word) → rows, for words other than the group's first.
-    side: HashMap<(u32, u64), u64>,
-    /// More side pairs than the cap (the side map is dropped).
-    over: bool,
 }
 
 /// Adds `c` rows of dependent word `w` to the record `f` of group `g`, or to `side`.
@@ -255,10 +374,13 @@ impl VerifyState {
             if det == next {
                 self.dets.push(Det { cols, ..Default::default() });
             }
-            let slot = self.dets[det].members.len();
-            self.dets[det].members.push(self.cands.len());
+            let d = &mut self.dets[det];
+            let slot = d.deps.len();
+            d.deps.push(dep);
+            d.sides.push(HashMap::default());
+            d.overs.push(false);
             self.slot.push(Some(self.cands.len()));
-            self.cands.push(Cand { det, slot, dep, ..Default::default() });
+            self.cands.push(Cand { det, slot });
         }
         // Bytes per group of a determinant: its map entry and key (~40), per candidate the
         // first-value record (~24); per side pair ~40. Side caps are a quarter of the group cap.
@@ -278,8 +400,10 @@ impl VerifyState {
                 need[c] = true;
             }
         }
-        for c in &self.cands {
-            need[c.dep] = true;
+        for d in &self.dets {
+            for &c in &d.deps {
+                need[c] = true;
+            }
         }
         need
     }
@@ -297,82 +421,31 @@ impl VerifyState {
         };
         self.rows += rows as u64;
         let mut gids: Vec<u32> = vec![u32::MAX; rows];
-        for di in 0..self.dets.len() {
-            let det_cols: Vec<Words> = self.dets[di].cols.iter().map(|&c| col(c)).collect::<Result<_>>()?;
-            let deps: Vec<Words> =
-                self.dets[di].members.iter().map(|&ci| col(self.cands[ci].dep)).collect::<Result<_>>()?;
-            let det = &mut self.dets[di];
-            let mut judged = 0u64;
+        let mut keys: Vec<(u32, u64)> = Vec::with_capacity(rows);
+        let (group_cap, side_cap) = (self.group_cap, self.side_cap);
+        for det in &mut self.dets {
+            let det_cols: Vec<Words> = det.cols.iter().map(|&c| col(c)).collect::<Result<_>>()?;
+            let deps: Vec<Words> = det.deps.iter().map(|&c| col(c)).collect::<Result<_>>()?;
+            // Keys of the judged rows (rows with a NULL determinant column are left out).
+            keys.clear();
             for r in 0..rows {
-                gids[r] = u32::MAX;
-                if !det_cols.iter().all(|w| w.valid[r]) {
-                    continue;
-                }
-                judged += 1;
-                if det.over {
-                    continue;
-                }
-                let key = match det_cols.as_slice() {
-                    [a] => a.words[r],
-                    many => many.iter().fold(0u64, |k, w| mix(k.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ w.words[r])),
-                };
-                let next = det.keys.len() as u32;
-                let g = det.ids.get_or_insert(key, next);
-                if g == next {
-                    det.keys.push(key);
-                }
-                gids[r] = g;
-            }
-            det.rows += judged;
-            if !det.over && det.keys.len() > self.group_cap {
-                det.over = true;
-                det.drop_maps();
-            }
-            if det.over {
-                for &ci in &det.members {
-                    self.cands[ci].over = true;
-                    self.cands[ci].side = HashMap::default();
-                }
-                continue;
-            }
-            let k = det.members.len();
-            det.first.resize(det.keys.len() * k, (0, 0));
-            let live: Vec<bool> = det.members.iter().map(|&ci| !self.cands[ci].over).collect();
-            for r in 0..rows {
-                let g = gids[r];
-                if g == u32::MAX {
-                    continue;
-                }
-                let base = g as usize * k;
-                for j in 0..k {
-                    if !live[j] {
-                        continue;
-                    }
-                    let d = &deps[j];
-                    let w = if d.valid[r] { d.words[r] } else { NULL_WORD };
-                    let f = &mut det.first[base + j];
-                    if f.1 == 0 {
-                        *f = (w, 1);
-                    } else if f.0 == w {
-                        f.1 += 1;
-                    } else {
-                        *self.cands[det.members[j]].side.entry((g, w)).or_insert(0) += 1;
-                    }
+                if det_cols.iter().all(|w| w.valid[r]) {
+                    let key = match det_cols.as_slice() {
+                        [a] => a.words[r],
+                        many => many.iter().fold(0u64, |k, w| mix(k.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ w.words[r])),
+                    };
+                    keys.push((r as u32, key));
                 }
             }
-            for &ci in &det.members {
-                let cand = &mut self.cands[ci];
-                if !cand.over && cand.side.len() > self.side_cap {
-                    cand.over = true;
-                    cand.side = HashMap::default();
-                }
-            }
+            det.rows += keys.len() as u64;
+            det.add_batch(&keys, &deps, &mut gids, group_cap, side_cap);
         }
         Ok(())
     }
 
-    /// Merges `other` (built from the same candidates over other rows) into `self`.
-    pub fn combine(&mut self, other: &VerifyState) -> Result<()> {
+    /// Merges `other` (built from the same candidates over other rows) into `self`,
+    /// determinants in parallel on `pool` when given.
+    pub fn combine(&mut self, other: &VerifyState, pool: Option<&rayon::ThreadPool>) -> Result<()> {
         if !other.bound {
             self.rows += other.rows;
             return Ok(());
@@ -387,62 +460,29 @@ impl VerifyState {
             ));
         }
         self.rows += other.rows;
-        for di in 0..self.dets.len() {
-            let (od, det) = (&other.dets[di], &mut self.dets[di]);
-            det.rows += od.rows;
-            let mut remap: Vec<u32> = Vec::new();
-            if !det.over && !od.over {
-                remap.reserve(od.keys.len());
-                for &key in &od.keys {
-                    let next = det.keys.len() as u32;
-                    let g = det.ids.get_or_insert(key, next);
-                    if g == next {
-                        det.keys.push(key);
-                    }
-                    remap.push(g);
-                }
+        let (group_cap, side_cap) = (self.group_cap, self.side_cap);
+        let work = |(det, od): (&mut Det, &Det)| det.merge(od, group_cap, side_cap);
+        match pool {
+            Some(pool) => {
+                use rayon::prelude::*;
+                pool.install(|| self.dets.par_iter_mut().zip(other.dets.par_iter()).for_each(work))
             }
-            if det.over || od.over || det.keys.len() > self.group_cap {
-                det.over = true;
-                det.drop_maps();
-                for &ci in &det.members {
-                    self.cands[ci].over = true;
-                    self.cands[ci].side = HashMap::default();
-                }
-                continue;
-            }
-            let k = det.members.len();
-            det.first.resize(det.keys.len() * k, (0, 0));
-            for (j, &ci) in det.members.iter().enumerate() {
-                let (oc, cand) = (&other.cands[ci], &mut self.cands[ci]);
-                if cand.over || oc.over {
-                    cand.over = true;
-                    cand.side = HashMap::default();
-                    continue;
-                }
-                for (g, &remapped) in remap.iter().enumerate() {
-                    let (w, c) = od.first[g * k + j];
-                    if c > 0 {
-                        add(&mut det.first[remapped as usize * k + j], &mut cand.side, remapped, w, c);
-                    }
-                }
-                for (&(g, w), &c) in &oc.side {
-                    let remapped = remap[g as usize];
-                    add(&mut det.first[remapped as usize * k + j], &mut cand.side, remapped, w, c);
-                }
-                if cand.side.len() > self.side_cap {
-                    cand.over = true;
-                    cand.side = HashMap::default();
-                }
-            }
+            None => self.dets.iter_mut().zip(other.dets.iter()).for_each(work),
         }
         Ok(())
     }
 
     /// Approximate heap bytes.
     pub fn state_bytes(&self) -> usize {
-        self.dets.iter().map(|d| d.keys.capacity() * 8 + d.ids.capacity() * 16 + d.first.capacity() * 16).sum::<usize>()
-            + self.cands.iter().map(|c| c.side.capacity() * 25).sum::<usize>()
+        self.dets
+            .iter()
+            .map(|d| {
+                d.keys.capacity() * 8
+                    + d.ids.capacity() * 16
+                    + d.first.capacity() * 16
+                    + d.sides.iter().map(|m| m.capacity() * 25).sum::<usize>()
+            })
+            .sum()
     }
 
     /// The verified dependencies (kind `functional_dependency`, ordered by μ⁺), then the
@@ -478,7 +518,7 @@ impl VerifyState {
                 continue;
             }
             let threshold_violations = ((1.0 - min) * n as f64).floor() as u64;
-            let m = if cand.over { None } else { measure(det, cand, n) };
+            let m = if det.overs[cand.slot] { None } else { measure(det, cand.slot, n) };
             let m = match m {
                 Some(m) if m.violations <= self.side_cap as u64 => m,
                 _ => {
@@ -563,12 +603,12 @@ struct Measures {
     dependent_values: usize,
 }
 
-fn measure(det: &Det, cand: &Cand, n: u64) -> Option<Measures> {
+fn measure(det: &Det, slot: usize, n: u64) -> Option<Measures> {
     if n == 0 {
         return None;
     }
-    let (groups, k) = (det.keys.len(), det.members.len());
-    let first = |g: usize| det.first.get(g * k + cand.slot).copied().unwrap_or((0, 0));
+    let (groups, k) = (det.keys.len(), det.deps.len());
+    let first = |g: usize| det.first.get(g * k + slot).copied().unwrap_or((0, 0));
     // Per group: rows, largest count and Σ c² over its dependent values.
     let mut size: Vec<u64> = (0..groups).map(|g| first(g).1).collect();
     let mut best = size.clone();
@@ -580,7 +620,7 @@ fn measure(det: &Det, cand: &Cand, n: u64) -> Option<Measures> {
             *by_value.entry(w).or_insert(0) += c;
         }
     }
-    for (&(g, w), &c) in &cand.side {
+    for (&(g, w), &c) in &det.sides[slot] {
         let g = g as usize;
         size[g] += c;
         best[g] = best[g].max(c);
@@ -638,7 +678,7 @@ mod tests {
         };
         let (x, y) = rows.split_at(split.min(rows.len()));
         let mut s = state_of(x);
-        s.combine(&state_of(y)).unwrap();
+        s.combine(&state_of(y), None).unwrap();
         s.finalize()
     }
 
