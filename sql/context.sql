@@ -81,7 +81,7 @@ WITH prof AS (SELECT row_number() OVER () AS ordinal, * FROM profile_columns(tbl
      tab AS (SELECT s.* FROM (SELECT dr_table_summary(tbl, list({'column_name': column_name, 'semantic_role': semantic_role,
                                                                  'entity_type': entity_type, 'confidence': confidence} ORDER BY prof.ordinal)) AS s
                               FROM ann JOIN prof USING (column_name))),
-     cd AS MATERIALIZED (SELECT dr_correlations(t, 'pearson,spearman,cramers_v,eta,dependencies', 100000::BIGINT, current_setting('threads')::BIGINT) AS r
+     cd AS (SELECT dr_correlations(t, 'pearson,spearman,cramers_v,eta,dependencies', 100000::BIGINT, current_setting('threads')::BIGINT) AS r
             FROM query_table(tbl) t),
      corr AS (SELECT c.column_a, c.column_b, c.method, c.value, c.p_value, c.n, c.strength, c.sampled
               FROM (SELECT unnest(r.correlations) AS c FROM cd)
