@@ -167,8 +167,11 @@ impl Aggregate for DrVerifyDependencies {
                         let limit = parse_memory(&m).ok_or_else(|| {
                             format!("cannot read memory_limit '{m}'; pass current_setting('memory_limit')")
                         })?;
-                        // Half the memory limit, at most 8 GiB, shared by one state per thread.
-                        o.budget_bytes = ((limit / 2).min(8 << 30) / threads.max(1)).max(16 << 20);
+                        // Half the memory limit, at most 8 GiB, shared by one state per thread: half
+                        // of a state's share for group maps, half for rows kept until finalize.
+                        let share = ((limit / 2).min(8 << 30) / threads.max(1)).max(32 << 20);
+                        o.budget_bytes = share / 2;
+                        o.buffer_bytes = share / 2;
                     }
                 }
                 agg.state = VerifyState::new(parse_candidates(spec)?, o);
@@ -212,7 +215,9 @@ impl Aggregate for DrVerifyDependencies {
     }
 
     fn finalize(agg: &mut VerifyAgg) -> FnResult<Value> {
-        Ok(Value::List(agg.state.finalize().iter().map(dependency_value).collect()))
+        let pool = crate::functions::pool::shared(agg.threads.max(1));
+        let deps = agg.state.finalize(pool.as_deref()).map_err(|e| e.message)?;
+        Ok(Value::List(deps.iter().map(dependency_value).collect()))
     }
 
     fn state_bytes(agg: &VerifyAgg) -> usize {

@@ -462,6 +462,31 @@ fn two_column_fds(ctx: &Ctx, pool: Option<&rayon::ThreadPool>, single: &HashSet<
                 });
             }
         }
+        // The floor test again over the whole sample when it is larger than the search's rows:
+        // a share q_all of the table's rows tells groups of two from near-unique pairs far
+        // better (the bound is 1 − q/2), and only pairs with candidates pay for it.
+        if !res.is_empty() && !all_rows && ctx.rows > m {
+            let (ia, ib) = (&ctx.ids[a].0, &ctx.ids[b].0);
+            let mut pairs: Vec<u64> = (0..ctx.rows)
+                .filter(|&r| ia[r] != u32::MAX && ib[r] != u32::MAX)
+                .map(|r| (u64::from(ia[r]) << 32) | u64::from(ib[r]))
+                .collect();
+            pairs.sort_unstable();
+            let n = pairs.len();
+            let d = n - pairs.windows(2).filter(|w| w[0] == w[1]).count();
+            let q_all = if ctx.s.rows == 0 { 1.0 } else { ctx.rows as f64 / ctx.s.rows as f64 };
+            let probe = FdCounts {
+                conf: 1.0,
+                violations: 0,
+                n: n as u64,
+                determinants: d,
+                evidence: n as u64,
+                evidence_conf: 1.0,
+            };
+            if !fd_candidate(&probe, min, if ctx.sample_exact { None } else { Some(q_all) }) {
+                res.clear();
+            }
+        }
         res
     });
     found.into_iter().flatten().collect()

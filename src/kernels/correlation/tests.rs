@@ -272,7 +272,7 @@ fn verified(meta: &[ColumnMeta], cols: &[Col], r: &CorrResult, min: f64) -> Corr
     };
     let mut s = part(0, n / 3);
     s.combine(&part(n / 3, n), None).unwrap();
-    let mut deps = s.finalize();
+    let mut deps = s.finalize(None).unwrap();
     deps.extend(r.dependencies.iter().filter(|d| d.kind != "fd_candidate").cloned());
     CorrResult { correlations: r.correlations.clone(), dependencies: deps }
 }

@@ -55,13 +55,15 @@ pub const MAX_CANDIDATES: usize = 4096;
 pub struct VerifyOptions {
     /// Minimum confidence of a reported dependency (0.95, as the candidate search).
     pub min_confidence: f64,
-    /// Bytes one state may hold (default 1 GiB).
+    /// Bytes one state's group maps may hold (default 1 GiB).
     pub budget_bytes: usize,
+    /// Bytes of rows a state keeps ungrouped until finalize (default 512 MiB).
+    pub buffer_bytes: usize,
 }
 
 impl Default for VerifyOptions {
     fn default() -> Self {
-        VerifyOptions { min_confidence: 0.95, budget_bytes: 1 << 30 }
+        VerifyOptions { min_confidence: 0.95, budget_bytes: 1 << 30, buffer_bytes: 1 << 29 }
     }
 }
 
@@ -276,6 +278,75 @@ impl Det {
     }
 }
 
+/// Rows kept as they came (the words and validity of the needed columns) until finalize,
+/// while they fit half the budget: then finalize groups every determinant in parallel and no
+/// merge of group maps is needed. Past that the state streams (see [`VerifyState::update`]);
+/// the counts are the same either way.
+#[derive(Debug, Clone, Default)]
+struct Buffer {
+    /// Per column: words and validity (empty for columns no candidate reads).
+    words: Vec<Vec<u64>>,
+    valid: Vec<Vec<bool>>,
+    rows: usize,
+}
+
+/// Rows per batch when buffered rows are grouped.
+const BATCH: usize = 2048;
+
+/// Groups `rows` rows of `cols` into `det` (the determinant's own loop of `update`).
+fn det_batch(
+    det: &mut Det,
+    cols: &[Option<Words>],
+    rows: usize,
+    keys: &mut Vec<(u32, u64)>,
+    gids: &mut Vec<u32>,
+    caps: (usize, usize),
+) -> Result<()> {
+    let col = |c: usize| -> Result<Words> {
+        match cols.get(c) {
+            Some(Some(w)) if w.words.len() >= rows && w.valid.len() >= rows => Ok(*w),
+            _ => Err(Error::invalid("dr_verify_dependencies: a needed column is missing from the batch")),
+        }
+    };
+    let det_cols: Vec<Words> = det.cols.iter().map(|&c| col(c)).collect::<Result<_>>()?;
+    let deps: Vec<Words> = det.deps.iter().map(|&c| col(c)).collect::<Result<_>>()?;
+    // Keys of the judged rows (rows with a NULL determinant column are left out).
+    keys.clear();
+    for r in 0..rows {
+        if det_cols.iter().all(|w| w.valid[r]) {
+            let key = match det_cols.as_slice() {
+                [a] => a.words[r],
+                many => many.iter().fold(0u64, |k, w| mix(k.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ w.words[r])),
+            };
+            keys.push((r as u32, key));
+        }
+    }
+    det.rows += keys.len() as u64;
+    if gids.len() < rows {
+        gids.resize(rows, u32::MAX);
+    }
+    det.add_batch(keys, &deps, gids, caps.0, caps.1);
+    Ok(())
+}
+
+/// Groups every buffered row into `det`, batch by batch.
+fn det_from_buffer(det: &mut Det, buf: &Buffer, caps: (usize, usize)) -> Result<()> {
+    let (mut keys, mut gids) = (Vec::with_capacity(BATCH), vec![u32::MAX; BATCH]);
+    let mut lo = 0;
+    while lo < buf.rows {
+        let hi = (lo + BATCH).min(buf.rows);
+        let cols: Vec<Option<Words>> = buf
+            .words
+            .iter()
+            .zip(&buf.valid)
+            .map(|(w, v)| (!w.is_empty()).then(|| Words { words: &w[lo..hi], valid: &v[lo..hi] }))
+            .collect();
+        det_batch(det, &cols, hi - lo, &mut keys, &mut gids, caps)?;
+        lo = hi;
+    }
+    Ok(())
+}
+
 /// Where a candidate's counts live: its determinant and its position among that
 /// determinant's members.
 #[derive(Debug, Clone, Default)]
@@ -313,6 +384,10 @@ pub struct VerifyState {
     rows: u64,
     group_cap: usize,
     side_cap: usize,
+    /// Rows not grouped yet (None once the state streams).
+    buffer: Option<Buffer>,
+    /// Bytes the buffer may hold.
+    buffer_cap: usize,
 }
 
 impl VerifyState {
@@ -389,6 +464,9 @@ impl VerifyState {
         self.side_cap = (self.group_cap / 4).max(16);
         self.columns = columns.to_vec();
         self.bound = true;
+        self.buffer_cap = self.options.buffer_bytes;
+        self.buffer =
+            Some(Buffer { words: vec![Vec::new(); columns.len()], valid: vec![Vec::new(); columns.len()], rows: 0 });
         Ok(())
     }
 
@@ -413,34 +491,48 @@ impl VerifyState {
         if !self.bound {
             return Err(Error::invalid("dr_verify_dependencies: update before bind"));
         }
-        let col = |c: usize| -> Result<Words> {
-            match cols.get(c) {
-                Some(Some(w)) if w.words.len() >= rows && w.valid.len() >= rows => Ok(*w),
-                _ => Err(Error::invalid("dr_verify_dependencies: a needed column is missing from the batch")),
+        let need = self.needed();
+        for (c, &needed) in need.iter().enumerate() {
+            if needed && !matches!(cols.get(c), Some(Some(w)) if w.words.len() >= rows && w.valid.len() >= rows) {
+                return Err(Error::invalid("dr_verify_dependencies: a needed column is missing from the batch"));
             }
-        };
+        }
         self.rows += rows as u64;
-        let mut gids: Vec<u32> = vec![u32::MAX; rows];
-        let mut keys: Vec<(u32, u64)> = Vec::with_capacity(rows);
-        let (group_cap, side_cap) = (self.group_cap, self.side_cap);
-        for det in &mut self.dets {
-            let det_cols: Vec<Words> = det.cols.iter().map(|&c| col(c)).collect::<Result<_>>()?;
-            let deps: Vec<Words> = det.deps.iter().map(|&c| col(c)).collect::<Result<_>>()?;
-            // Keys of the judged rows (rows with a NULL determinant column are left out).
-            keys.clear();
-            for r in 0..rows {
-                if det_cols.iter().all(|w| w.valid[r]) {
-                    let key = match det_cols.as_slice() {
-                        [a] => a.words[r],
-                        many => many.iter().fold(0u64, |k, w| mix(k.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ w.words[r])),
-                    };
-                    keys.push((r as u32, key));
+        if let Some(buf) = &mut self.buffer {
+            for (c, &needed) in need.iter().enumerate() {
+                if let (true, Some(Some(w))) = (needed, cols.get(c)) {
+                    buf.words[c].extend_from_slice(&w.words[..rows]);
+                    buf.valid[c].extend_from_slice(&w.valid[..rows]);
                 }
             }
-            det.rows += keys.len() as u64;
-            det.add_batch(&keys, &deps, &mut gids, group_cap, side_cap);
+            buf.rows += rows;
+            if buf.rows * 9 * need.iter().filter(|&&x| x).count() > self.buffer_cap {
+                self.stream(None)?;
+            }
+            return Ok(());
+        }
+        let (mut keys, mut gids) = (Vec::with_capacity(rows), vec![u32::MAX; rows]);
+        let caps = (self.group_cap, self.side_cap);
+        for det in &mut self.dets {
+            det_batch(det, cols, rows, &mut keys, &mut gids, caps)?;
         }
         Ok(())
+    }
+
+    /// Groups the buffered rows (determinants in parallel on `pool`) and streams from then on.
+    fn stream(&mut self, pool: Option<&rayon::ThreadPool>) -> Result<()> {
+        let Some(buf) = self.buffer.take() else {
+            return Ok(());
+        };
+        let caps = (self.group_cap, self.side_cap);
+        let done: Vec<Result<()>> = match pool {
+            Some(pool) => {
+                use rayon::prelude::*;
+                pool.install(|| self.dets.par_iter_mut().map(|det| det_from_buffer(det, &buf, caps)).collect())
+            }
+            None => self.dets.iter_mut().map(|det| det_from_buffer(det, &buf, caps)).collect(),
+        };
+        done.into_iter().collect()
     }
 
     /// Merges `other` (built from the same candidates over other rows) into `self`,
@@ -459,6 +551,30 @@ impl VerifyState {
                 "dr_verify_dependencies: states built from different candidates, columns or options cannot be merged",
             ));
         }
+        // Buffers append while the union fits; otherwise both sides stream.
+        if let (Some(mine), Some(theirs)) = (&mut self.buffer, &other.buffer) {
+            let needed = mine.words.iter().filter(|w| !w.is_empty()).count().max(1);
+            if (mine.rows + theirs.rows) * 9 * needed <= self.buffer_cap {
+                for c in 0..mine.words.len() {
+                    mine.words[c].extend_from_slice(&theirs.words[c]);
+                    mine.valid[c].extend_from_slice(&theirs.valid[c]);
+                }
+                mine.rows += theirs.rows;
+                self.rows += other.rows;
+                return Ok(());
+            }
+        }
+        self.stream(pool)?;
+        let streamed;
+        let other = match &other.buffer {
+            Some(_) => {
+                let mut o = other.clone();
+                o.stream(pool)?;
+                streamed = o;
+                &streamed
+            }
+            None => other,
+        };
         self.rows += other.rows;
         let (group_cap, side_cap) = (self.group_cap, self.side_cap);
         let work = |(det, od): (&mut Det, &Det)| det.merge(od, group_cap, side_cap);
@@ -482,12 +598,14 @@ impl VerifyState {
                     + d.first.capacity() * 16
                     + d.sides.iter().map(|m| m.capacity() * 25).sum::<usize>()
             })
-            .sum()
+            .sum::<usize>()
+            + self.buffer.as_ref().map_or(0, |b| b.words.iter().map(|w| w.capacity() * 9).sum())
     }
 
     /// The verified dependencies (kind `functional_dependency`, ordered by μ⁺), then the
     /// candidates that could not be verified (kind `fd_candidate`, details say why).
-    pub fn finalize(&self) -> Vec<Dependency> {
+    pub fn finalize(&mut self, pool: Option<&rayon::ThreadPool>) -> Result<Vec<Dependency>> {
+        self.stream(pool)?;
         let min = self.options.min_confidence;
         let mut verified: Vec<(usize, Dependency)> = Vec::new();
         let mut unverified: Vec<Dependency> = Vec::new();
@@ -591,7 +709,7 @@ impl VerifyState {
                 .then_with(|| a.dependent.cmp(&b.dependent))
         });
         out.extend(unverified);
-        out
+        Ok(out)
     }
 }
 
@@ -661,8 +779,18 @@ mod tests {
     type Row = [Option<u64>; 3];
 
     fn run(rows: &[Row], cands: Vec<Dependency>, split: usize, budget: usize) -> Vec<Dependency> {
+        run_buffered(rows, cands, split, budget, budget / 2)
+    }
+
+    fn run_buffered(
+        rows: &[Row],
+        cands: Vec<Dependency>,
+        split: usize,
+        budget: usize,
+        buffer: usize,
+    ) -> Vec<Dependency> {
         let names: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
-        let opts = VerifyOptions { budget_bytes: budget, ..Default::default() };
+        let opts = VerifyOptions { budget_bytes: budget, buffer_bytes: buffer, ..Default::default() };
         let state_of = |part: &[Row]| {
             let mut s = VerifyState::new(cands.clone(), opts.clone());
             s.bind(&names).unwrap();
@@ -679,7 +807,7 @@ mod tests {
         let (x, y) = rows.split_at(split.min(rows.len()));
         let mut s = state_of(x);
         s.combine(&state_of(y), None).unwrap();
-        s.finalize()
+        s.finalize(None).unwrap()
     }
 
     /// Brute-force g3, violations, μ⁺ of det → dep with this module's NULL reading.
@@ -731,8 +859,10 @@ mod tests {
         let want_ac = oracle(&rows, &[0], 2);
         assert!(want_ac.0 > 0.95 && want_ac.0 < 1.0, "{want_ac:?}");
         let mut first: Option<Vec<Dependency>> = None;
-        for split in [0, 1, 7, 1000, 2999, 3000] {
-            let got = run(&rows, cands.clone(), split, 1 << 30);
+        // Every row buffered until finalize; and a 30 kB buffer (the rows take 81 kB), so states
+        // stream part of the way and merge group maps: the same counts.
+        for (split, buffer) in [0, 1, 7, 1000, 2999, 3000].into_iter().flat_map(|s| [(s, 1 << 29), (s, 30_000)]) {
+            let got = run_buffered(&rows, cands.clone(), split, 1 << 30, buffer);
             let ac = got.iter().find(|d| d.determinant == ["a"] && d.dependent.as_deref() == Some("c")).unwrap();
             assert_eq!(ac.kind, "functional_dependency");
             assert_eq!(ac.confidence, want_ac.0);
