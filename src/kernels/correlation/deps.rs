@@ -167,21 +167,33 @@ fn functional_dependencies(
         .collect();
     // Share of the table's rows in the sample, for the sample's floor test.
     let q = if ctx.s.rows == 0 { 1.0 } else { ctx.rows as f64 / ctx.s.rows as f64 };
-    // Distinct/non-NULL ratio of each column in the sample. A → B at confidence c needs a
-    // ratio of A below the floor bound and d_B <= d_A + 1 (NULL) + (1 − c)·n; pairs where
-    // neither direction can hold by these column-level ratios (plus slack for NULL patterns)
-    // skip the sample pass.
+    // Distinct/non-NULL ratio of each column in the sample. The judged rows of A → B are A's
+    // non-NULL rows, so A's ratio must pass the floor test of `fd_candidate` (with the sample's
+    // bound, or 1/2 over all rows). When neither column has a NULL in the sample, confidence c
+    // also needs d_B <= d_A + (1 − c)·n (each extra value of B is a violation). Pairs where
+    // neither direction can hold by these column-level tests skip the sample pass.
     let ratio: Vec<f64> =
         grouped.iter().map(|g| if g.valid() == 0 { 1.0 } else { g.values() as f64 / g.valid() as f64 }).collect();
-    let floor = 1.0 - q / 2.0 + 0.05;
-    let possible = |a: usize, b: usize| ratio[a] <= floor && ratio[b] <= ratio[a] + (1.0 - min) + SAMPLE_SLACK + 0.05;
+    let nulls: Vec<bool> = grouped.iter().map(|g| g.valid() < ctx.rows).collect();
+    let floor = |a: usize| {
+        let n = grouped[a].valid().max(1) as f64;
+        if ctx.sample_exact {
+            0.5
+        } else {
+            1.0 - q / 2.0 + 3.0 / n.sqrt()
+        }
+    };
+    let possible = |a: usize, b: usize| {
+        ratio[a] <= floor(a) + 1e-9
+            && (nulls[a] || nulls[b] || ratio[b] <= ratio[a] + (1.0 - min) + SAMPLE_SLACK + 1e-9)
+    };
     let found: Vec<Vec<(usize, usize, Dependency)>> =
         par_map_with(pool, &pairs, Scratch::default, |scratch, &(i, j)| {
             let mut res = Vec::new();
             for (a, b) in [(i, j), (j, i)] {
                 let (f, all_rows) = match exact_fd_counts(ctx, a, b) {
                     Some(counts) => (fd_from_counts(counts.into_iter()), true),
-                    None if ctx.sample_exact || possible(a, b) => {
+                    None if possible(a, b) => {
                         match fd_from_groups(&grouped[a], &grouped[b], min - SAMPLE_SLACK, scratch) {
                             Some(f) => (f, ctx.sample_exact),
                             None => continue,
