@@ -40,9 +40,8 @@ def check(name, ok, detail=""):
 con = duckdb.connect(config={"allow_unsigned_extensions": "true"})
 con.execute(f"LOAD '{EXT}'").fetchall()
 if con.execute("SELECT dr_version().macros").fetchall()[0][0] != "registered":
-    print("column_dependencies needs the C API v2 companion (DuckDB 2.0.1): skipped")
-    print("0 passed, 0 failed")
-    sys.exit(0)
+    # Before DuckDB 2.0 the macros come from dr_macros_sql() (the README's one statement).
+    con.execute(con.execute("SELECT dr_macros_sql()").fetchone()[0])
 
 
 def qi(name):
