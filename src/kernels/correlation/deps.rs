@@ -292,6 +292,26 @@ impl Scratch {
     }
 }
 
+/// The largest count among `ids`, counted in `cnt` (indexed by id, all zero before and after:
+/// reset through the `touched` list, so no hashing and no clearing of the whole array).
+#[inline]
+fn majority(cnt: &mut [u32], touched: &mut Vec<u32>, ids: impl Iterator<Item = u32>) -> u32 {
+    let mut best = 0u32;
+    for y in ids {
+        let c = &mut cnt[y as usize];
+        if *c == 0 {
+            touched.push(y);
+        }
+        *c += 1;
+        best = best.max(*c);
+    }
+    for &y in touched.iter() {
+        cnt[y as usize] = 0;
+    }
+    touched.clear();
+    best
+}
+
 /// Facts of A → B over the sample, from A's value groups (rows with a NULL A left out, NULL in
 /// B counted as a value): within each group the majority value of B is counted in `scratch`
 /// (indexed by B's value id, NULL taking the id after the last, all zero between calls) and
@@ -309,20 +329,7 @@ fn fd_from_groups(a: &Grouped, b: &Grouped, min: f64, scratch: &mut Scratch) -> 
     for v in 0..a.values() {
         let group = &a.rows[a.starts[v] as usize..a.starts[v + 1] as usize];
         left -= group.len() as u64;
-        let mut best = 0u32;
-        for &r in group {
-            let y = b.codes[r as usize].min(null_id);
-            let c = &mut cnt[y as usize];
-            if *c == 0 {
-                touched.push(y);
-            }
-            *c += 1;
-            best = best.max(*c);
-        }
-        for &y in touched.iter() {
-            cnt[y as usize] = 0;
-        }
-        touched.clear();
+        let best = majority(cnt, touched, group.iter().map(|&r| b.codes[r as usize].min(null_id)));
         let size = group.len() as u64;
         if size == 0 {
             continue;
@@ -425,20 +432,7 @@ fn two_column_fds(ctx: &Ctx, pool: Option<&rayon::ThreadPool>, single: &HashSet<
             let (mut n, mut agree, mut singles) = (0u64, 0u64, 0u64);
             let mut dead = false;
             for &(s, e) in &groups {
-                let mut best = 0u32;
-                for &r in &rows[s..e] {
-                    let y = codes[c][r as usize].min(null_id);
-                    let x = &mut cnt[y as usize];
-                    if *x == 0 {
-                        touched.push(y);
-                    }
-                    *x += 1;
-                    best = best.max(*x);
-                }
-                for &y in touched.iter() {
-                    cnt[y as usize] = 0;
-                }
-                touched.clear();
+                let best = majority(cnt, touched, rows[s..e].iter().map(|&r| codes[c][r as usize].min(null_id)));
                 let size = (e - s) as u64;
                 singles += (size == 1) as u64;
                 n += size;

@@ -174,6 +174,26 @@ impl Det {
         }
     }
 
+    /// The group id of value key `key`, a new one when first seen.
+    #[inline]
+    fn group_of(&mut self, key: u64) -> u32 {
+        let next = self.keys.len() as u32;
+        let g = self.ids.get_or_insert(key, next);
+        if g == next {
+            self.keys.push(key);
+        }
+        g
+    }
+
+    /// Whether the groups outgrew `group_cap` (then the maps are dropped).
+    fn outgrew(&mut self, group_cap: usize) -> bool {
+        if self.keys.len() > group_cap {
+            self.over = true;
+            self.drop_maps();
+        }
+        self.over
+    }
+
     /// Marks members whose side map outgrew `side_cap`.
     fn check_sides(&mut self, side_cap: usize) {
         for j in 0..self.deps.len() {
@@ -194,16 +214,9 @@ impl Det {
         // many at a time; the probing pass below then mostly hits.
         self.ids.touch(keys.iter().map(|k| k.1));
         for &(r, key) in keys {
-            let next = self.keys.len() as u32;
-            let g = self.ids.get_or_insert(key, next);
-            if g == next {
-                self.keys.push(key);
-            }
-            gids[r as usize] = g;
+            gids[r as usize] = self.group_of(key);
         }
-        if self.keys.len() > group_cap {
-            self.over = true;
-            self.drop_maps();
+        if self.outgrew(group_cap) {
             return;
         }
         let k = self.deps.len();
@@ -241,16 +254,9 @@ impl Det {
         let mut remap: Vec<u32> = Vec::with_capacity(od.keys.len());
         self.ids.touch(od.keys.iter().copied());
         for &key in &od.keys {
-            let next = self.keys.len() as u32;
-            let g = self.ids.get_or_insert(key, next);
-            if g == next {
-                self.keys.push(key);
-            }
-            remap.push(g);
+            remap.push(self.group_of(key));
         }
-        if self.keys.len() > group_cap {
-            self.over = true;
-            self.drop_maps();
+        if self.outgrew(group_cap) {
             return;
         }
         let k = self.deps.len();
@@ -612,9 +618,7 @@ impl VerifyState {
         for (k, cand0) in self.candidates.iter().enumerate() {
             let Some(ci) = self.slot.get(k).copied().flatten() else {
                 if self.bound {
-                    let mut d = cand0.clone();
-                    d.details = format!("{}; not verified: more than {MAX_CANDIDATES} candidates", d.details);
-                    unverified.push(d);
+                    unverified.push(not_verified(cand0, format!("more than {MAX_CANDIDATES} candidates")));
                 }
                 continue;
             };
@@ -626,12 +630,10 @@ impl VerifyState {
                 // More than group_cap groups: the floor (n ≥ 2 groups) rules it out unless
                 // n > 2 · group_cap.
                 if n > 2 * self.group_cap as u64 {
-                    let mut d = cand0.clone();
-                    d.details = format!(
-                        "{}; not verified: the determinant has more than {} values (memory budget)",
-                        d.details, self.group_cap
-                    );
-                    unverified.push(d);
+                    unverified.push(not_verified(
+                        cand0,
+                        format!("the determinant has more than {} values (memory budget)", self.group_cap),
+                    ));
                 }
                 continue;
             }
@@ -643,12 +645,13 @@ impl VerifyState {
                     // More violations than side_cap: ruled out when that exceeds what the
                     // threshold allows.
                     if (self.side_cap as u64) < threshold_violations {
-                        let mut d = cand0.clone();
-                        d.details = format!(
-                            "{}; not verified: more than {} dependent values off their group's first (memory budget)",
-                            d.details, self.side_cap
-                        );
-                        unverified.push(d);
+                        unverified.push(not_verified(
+                            cand0,
+                            format!(
+                                "more than {} dependent values off their group's first (memory budget)",
+                                self.side_cap
+                            ),
+                        ));
                     }
                     continue;
                 }
@@ -711,6 +714,13 @@ impl VerifyState {
         out.extend(unverified);
         Ok(out)
     }
+}
+
+/// A candidate returned as it came, with why it was not verified.
+fn not_verified(cand: &Dependency, why: String) -> Dependency {
+    let mut d = cand.clone();
+    d.details = format!("{}; not verified: {why}", d.details);
+    d
 }
 
 /// Measures of one candidate.
