@@ -17,7 +17,7 @@ use crate::functions::correlations::{dependency_type, dependency_value, field_ma
 use crate::functions::persistence::parse_memory;
 use crate::functions::render::render;
 use crate::kernels::correlation::verify::{VerifyOptions, VerifyState, Words};
-use crate::kernels::correlation::Dependency;
+use crate::kernels::correlation::{mix, Dependency};
 use crate::registry::{FunctionDoc, Kind};
 
 /// Aggregate state.
@@ -28,14 +28,6 @@ pub struct VerifyAgg {
     spec: Option<Vec<u8>>,
     /// DuckDB's `threads`: the pool that merges determinants in parallel.
     threads: usize,
-}
-
-/// splitmix64 finaliser: a bijection of u64, so distinct integers keep distinct words.
-#[inline]
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 #[inline]
@@ -192,8 +184,11 @@ impl Aggregate for DrVerifyDependencies {
             }
             buf.push((w, v));
         }
-        let cols: Vec<Option<Words>> =
-            buf.iter().zip(&need).map(|((w, v), &needed)| needed.then_some(Words { words: w, valid: v })).collect();
+        let cols: Vec<Option<Words>> = buf
+            .iter()
+            .zip(need.iter())
+            .map(|((w, v), &needed)| needed.then_some(Words { words: w, valid: v }))
+            .collect();
         agg.state.update(&cols, n).map_err(|e| e.message)
     }
 

@@ -379,7 +379,9 @@ fn pair_index(i: usize, j: usize, p: usize) -> usize {
     i * p - i * (i + 1) / 2 + (j - i - 1)
 }
 
-fn mix(mut z: u64) -> u64 {
+/// splitmix64 finaliser: a bijection of u64, so distinct integers keep distinct words.
+#[inline]
+pub(crate) fn mix(mut z: u64) -> u64 {
     // splitmix64 finaliser (Steele, Lea, Flood 2014)
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);

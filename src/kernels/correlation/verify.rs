@@ -394,6 +394,10 @@ pub struct VerifyState {
     buffer: Option<Buffer>,
     /// Bytes the buffer may hold.
     buffer_cap: usize,
+    /// Columns some candidate reads (set by `bind`).
+    need: Vec<bool>,
+    /// Buffer bytes per row: a word and a validity byte per needed column.
+    row_bytes: usize,
 }
 
 impl VerifyState {
@@ -471,25 +475,21 @@ impl VerifyState {
         self.columns = columns.to_vec();
         self.bound = true;
         self.buffer_cap = self.options.buffer_bytes;
+        self.need = vec![false; columns.len()];
+        for d in &self.dets {
+            for &c in d.cols.iter().chain(&d.deps) {
+                self.need[c] = true;
+            }
+        }
+        self.row_bytes = 9 * self.need.iter().filter(|&&x| x).count().max(1);
         self.buffer =
             Some(Buffer { words: vec![Vec::new(); columns.len()], valid: vec![Vec::new(); columns.len()], rows: 0 });
         Ok(())
     }
 
     /// Columns whose words `update` reads (the others may be passed as None).
-    pub fn needed(&self) -> Vec<bool> {
-        let mut need = vec![false; self.columns.len()];
-        for d in &self.dets {
-            for &c in &d.cols {
-                need[c] = true;
-            }
-        }
-        for d in &self.dets {
-            for &c in &d.deps {
-                need[c] = true;
-            }
-        }
-        need
+    pub fn needed(&self) -> &[bool] {
+        &self.need
     }
 
     /// Adds `rows` rows; `cols[c]` holds the words of column c (required where `needed`).
@@ -497,22 +497,21 @@ impl VerifyState {
         if !self.bound {
             return Err(Error::invalid("dr_verify_dependencies: update before bind"));
         }
-        let need = self.needed();
-        for (c, &needed) in need.iter().enumerate() {
+        for (c, &needed) in self.need.iter().enumerate() {
             if needed && !matches!(cols.get(c), Some(Some(w)) if w.words.len() >= rows && w.valid.len() >= rows) {
                 return Err(Error::invalid("dr_verify_dependencies: a needed column is missing from the batch"));
             }
         }
         self.rows += rows as u64;
         if let Some(buf) = &mut self.buffer {
-            for (c, &needed) in need.iter().enumerate() {
+            for (c, &needed) in self.need.iter().enumerate() {
                 if let (true, Some(Some(w))) = (needed, cols.get(c)) {
                     buf.words[c].extend_from_slice(&w.words[..rows]);
                     buf.valid[c].extend_from_slice(&w.valid[..rows]);
                 }
             }
             buf.rows += rows;
-            if buf.rows * 9 * need.iter().filter(|&&x| x).count() > self.buffer_cap {
+            if buf.rows * self.row_bytes > self.buffer_cap {
                 self.stream(None)?;
             }
             return Ok(());
@@ -559,8 +558,7 @@ impl VerifyState {
         }
         // Buffers append while the union fits; otherwise both sides stream.
         if let (Some(mine), Some(theirs)) = (&mut self.buffer, &other.buffer) {
-            let needed = mine.words.iter().filter(|w| !w.is_empty()).count().max(1);
-            if (mine.rows + theirs.rows) * 9 * needed <= self.buffer_cap {
+            if (mine.rows + theirs.rows) * self.row_bytes <= self.buffer_cap {
                 for c in 0..mine.words.len() {
                     mine.words[c].extend_from_slice(&theirs.words[c]);
                     mine.valid[c].extend_from_slice(&theirs.valid[c]);
