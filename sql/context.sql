@@ -60,7 +60,7 @@ CREATE OR REPLACE MACRO dr_quality_flags(p, i) AS list_filter([
 -- example: CREATE OR REPLACE TEMP TABLE sales AS SELECT range AS id, range % 7 AS store, (range % 13) * 2.5 AS amount FROM range(200); SELECT table_context('sales');
 CREATE OR REPLACE MACRO table_context(tbl, format := 'json', max_tokens := 2000, topology := true, topology_sample := 300, related := NULL, detail_columns := 100) AS
 dr_context_format(dr_catalog_store(tbl::VARCHAR, (
-WITH prof AS (SELECT row_number() OVER () AS ordinal, * FROM profile_columns(tbl)),
+WITH prof AS (SELECT row_number() OVER () AS ordinal, * FROM profile_columns(tbl, top_k := 20)),
      inf AS (FROM infer_types(tbl)),
      relx AS (SELECT dr_relationships(table_name, sketch) AS rel
               FROM query(dr_sketch_sql(CASE WHEN related IS NULL THEN [tbl::VARCHAR] ELSE list_prepend(tbl::VARCHAR, related::VARCHAR[]) END, optional := true))),
@@ -97,7 +97,7 @@ WITH prof AS (SELECT row_number() OVER () AS ordinal, * FROM profile_columns(tbl
                  OR (d.kind = 'multicollinearity' AND d.confidence >= 0.99) LIMIT 40),
      topo AS (SELECT dr_persistence(t, 1, NULL, 'euclidean', true, topology_sample::BIGINT, 2,
                                     current_setting('threads')::BIGINT, current_setting('memory_limit')::VARCHAR, true) AS d
-              FROM (FROM query_table(tbl) USING SAMPLE 5000 ROWS (reservoir, 42)) t WHERE topology),
+              FROM (FROM query_table(tbl) USING SAMPLE 5000 ROWS (reservoir, 42)) t WHERE topology AND lower(format::VARCHAR) <> 'dbt'),
      cols AS (
         SELECT prof.ordinal, json_object(
             'name', prof.column_name,
@@ -105,15 +105,21 @@ WITH prof AS (SELECT row_number() OVER () AS ordinal, * FROM profile_columns(tbl
             'inferred', json_object('type', inf.inferred_type, 'format', inf.format, 'semantic_type', inf.semantic_type,
                                     'unit', inf.unit, 'parse_rate', inf.parse_rate, 'confidence', inf.confidence),
             'semantics', json_object('role', ann.semantic_role, 'entity_type', ann.entity_type, 'business_term', ann.business_term,
-                                     'description', CASE WHEN prof.ordinal <= detail_columns THEN ann.description END,
+                                     'description', CASE WHEN prof.ordinal <= (CASE WHEN lower(format::VARCHAR) = 'dbt' THEN 2147483647 ELSE detail_columns END) THEN ann.description END,
                                      'confidence', ann.confidence, 'source', ann.source),
             'stats', json_object('null_count', prof.null_count, 'null_ratio', prof.null_ratio,
                                  'distinct_count', prof.distinct_count, 'distinct_is_exact', prof.distinct_is_exact,
                                  'min', prof.min, 'max', prof.max, 'mean', prof.mean, 'stddev', prof.stddev,
-                                 'quantiles', CASE WHEN prof.p50 IS NOT NULL AND prof.ordinal <= detail_columns THEN json_object('p05', prof.p05, 'p25', prof.p25, 'p50', prof.p50,
+                                 'quantiles', CASE WHEN prof.p50 IS NOT NULL AND prof.ordinal <= (CASE WHEN lower(format::VARCHAR) = 'dbt' THEN 2147483647 ELSE detail_columns END) THEN json_object('p05', prof.p05, 'p25', prof.p25, 'p50', prof.p50,
                                                                                  'p75', prof.p75, 'p95', prof.p95) END,
                                  'quantiles_exact', prof.quantiles_exact,
-                                 'top_values', CASE WHEN prof.ordinal <= detail_columns THEN to_json(prof.top_values[1:5]) END),
+                                 'top_values', CASE WHEN prof.ordinal <= (CASE WHEN lower(format::VARCHAR) = 'dbt' THEN 2147483647 ELSE detail_columns END) THEN to_json(prof.top_values[1:5]) END,
+                                 -- every distinct value, most frequent first, when there are at most 20, counted exactly
+                                 -- and short: their counts add up to the non-NULL rows
+                                 'values', CASE WHEN prof.ordinal <= (CASE WHEN lower(format::VARCHAR) = 'dbt' THEN 2147483647 ELSE detail_columns END) AND prof.distinct_is_exact AND prof.distinct_count BETWEEN 1 AND 20
+                                                     AND coalesce(prof.max_length, 0) <= 200
+                                                     AND list_sum(list_transform(prof.top_values, lambda t: t.count)) = prof.row_count - prof.null_count
+                                                THEN to_json(list_transform(prof.top_values, lambda t: t.value)) END),
             'quality_flags', to_json(dr_quality_flags(prof, inf))) AS c
         FROM prof JOIN inf USING (column_name) JOIN ann USING (column_name))
 SELECT json_object(
@@ -148,11 +154,12 @@ SELECT json_object(
                                                   'quantiles', coalesce((SELECT bool_and(quantiles_exact) FROM prof WHERE quantiles_exact IS NOT NULL), true),
                                                   'correlations_sampled', coalesce((SELECT bool_or(sampled) FROM corr), false),
                                                   'topology_sampled', topology),
-                             'trimmed', (SELECT CASE WHEN count(*) > detail_columns THEN json_object(
+                             'trimmed', (SELECT CASE WHEN count(*) > (CASE WHEN lower(format::VARCHAR) = 'dbt' THEN 2147483647 ELSE detail_columns END) THEN json_object(
                                  'detail_columns', detail_columns, 'trimmed_columns', count(*) - detail_columns,
                                  'note', 'columns after the first ' || detail_columns || ' carry no quantiles, top values or descriptions (detail_columns := ...)') END
                                          FROM prof))
-)), current_setting('dataraum_catalog')), format::VARCHAR, max_tokens::BIGINT);
+)), current_setting('dataraum_catalog')), format::VARCHAR, max_tokens::BIGINT, current_schema(),
+   (SELECT string_agg(keyword_name, ',') FROM duckdb_keywords() WHERE keyword_category <> 'unreserved'));
 
 -- name: table_context_markdown
 -- description: The table_context document as compact Markdown for an LLM prompt, within max_tokens
@@ -162,6 +169,28 @@ SELECT json_object(
 -- example: CREATE OR REPLACE TEMP TABLE sales2 AS SELECT range AS id, range % 7 AS store, (range % 13) * 2.5 AS amount FROM range(200); SELECT table_context_markdown('sales2', max_tokens := 600);
 CREATE OR REPLACE MACRO table_context_markdown(tbl, max_tokens := 2000) AS
 dr_context_markdown(table_context(tbl), max_tokens::BIGINT);
+
+-- name: dbt_sources
+-- description: The context of a set of tables as a dbt sources property file (version 2, dbt-core
+--   1.10), as VARCHAR: one source (source_name, default the schema) with per table and column the
+--   description, data_type and the numbers in meta.dataraum, and the data tests the statistics prove on
+--   the data they came from: not_null (no NULL), unique (exact distinct count = non-NULL rows, or a
+--   candidate key over all rows; not for floating-point columns), accepted_values (text columns with at
+--   most 20 distinct values, 2+ rows each), relationships (foreign keys of table_relationships between
+--   the tables with exact containment and no orphan row; the others are listed in meta with their
+--   orphans). Ranges stay in meta (dbt-core has no range test without packages). Odd table names get a
+--   dbt-safe name with identifier and quoting; odd column names quote: true.
+-- example: CREATE OR REPLACE TEMP TABLE shops AS SELECT range AS shop_id, 'shop ' || range AS name FROM range(1, 21); CREATE OR REPLACE TEMP TABLE sales_dbt AS SELECT range AS sale_id, range % 20 + 1 AS shop_id, ['card', 'cash'][range % 2 + 1] AS paid_by FROM range(500); SELECT dbt_sources(['sales_dbt', 'shops'], source_name := 'shop');
+CREATE OR REPLACE MACRO dbt_sources(tables, source_name := NULL, schema := NULL, database := NULL) AS
+dr_context_dbt(
+    (SELECT to_json(list(doc ORDER BY ord)) FROM query(CASE WHEN len(tables) = 0 THEN error('dbt_sources: give a list of table names, e.g. [''orders'', ''customers'']')
+        ELSE array_to_string(list_transform(tables::VARCHAR[], lambda t, i:
+            'SELECT ' || i || ' AS ord, table_context(''' || replace(t, '''', '''''') || ''', topology := false, detail_columns := 2147483647) AS doc'),
+            ' UNION ALL ') END)),
+    (SELECT to_json(list_filter(x.rel.relationships, lambda r: r.kind = 'foreign_key'))
+     FROM (SELECT dr_relationships(table_name, sketch) AS rel FROM query(dr_sketch_sql(tables::VARCHAR[], optional := true))) x),
+    source_name::VARCHAR, coalesce(schema::VARCHAR, current_schema()), database::VARCHAR,
+    (SELECT string_agg(keyword_name, ',') FROM duckdb_keywords() WHERE keyword_category <> 'unreserved'));
 
 -- name: context_history
 -- description: Every table_context document stored for a table in the catalog (setting

@@ -5,12 +5,13 @@
 -- name: profile_columns
 -- description: One row per column of a table or view (TEMP tables, attached databases and the caller's
 --   uncommitted rows included), in table order: column_name, column_type, then every dr_profile statistic,
---   computed in one parallel scan. exact_limit overrides the setting dataraum_exact_limit.
+--   computed in one parallel scan. exact_limit overrides the setting dataraum_exact_limit; top_k is the
+--   number of top_values (10).
 -- example: CREATE OR REPLACE TEMP TABLE trips AS SELECT range AS id, range % 7 AS day, 'c' || (range % 3) AS city FROM range(1000); FROM profile_columns('trips');
-CREATE OR REPLACE MACRO profile_columns(tbl, exact_limit := NULL) AS TABLE
+CREATE OR REPLACE MACRO profile_columns(tbl, exact_limit := NULL, top_k := 10) AS TABLE
 WITH profiles AS (
     UNPIVOT (
-        SELECT dr_profile(COLUMNS(*), coalesce(exact_limit, current_setting('dataraum_exact_limit'))::BIGINT)
+        SELECT dr_profile(COLUMNS(*), coalesce(exact_limit, current_setting('dataraum_exact_limit'))::BIGINT, top_k::BIGINT)
         FROM query_table(tbl)
     ) ON COLUMNS(*) INTO NAME column_name VALUE profile
 ), described AS (

@@ -70,6 +70,7 @@ pub fn functions() -> Vec<FunctionDoc> {
         functions::dependencies::DOC,
         functions::context::DOC,
         functions::context::FORMAT_DOC,
+        functions::dbt::DOC,
         functions::relationships::SKETCH_DOC,
         functions::relationships::RELATIONSHIPS_DOC,
         functions::catalog::STORE_DOC,
@@ -111,6 +112,7 @@ pub fn register_all(r: &mut Registrar) {
     functions::correlations::register(r);
     functions::dependencies::register(r);
     functions::context::register(r);
+    functions::dbt::register(r);
     functions::relationships::register(r);
     functions::catalog::register(r);
     functions::persistence::register(r);

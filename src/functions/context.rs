@@ -216,7 +216,17 @@ impl Scalar for ContextFormat {
         match args.str_at(1, row).unwrap_or_else(|| "json".into()).to_ascii_lowercase().as_str() {
             "json" => Ok(Value::Text(text)),
             "markdown" | "md" => render_markdown(&text, args.column(2).f64_at(row).unwrap_or(2000.0)).map(Value::Text),
-            other => Err(format!("format must be 'json' or 'markdown', got '{other}'")),
+            "dbt" => {
+                let at = |i: usize| if args.len() > i { args.str_at(i, row) } else { None };
+                let o = crate::functions::dbt::DbtOptions {
+                    source_name: None,
+                    schema: at(3).unwrap_or_else(|| "main".into()),
+                    database: None,
+                    keywords: crate::functions::dbt::keywords(&at(4).unwrap_or_default()),
+                };
+                crate::functions::dbt::render_one(&text, &o).map(Value::Text)
+            }
+            other => Err(format!("format must be 'json', 'markdown' or 'dbt', got '{other}'")),
         }
     }
 }
@@ -225,9 +235,9 @@ impl Scalar for ContextFormat {
 pub const FORMAT_DOC: FunctionDoc = FunctionDoc {
     name: "dr_context_format",
     kind: Kind::Scalar,
-    parameters: "doc JSON, format VARCHAR, max_tokens BIGINT",
+    parameters: "doc JSON, format VARCHAR, max_tokens BIGINT [, schema VARCHAR, keywords VARCHAR]",
     returns: "JSON",
-    description: "table_context's output step: the document itself for format 'json', its Markdown rendering (as dr_context_markdown, within max_tokens) for 'markdown'; the result stays typed JSON (a macro has one result type), use table_context_markdown for VARCHAR.",
+    description: "table_context's output step: the document itself for format 'json', its Markdown rendering (as dr_context_markdown, within max_tokens) for 'markdown', its dbt sources YAML (as dr_context_dbt, source and schema = schema, keywords quoted as names) for 'dbt'; the result stays typed JSON (a macro has one result type), use table_context_markdown or dbt_sources for VARCHAR.",
     example: "SELECT dr_context_format('{\"context_version\": 1, \"table\": {\"name\": \"t\", \"row_count\": 3, \"column_count\": 0, \"kind\": \"dimension\"}, \"columns\": []}', 'markdown', 200);",
 };
 
@@ -278,7 +288,10 @@ pub fn register(r: &mut Registrar) {
     });
     r.scalar::<ContextFormat>(ScalarSpec {
         name: FORMAT_DOC.name,
-        overloads: vec![vec![Ty::Varchar, Ty::Varchar, Ty::BigInt]],
+        overloads: vec![
+            vec![Ty::Varchar, Ty::Varchar, Ty::BigInt],
+            vec![Ty::Varchar, Ty::Varchar, Ty::BigInt, Ty::Varchar, Ty::Varchar],
+        ],
         return_type: Ty::Json,
         special_nulls: false,
         volatile: false,

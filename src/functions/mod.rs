@@ -6,6 +6,7 @@ pub mod basic_stats;
 pub mod catalog;
 pub mod context;
 pub mod correlations;
+pub mod dbt;
 pub mod dependencies;
 pub mod infer_type;
 pub mod listing;

@@ -1,4 +1,4 @@
-//! `dr_profile(x ANY [, exact_limit BIGINT])`: the column profile aggregate.
+//! `dr_profile(x ANY [, exact_limit BIGINT, top_k BIGINT])`: the column profile aggregate.
 //!
 //! Adapts [`crate::kernels::profile::ProfileState`] to DuckDB: every physical type is
 //! widened into one of the kernel's batch entry points (BIGINT, DOUBLE, TIMESTAMP and
@@ -156,6 +156,14 @@ impl Aggregate for DrProfile {
                         return Err(format!("exact_limit must be between 1 and 1000000000, got {limit}"));
                     }
                     o.exact_limit = limit as usize;
+                }
+            }
+            if args.len() > 2 {
+                if let Some(k) = args.column(2).f64_at(rows.start) {
+                    if !(1.0..=1000.0).contains(&k) {
+                        return Err(format!("top_k must be between 1 and 1000, got {k}"));
+                    }
+                    o.top_k = k as usize;
                 }
             }
             agg.state = ProfileState::with_options(o);
@@ -326,9 +334,9 @@ pub fn profile_value(p: &Profile) -> Value {
 pub const DOC: FunctionDoc = FunctionDoc {
     name: "dr_profile",
     kind: Kind::Aggregate,
-    parameters: "x ANY [, exact_limit BIGINT]",
+    parameters: "x ANY [, exact_limit BIGINT, top_k BIGINT]",
     returns: "STRUCT(row_count, null_count, ..., histogram, top_values, entropy, ..., benford, sparkline)",
-    description: "Profiles a column of any type in one parallel, mergeable pass: counts, distinct values, range, moments, quantiles, outliers, histogram, top values, entropy, text lengths and patterns, Benford test. Exact up to exact_limit distinct values per column (default: setting dataraum_exact_limit), then mergeable sketches, flagged by distinct_is_exact / quantiles_exact.",
+    description: "Profiles a column of any type in one parallel, mergeable pass: counts, distinct values, range, moments, quantiles, outliers, histogram, top values (the top_k most frequent, default 10), entropy, text lengths and patterns, Benford test. Exact up to exact_limit distinct values per column (default: setting dataraum_exact_limit), then mergeable sketches, flagged by distinct_is_exact / quantiles_exact.",
     example: "SELECT dr_profile(COLUMNS(*)) FROM range(1000) t(x);",
 };
 
@@ -336,7 +344,7 @@ pub const DOC: FunctionDoc = FunctionDoc {
 pub fn register(r: &mut Registrar) {
     r.aggregate::<DrProfile>(AggregateSpec {
         name: DOC.name,
-        overloads: vec![vec![Ty::Any], vec![Ty::Any, Ty::BigInt]],
+        overloads: vec![vec![Ty::Any], vec![Ty::Any, Ty::BigInt], vec![Ty::Any, Ty::BigInt, Ty::BigInt]],
         return_type: profile_type(),
     });
 }
