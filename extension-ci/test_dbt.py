@@ -332,9 +332,9 @@ def check_document(name, doc, source, tables, facts_of):
             if ("not_null" in tests) != (cf["non_null"] == cf["rows"]):
                 nn_bad.append((tname, cname, "not_null" in tests, cf["rows"] - cf["non_null"]))
             # unique needs proof: an exact distinct count (meta says which) equal to the non-NULL rows;
-            # never on a floating-point column (dbt_sources' documented rule: float equality is no key)
+            # never on a FLOAT, DOUBLE or DECIMAL with a scale (dbt_sources' documented rule: measurements, no key)
             unique = cf["distinct"] == cf["non_null"] >= 2
-            if cf["type"] in ("DOUBLE", "FLOAT"):
+            if cf["type"] in ("DOUBLE", "FLOAT") or re.fullmatch(r"DECIMAL\(\d+,\s*[1-9]\d*\)", cf["type"]):
                 if "unique" in tests:
                     uq_float.append((tname, cname, f"{cf['distinct']} distinct / {cf['non_null']} non-NULL"))
             elif "unique" in tests and not unique or ("unique" not in tests and unique and exact):
@@ -359,9 +359,9 @@ def check_document(name, doc, source, tables, facts_of):
           not meta_bad, meta_bad[:10])
     check(f"{name}: test arguments nested under arguments:", not style_bad, style_bad[:10])
     check(f"{name}: not_null exactly where count(*) = count(col)", not nn_bad, nn_bad[:20])
-    check(f"{name}: unique exactly where count(DISTINCT col) = count(col) >= 2 (exact counts; not DOUBLE/FLOAT)",
+    check(f"{name}: unique exactly where count(DISTINCT col) = count(col) >= 2 (exact counts; not DOUBLE/FLOAT/fractional DECIMAL)",
           not uq_bad, uq_bad[:20])
-    check(f"{name}: no unique on a DOUBLE/FLOAT column", not uq_float, uq_float[:12])
+    check(f"{name}: no unique on a DOUBLE/FLOAT/fractional DECIMAL column", not uq_float, uq_float[:12])
     check(f"{name}: accepted_values exactly on text columns with <= 20 values, >= 2 rows each, no quote",
           not av_bad, av_bad[:20])
     check(f"{name}: every accepted_values list is DuckDB's SELECT DISTINCT set, as strings", not av_vals_bad,
@@ -501,7 +501,11 @@ def run_dbt(tmp, db, texts, docs):
         if texts.get(key) is None:
             continue
         proj = os.path.join(tmp, f"proj_{key}")
-        write_project(proj, db, targets)
+        # each project its own database file: the dbt runs below go at once, and DuckDB lets one
+        # process at a time open a file for writing
+        own = os.path.join(tmp, f"{key}.duckdb")
+        shutil.copy(db, own)
+        write_project(proj, own, targets)
         with open(os.path.join(proj, "models", "sources.yml"), "w") as f:
             f.write(texts[key])
         parses[key] = (proj, dbt(proj, "parse"))

@@ -175,10 +175,10 @@ dr_context_markdown(table_context(tbl), max_tokens::BIGINT);
 --   1.10), as VARCHAR: one source (source_name, default the schema) with per table and column the
 --   description, data_type and the numbers in meta.dataraum, and the data tests the statistics prove on
 --   the data they came from: not_null (no NULL), unique (exact distinct count = non-NULL rows, or a
---   candidate key over all rows; not for floating-point columns), accepted_values (text columns with at
+--   candidate key over all rows; not for FLOAT, DOUBLE or DECIMAL with digits after the point), accepted_values (text columns with at
 --   most 20 distinct values, 2+ rows each), relationships (foreign keys of table_relationships between
 --   the tables with exact containment and no orphan row; the others are listed in meta with their
---   orphans). Ranges stay in meta (dbt-core has no range test without packages). Odd table names get a
+--   orphans; a table's kind, fact or dimension, comes from that join graph). Ranges stay in meta (dbt-core has no range test without packages). Odd table names get a
 --   dbt-safe name with identifier and quoting; odd column names quote: true.
 -- example: CREATE OR REPLACE TEMP TABLE shops AS SELECT range AS shop_id, 'shop ' || range AS name FROM range(1, 21); CREATE OR REPLACE TEMP TABLE sales_dbt AS SELECT range AS sale_id, range % 20 + 1 AS shop_id, ['card', 'cash'][range % 2 + 1] AS paid_by FROM range(500); SELECT dbt_sources(['sales_dbt', 'shops'], source_name := 'shop');
 CREATE OR REPLACE MACRO dbt_sources(tables, source_name := NULL, schema := NULL, database := NULL) AS
@@ -187,7 +187,7 @@ dr_context_dbt(
         ELSE array_to_string(list_transform(tables::VARCHAR[], lambda t, i:
             'SELECT ' || i || ' AS ord, table_context(''' || replace(t, '''', '''''') || ''', topology := false, detail_columns := 2147483647) AS doc'),
             ' UNION ALL ') END)),
-    (SELECT to_json(list_filter(x.rel.relationships, lambda r: r.kind = 'foreign_key'))
+    (SELECT to_json(x.rel)
      FROM (SELECT dr_relationships(table_name, sketch) AS rel FROM query(dr_sketch_sql(tables::VARCHAR[], optional := true))) x),
     source_name::VARCHAR, coalesce(schema::VARCHAR, current_schema()), database::VARCHAR,
     (SELECT string_agg(keyword_name, ',') FROM duckdb_keywords() WHERE keyword_category <> 'unreserved'));

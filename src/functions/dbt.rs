@@ -7,7 +7,7 @@
 //! they came from (dbt-core's four generic tests; range checks need packages, so `min` and
 //! `max` stay in `meta`):
 //! - `not_null`: the column has rows and no NULL (NULL counts are always exact);
-//! - `unique`: not a floating-point column, at least 2 non-NULL rows, and either the
+//! - `unique`: not a FLOAT, DOUBLE or DECIMAL with a scale, at least 2 non-NULL rows, and either the
 //!   profile's exact distinct count equals the non-NULL rows or `dr_correlations` found the
 //!   column a candidate key over all rows (dbt's test ignores NULLs, so does the rule);
 //! - `accepted_values`: a text column whose document lists every distinct value
@@ -15,6 +15,9 @@
 //!   and no value holding a single quote (dbt pastes values into SQL unescaped);
 //! - `relationships`: a foreign key of `table_relationships` over exact value sets with no
 //!   orphan row; other references are listed in `meta` with their orphan counts.
+//!
+//! Text dbt would read as Jinja (descriptions and `meta`) is wrapped in `{% raw %}`; a
+//! column whose values hold Jinja delimiters gets no `accepted_values`.
 //!
 //! The YAML is written by hand: block style, a scalar plain only when it is an identifier
 //! that YAML 1.1 (PyYAML) cannot read as anything else, every other scalar double-quoted
@@ -106,6 +109,29 @@ fn quoted(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// Whether dbt would read text as Jinja.
+fn has_jinja(s: &str) -> bool {
+    s.contains("{{") || s.contains("{%") || s.contains("{#")
+}
+
+/// dbt renders descriptions, `meta` and test arguments as Jinja: text holding a Jinja
+/// delimiter is wrapped in a raw block, which renders to the text itself; text that
+/// could end the raw block early is left out, saying so.
+fn protect(y: Y) -> Y {
+    match y {
+        Y::Str(s) if has_jinja(&s) => {
+            if s.contains("endraw") {
+                Y::Str("(left out: the text holds Jinja delimiters and endraw)".into())
+            } else {
+                Y::Str(format!("{{% raw %}}{s}{{% endraw %}}"))
+            }
+        }
+        Y::Map(m) => Y::Map(m.into_iter().map(|(k, v)| (k, protect(v))).collect()),
+        Y::Seq(v) => Y::Seq(v.into_iter().map(protect).collect()),
+        other => other,
+    }
 }
 
 fn is_scalar(y: &Y) -> bool {
@@ -267,8 +293,18 @@ struct ColumnTests {
     not_emitted: Vec<Y>,
 }
 
-fn is_float_type(t: &str) -> bool {
-    matches!(t.to_ascii_uppercase().as_str(), "FLOAT" | "DOUBLE" | "REAL" | "FLOAT4" | "FLOAT8")
+/// Floating-point and DECIMAL types with digits after the point: their unique values are
+/// measurements, not keys.
+fn is_fractional_type(t: &str) -> bool {
+    let t = t.to_ascii_uppercase();
+    if matches!(t.as_str(), "FLOAT" | "DOUBLE" | "REAL" | "FLOAT4" | "FLOAT8") {
+        return true;
+    }
+    // DECIMAL(width,scale)
+    t.strip_prefix("DECIMAL(")
+        .and_then(|r| r.strip_suffix(')'))
+        .and_then(|r| r.split(',').nth(1))
+        .is_some_and(|scale| scale.trim() != "0")
 }
 
 fn is_text_type(t: &str) -> bool {
@@ -301,9 +337,9 @@ fn column_tests(doc: &Json, col: &Json, row_count: f64) -> ColumnTests {
     let distinct = num(&stats["distinct_count"]).unwrap_or(f64::NAN);
     let exact = stats["distinct_is_exact"] == Json::Bool(true);
     let proven_unique = (exact && distinct == nonnull) || single_key_over_all_rows(doc, name);
-    if nonnull >= 2.0 && !is_float_type(declared) && proven_unique {
+    if nonnull >= 2.0 && !is_fractional_type(declared) && proven_unique {
         tests.push(text("unique"));
-    } else if nonnull >= 2.0 && !exact && distinct >= 0.99 * nonnull && !is_float_type(declared) {
+    } else if nonnull >= 2.0 && !exact && distinct >= 0.99 * nonnull && !is_fractional_type(declared) {
         not_emitted.push(why(
             "unique",
             format!("about {distinct} distinct values in {nonnull} rows, estimated (HyperLogLog): not proven over every row"),
@@ -316,6 +352,12 @@ fn column_tests(doc: &Json, col: &Json, row_count: f64) -> ColumnTests {
             let d = vs.len();
             if d == 0 || d > MAX_ACCEPTED_VALUES || nonnull < 2.0 * d as f64 {
                 // not low-cardinality for its row count
+            } else if vs.iter().any(|v| has_jinja(v)) {
+                not_emitted.push(why(
+                    "accepted_values",
+                    "a value holds a Jinja delimiter ({{, {% or {#), which dbt would render in the test's arguments"
+                        .into(),
+                ));
             } else if vs.iter().any(|v| v.contains('\'')) {
                 not_emitted.push(why(
                     "accepted_values",
@@ -497,7 +539,7 @@ fn table_node(doc: &Json, t: &str, p: &Placed, fks: &[&Json], placed: &HashMap<S
     let row_count = num(&table["row_count"]).unwrap_or(0.0);
     let mut e = identity_entries(p, o);
     if let Some(d) = table["description"].as_str() {
-        e.push(("description", text(d)));
+        e.push(("description", protect(text(d))));
     }
     let mut meta: Vec<(String, Y)> = Vec::new();
     for k in ["row_count", "column_count", "kind", "entity_type", "grain", "time_column"] {
@@ -531,7 +573,7 @@ fn table_node(doc: &Json, t: &str, p: &Placed, fks: &[&Json], placed: &HashMap<S
         meta.push(("functional_dependencies".into(), Y::Seq(fds)));
     }
     meta.push(("context_version".into(), from_json(&doc["context_version"])));
-    e.push(("meta", Y::Map(vec![("dataraum".into(), Y::Map(meta))])));
+    e.push(("meta", protect(Y::Map(vec![("dataraum".into(), Y::Map(meta))]))));
     let mut columns = Vec::new();
     for col in doc["columns"].as_array().map(|c| c.as_slice()).unwrap_or_default() {
         let Some(name) = col["name"].as_str() else { continue };
@@ -541,7 +583,7 @@ fn table_node(doc: &Json, t: &str, p: &Placed, fks: &[&Json], placed: &HashMap<S
             c.push(("quote", Y::Raw("true".into())));
         }
         if let Some(d) = col["semantics"]["description"].as_str() {
-            c.push(("description", text(d)));
+            c.push(("description", protect(text(d))));
         }
         if let Some(d) = col["declared_type"].as_str() {
             c.push(("data_type", text(d)));
@@ -552,7 +594,7 @@ fn table_node(doc: &Json, t: &str, p: &Placed, fks: &[&Json], placed: &HashMap<S
         for r in fks.iter().filter(|r| r["from_table"] == t && r["from_column"] == name) {
             let (Some(to), Some(to_col)) = (r["to_table"].as_str(), r["to_column"].as_str()) else { continue };
             let target = placed.get(to);
-            let tested = testable_fk(r) && target.is_some() && !to_col.contains('"');
+            let tested = testable_fk(r) && target.is_some() && !to_col.contains('"') && !has_jinja(to_col);
             if tested {
                 if let Some(tp) = target {
                     let field =
@@ -612,7 +654,7 @@ fn table_node(doc: &Json, t: &str, p: &Placed, fks: &[&Json], placed: &HashMap<S
         if !tests.is_empty() {
             c.push(("data_tests", Y::Seq(tests)));
         }
-        c.push(("meta", Y::Map(vec![("dataraum".into(), Y::Map(meta))])));
+        c.push(("meta", protect(Y::Map(vec![("dataraum".into(), Y::Map(meta))]))));
         columns.push(map(c));
     }
     e.push(("columns", Y::Seq(columns)));
@@ -653,6 +695,30 @@ pub fn render_one(doc_text: &str, o: &DbtOptions) -> Result<String, String> {
     render(&[doc], &rels, o)
 }
 
+/// A table's kind from its role in the join graph of all the tables (as `table_context`
+/// does with `related :=`): fact tables reference others, dimensions and bridges are
+/// referenced; an isolated table keeps the document's own guess.
+fn apply_roles(docs: &mut [Json], tables: &[Json]) {
+    for doc in docs.iter_mut() {
+        let Some(name) = doc["table"]["name"].as_str().map(String::from) else { continue };
+        let role = tables.iter().find(|t| t["table_name"] == name.as_str()).and_then(|t| t["role"].as_str());
+        let kind = match role {
+            Some("fact") => "fact",
+            Some("dimension") | Some("bridge") => "dimension",
+            _ => continue,
+        };
+        let table = &mut doc["table"];
+        table["kind"] = Json::from(kind);
+        if let Some(d) = table["description"].as_str() {
+            let rest = d.strip_prefix("Fact table").or_else(|| d.strip_prefix("Dimension table"));
+            if let Some(rest) = rest {
+                let head = if kind == "fact" { "Fact table" } else { "Dimension table" };
+                table["description"] = Json::from(format!("{head}{rest}"));
+            }
+        }
+    }
+}
+
 struct ContextDbt;
 
 impl Scalar for ContextDbt {
@@ -661,7 +727,15 @@ impl Scalar for ContextDbt {
         if docs.is_empty() {
             return Err("no table_context documents: give at least one table".into());
         }
-        let rels = json_list(&args.str_at(1, row).unwrap_or_default(), "relationships")?;
+        let mut docs = docs;
+        let rels = match json_list(&args.str_at(1, row).unwrap_or_default(), "relationships")?.as_slice() {
+            // dr_relationships' whole result: its foreign keys, and the tables' roles in the join graph
+            [one] if one.get("relationships").is_some() => {
+                apply_roles(&mut docs, one["tables"].as_array().map(|t| t.as_slice()).unwrap_or_default());
+                one["relationships"].as_array().cloned().unwrap_or_default()
+            }
+            list => list.to_vec(),
+        };
         render(&docs, &rels, &options_from(args, row, 2)).map(Value::Text)
     }
 }
@@ -672,7 +746,7 @@ pub const DOC: FunctionDoc = FunctionDoc {
     kind: Kind::Scalar,
     parameters: "docs JSON, relationships JSON, source_name VARCHAR, schema VARCHAR, database VARCHAR, keywords VARCHAR",
     returns: "VARCHAR",
-    description: "Renders table_context documents (a JSON array, or one document) and the foreign keys of dr_relationships between their tables as a dbt sources property file (version 2, dbt-core 1.10): per table and column the description, data_type and meta.dataraum numbers, and the data tests the statistics prove: not_null (no NULL), unique (exact distinct count = non-NULL rows, or a candidate key over all rows; not for floating-point columns), accepted_values (text with at most 20 distinct values listed in stats.values, 2+ rows each, none with a single quote), relationships (exact containment, no orphan). keywords (comma-separated) are quoted as names. Used by dbt_sources and table_context(format := 'dbt').",
+    description: "Renders table_context documents (a JSON array, or one document) and the foreign keys of dr_relationships between their tables as a dbt sources property file (version 2, dbt-core 1.10): per table and column the description, data_type and meta.dataraum numbers, and the data tests the statistics prove: not_null (no NULL), unique (exact distinct count = non-NULL rows, or a candidate key over all rows; not for FLOAT, DOUBLE or DECIMAL with digits after the point), accepted_values (text with at most 20 distinct values listed in stats.values, 2+ rows each, none with a single quote), relationships (exact containment, no orphan). keywords (comma-separated) are quoted as names. Used by dbt_sources and table_context(format := 'dbt').",
     example: "SELECT dr_context_dbt('{\"context_version\": 1, \"table\": {\"name\": \"t\", \"row_count\": 3}, \"columns\": [{\"name\": \"id\", \"declared_type\": \"INTEGER\", \"stats\": {\"null_count\": 0, \"distinct_count\": 3, \"distinct_is_exact\": true}}]}', NULL, 'raw', 'main', NULL, 'select,from');",
 };
 
