@@ -342,7 +342,10 @@ fn column_tests(doc: &Json, col: &Json, row_count: f64) -> ColumnTests {
     } else if nonnull >= 2.0 && !exact && distinct >= 0.99 * nonnull && !is_fractional_type(declared) {
         not_emitted.push(why(
             "unique",
-            format!("about {distinct} distinct values in {nonnull} rows, estimated (HyperLogLog): not proven over every row"),
+            format!(
+                "about {distinct} distinct values in {nonnull} rows, estimated (HyperLogLog), and not a candidate key \
+                 counted over every row (dr_correlations counts exactly up to its budget, else on a sample)"
+            ),
         ));
     }
     if is_text_type(declared) {

@@ -66,12 +66,20 @@ fn arrow_lambdas(body: &str) -> String {
     while let Some(at) = rest.find("lambda ") {
         let before_ok = at == 0 || !rest.as_bytes()[at - 1].is_ascii_alphanumeric() && rest.as_bytes()[at - 1] != b'_';
         let after = &rest[at + "lambda ".len()..];
-        let ident_len = after.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'_').count();
-        if before_ok && ident_len > 0 && after[ident_len..].starts_with(':') {
+        // the parameters: identifiers separated by commas (`lambda t, i:` becomes `(t, i) ->`)
+        let params_len =
+            after.bytes().take_while(|b| b.is_ascii_alphanumeric() || matches!(*b, b'_' | b',' | b' ')).count();
+        let params: Vec<&str> = after[..params_len].split(',').map(str::trim).collect();
+        let valid = params.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+        if before_ok && valid && after[params_len..].starts_with(':') {
             out.push_str(&rest[..at]);
-            out.push_str(&after[..ident_len]);
+            if params.len() == 1 {
+                out.push_str(params[0]);
+            } else {
+                out.push_str(&format!("({})", params.join(", ")));
+            }
             out.push_str(" ->");
-            rest = &after[ident_len + 1..];
+            rest = &after[params_len + 1..];
         } else {
             out.push_str(&rest[..at + "lambda ".len()]);
             rest = after;
@@ -147,5 +155,7 @@ mod tests {
         assert_eq!(arrow_lambdas("list_transform(l, lambda t: t.count)"), "list_transform(l, t -> t.count)");
         assert_eq!(arrow_lambdas("f(lambda b: b.death < 1, lambda x_1: x_1)"), "f(b -> b.death < 1, x_1 -> x_1)");
         assert_eq!(arrow_lambdas("'no lambda here' || mylambda x"), "'no lambda here' || mylambda x");
+        assert_eq!(arrow_lambdas("list_transform(l, lambda t, i: i || t)"), "list_transform(l, (t, i) -> i || t)");
+        assert_eq!(arrow_lambdas("lambda x y: 1"), "lambda x y: 1");
     }
 }
