@@ -12,7 +12,8 @@
 //!   column a candidate key over all rows (dbt's test ignores NULLs, so does the rule);
 //! - `accepted_values`: a text column whose document lists every distinct value
 //!   (`stats.values`: at most 20, counted exactly), with at least 2 non-NULL rows per value
-//!   and no value holding a single quote (dbt pastes values into SQL unescaped);
+//!   and no value holding a single quote (dbt pastes values into SQL unescaped) or a carriage
+//!   return (Jinja turns it into a newline);
 //! - `relationships`: a foreign key of `table_relationships` over exact value sets with no
 //!   orphan row; other references are listed in `meta` with their orphan counts.
 //!
@@ -360,6 +361,11 @@ fn column_tests(doc: &Json, col: &Json, row_count: f64) -> ColumnTests {
                     "accepted_values",
                     "a value holds a Jinja delimiter ({{, {% or {#), which dbt would render in the test's arguments"
                         .into(),
+                ));
+            } else if vs.iter().any(|v| v.contains('\r')) {
+                not_emitted.push(why(
+                    "accepted_values",
+                    "a value holds a carriage return, which dbt's Jinja rendering turns into a newline".into(),
                 ));
             } else if vs.iter().any(|v| v.contains('\'')) {
                 not_emitted.push(why(
