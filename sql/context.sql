@@ -60,7 +60,9 @@ CREATE OR REPLACE MACRO dr_quality_flags(p, i) AS list_filter([
 -- example: CREATE OR REPLACE TEMP TABLE sales AS SELECT range AS id, range % 7 AS store, (range % 13) * 2.5 AS amount FROM range(200); SELECT table_context('sales');
 CREATE OR REPLACE MACRO table_context(tbl, format := 'json', max_tokens := 2000, topology := true, topology_sample := 300, related := NULL, detail_columns := 100) AS
 dr_context_format(dr_catalog_store(tbl::VARCHAR, (
-WITH prof AS (SELECT row_number() OVER () AS ordinal, * FROM profile_columns(tbl, top_k := 20)),
+WITH prof AS (SELECT row_number() OVER () AS ordinal,
+                     -- quantiles, top values, values and descriptions: every column for format 'dbt'
+                     row_number() OVER () <= (CASE WHEN lower(format::VARCHAR) = 'dbt' THEN 2147483647 ELSE detail_columns END) AS detailed, * FROM profile_columns(tbl, top_k := 20)),
      inf AS (FROM infer_types(tbl)),
      relx AS (SELECT dr_relationships(table_name, sketch) AS rel
               FROM query(dr_sketch_sql(CASE WHEN related IS NULL THEN [tbl::VARCHAR] ELSE list_prepend(tbl::VARCHAR, related::VARCHAR[]) END, optional := true))),
@@ -105,18 +107,18 @@ WITH prof AS (SELECT row_number() OVER () AS ordinal, * FROM profile_columns(tbl
             'inferred', json_object('type', inf.inferred_type, 'format', inf.format, 'semantic_type', inf.semantic_type,
                                     'unit', inf.unit, 'parse_rate', inf.parse_rate, 'confidence', inf.confidence),
             'semantics', json_object('role', ann.semantic_role, 'entity_type', ann.entity_type, 'business_term', ann.business_term,
-                                     'description', CASE WHEN prof.ordinal <= (CASE WHEN lower(format::VARCHAR) = 'dbt' THEN 2147483647 ELSE detail_columns END) THEN ann.description END,
+                                     'description', CASE WHEN prof.detailed THEN ann.description END,
                                      'confidence', ann.confidence, 'source', ann.source),
             'stats', json_object('null_count', prof.null_count, 'null_ratio', prof.null_ratio,
                                  'distinct_count', prof.distinct_count, 'distinct_is_exact', prof.distinct_is_exact,
                                  'min', prof.min, 'max', prof.max, 'mean', prof.mean, 'stddev', prof.stddev,
-                                 'quantiles', CASE WHEN prof.p50 IS NOT NULL AND prof.ordinal <= (CASE WHEN lower(format::VARCHAR) = 'dbt' THEN 2147483647 ELSE detail_columns END) THEN json_object('p05', prof.p05, 'p25', prof.p25, 'p50', prof.p50,
+                                 'quantiles', CASE WHEN prof.p50 IS NOT NULL AND prof.detailed THEN json_object('p05', prof.p05, 'p25', prof.p25, 'p50', prof.p50,
                                                                                  'p75', prof.p75, 'p95', prof.p95) END,
                                  'quantiles_exact', prof.quantiles_exact,
-                                 'top_values', CASE WHEN prof.ordinal <= (CASE WHEN lower(format::VARCHAR) = 'dbt' THEN 2147483647 ELSE detail_columns END) THEN to_json(prof.top_values[1:5]) END,
+                                 'top_values', CASE WHEN prof.detailed THEN to_json(prof.top_values[1:5]) END,
                                  -- every distinct value, most frequent first, when there are at most 20, counted exactly
                                  -- and short: their counts add up to the non-NULL rows
-                                 'values', CASE WHEN prof.ordinal <= (CASE WHEN lower(format::VARCHAR) = 'dbt' THEN 2147483647 ELSE detail_columns END) AND prof.distinct_is_exact AND prof.distinct_count BETWEEN 1 AND 20
+                                 'values', CASE WHEN prof.detailed AND prof.distinct_is_exact AND prof.distinct_count BETWEEN 1 AND 20
                                                      AND coalesce(prof.max_length, 0) <= 200
                                                      AND list_sum(list_transform(prof.top_values, lambda t: t.count)) = prof.row_count - prof.null_count
                                                 THEN to_json(list_transform(prof.top_values, lambda t: t.value)) END),
@@ -154,7 +156,7 @@ SELECT json_object(
                                                   'quantiles', coalesce((SELECT bool_and(quantiles_exact) FROM prof WHERE quantiles_exact IS NOT NULL), true),
                                                   'correlations_sampled', coalesce((SELECT bool_or(sampled) FROM corr), false),
                                                   'topology_sampled', topology),
-                             'trimmed', (SELECT CASE WHEN count(*) > (CASE WHEN lower(format::VARCHAR) = 'dbt' THEN 2147483647 ELSE detail_columns END) THEN json_object(
+                             'trimmed', (SELECT CASE WHEN NOT bool_and(detailed) THEN json_object(
                                  'detail_columns', detail_columns, 'trimmed_columns', count(*) - detail_columns,
                                  'note', 'columns after the first ' || detail_columns || ' carry no quantiles, top values or descriptions (detail_columns := ...)') END
                                          FROM prof))

@@ -69,11 +69,16 @@ fn from_json(v: &Json) -> Y {
     }
 }
 
+/// Letters, digits and `_`, not starting with a digit.
+fn is_identifier(s: &str) -> bool {
+    s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// A scalar as YAML: plain when it is an identifier no YAML 1.1 reader takes for a
 /// boolean or null, double-quoted otherwise.
 fn scalar(s: &str) -> String {
-    let identifier = s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let identifier = is_identifier(s);
     let reserved =
         matches!(s.to_ascii_lowercase().as_str(), "y" | "n" | "yes" | "no" | "true" | "false" | "on" | "off" | "null");
     if identifier && !reserved {
@@ -284,10 +289,6 @@ fn needs_quotes(ident: &str, keywords: &HashSet<String>) -> bool {
     !plain || keywords.contains(ident)
 }
 
-fn num(v: &Json) -> Option<f64> {
-    v.as_f64()
-}
-
 /// The dbt tests one column earns, and the reasons for the ones it does not.
 struct ColumnTests {
     tests: Vec<Y>,
@@ -329,13 +330,13 @@ fn column_tests(doc: &Json, col: &Json, row_count: f64) -> ColumnTests {
     let name = col["name"].as_str().unwrap_or_default();
     let declared = col["declared_type"].as_str().unwrap_or_default();
     let stats = &col["stats"];
-    let nulls = num(&stats["null_count"]).unwrap_or(f64::NAN);
+    let nulls = stats["null_count"].as_f64().unwrap_or(f64::NAN);
     let nonnull = row_count - nulls;
     let why = |test: &str, reason: String| map(vec![("test", text(test)), ("why", Y::Str(reason))]);
     if row_count >= 1.0 && nulls == 0.0 {
         tests.push(text("not_null"));
     }
-    let distinct = num(&stats["distinct_count"]).unwrap_or(f64::NAN);
+    let distinct = stats["distinct_count"].as_f64().unwrap_or(f64::NAN);
     let exact = stats["distinct_is_exact"] == Json::Bool(true);
     let proven_unique = (exact && distinct == nonnull) || single_key_over_all_rows(doc, name);
     if nonnull >= 2.0 && !is_fractional_type(declared) && proven_unique {
@@ -389,23 +390,24 @@ fn column_meta(col: &Json) -> Vec<(String, Y)> {
     let inferred = &col["inferred"];
     let sem = &col["semantics"];
     let stats = &col["stats"];
-    let mut put = |k: &str, v: &Json| {
+    for (k, v) in [
+        ("inferred_type", &inferred["type"]),
+        ("format", &inferred["format"]),
+        ("semantic_type", &inferred["semantic_type"]),
+        ("unit", &inferred["unit"]),
+        ("role", &sem["role"]),
+        ("business_term", &sem["business_term"]),
+        ("null_count", &stats["null_count"]),
+        ("distinct_count", &stats["distinct_count"]),
+        ("distinct_is_exact", &stats["distinct_is_exact"]),
+        ("min", &stats["min"]),
+        ("max", &stats["max"]),
+        ("mean", &stats["mean"]),
+    ] {
         if !v.is_null() {
             m.push((k.to_string(), from_json(v)));
         }
-    };
-    put("inferred_type", &inferred["type"]);
-    put("format", &inferred["format"]);
-    put("semantic_type", &inferred["semantic_type"]);
-    put("unit", &inferred["unit"]);
-    put("role", &sem["role"]);
-    put("business_term", &sem["business_term"]);
-    put("null_count", &stats["null_count"]);
-    put("distinct_count", &stats["distinct_count"]);
-    put("distinct_is_exact", &stats["distinct_is_exact"]);
-    put("min", &stats["min"]);
-    put("max", &stats["max"]);
-    put("mean", &stats["mean"]);
+    }
     if let Some(flags) = col["quality_flags"].as_array().filter(|f| !f.is_empty()) {
         m.push(("quality_flags".into(), Y::Seq(flags.iter().filter_map(|f| f["flag"].as_str()).map(text).collect())));
     }
@@ -416,9 +418,7 @@ fn column_meta(col: &Json) -> Vec<(String, Y)> {
 /// property file.
 pub fn render(docs: &[Json], rels: &[Json], o: &DbtOptions) -> Result<String, String> {
     if let Some(s) = &o.source_name {
-        if !s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
+        if !is_identifier(s) {
             return Err(format!(
                 "source_name must be a dbt name (letters, digits and _, not starting with a digit), got '{s}'"
             ));
@@ -512,7 +512,7 @@ pub fn render(docs: &[Json], rels: &[Json], o: &DbtOptions) -> Result<String, St
 
 /// A foreign key dbt's `relationships` test will pass: exact value sets, no orphan row.
 fn testable_fk(r: &Json) -> bool {
-    r["exact"] == Json::Bool(true) && num(&r["orphan_rows"]) == Some(0.0)
+    r["exact"] == Json::Bool(true) && r["orphan_rows"].as_f64() == Some(0.0)
 }
 
 fn identity_entries(p: &Placed, o: &DbtOptions) -> Vec<(&'static str, Y)> {
@@ -545,7 +545,7 @@ fn bare_table_node(t: &str, p: &Placed, fks: &[&Json], o: &DbtOptions) -> Y {
 
 fn table_node(doc: &Json, t: &str, p: &Placed, fks: &[&Json], placed: &HashMap<String, Placed>, o: &DbtOptions) -> Y {
     let table = &doc["table"];
-    let row_count = num(&table["row_count"]).unwrap_or(0.0);
+    let row_count = table["row_count"].as_f64().unwrap_or(0.0);
     let mut e = identity_entries(p, o);
     if let Some(d) = table["description"].as_str() {
         e.push(("description", protect(text(d))));
@@ -681,14 +681,13 @@ fn json_list(text: &str, what: &str) -> Result<Vec<Json>, String> {
     }
 }
 
-/// The options from a row of arguments 2.. (source_name, schema, database, keywords).
-pub fn options_from(args: &Args, row: usize, first: usize) -> DbtOptions {
-    let at = |i: usize| if args.len() > i { args.str_at(i, row) } else { None };
+/// The options of `dr_context_dbt`: arguments 2.. (source_name, schema, database, keywords).
+fn options_from(args: &Args, row: usize) -> DbtOptions {
     DbtOptions {
-        source_name: at(first),
-        schema: at(first + 1).unwrap_or_else(|| "main".into()),
-        database: at(first + 2),
-        keywords: keywords(&at(first + 3).unwrap_or_default()),
+        source_name: args.str_at(2, row),
+        schema: args.str_at(3, row).unwrap_or_else(|| "main".into()),
+        database: args.str_at(4, row),
+        keywords: keywords(&args.str_at(5, row).unwrap_or_default()),
     }
 }
 
@@ -745,7 +744,7 @@ impl Scalar for ContextDbt {
             }
             list => list.to_vec(),
         };
-        render(&docs, &rels, &options_from(args, row, 2)).map(Value::Text)
+        render(&docs, &rels, &options_from(args, row)).map(Value::Text)
     }
 }
 
