@@ -81,6 +81,10 @@ else
   failed=$((failed + 1)); echo "!! cast cross-check against DuckDB failed"
 fi
 
+echo "== numbers never change value: infer_types' cast_sql against TRY_CAST(x AS DOUBLE), generated and corpus columns"
+"$VENV2/bin/python" extension-ci/test_infer_values.py "$EXT" 2>&1 | tee build/test-logs/infer-values.log | grep -E 'FAIL|columns:|passed, '
+tally build/test-logs/infer-values.log
+
 echo "== runner self-test"
 "$VENV2/bin/python" extension-ci/test_sqllogictest.py > build/test-logs/runner.log 2>&1
 if [[ $? -eq 0 ]]; then passed=$((passed + 1)); echo "runner self-test ok"; else failed=$((failed + 1)); tail -20 build/test-logs/runner.log; fi

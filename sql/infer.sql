@@ -13,14 +13,17 @@ replace(inference.cast_template, '__DR_COLUMN__', '"' || replace(column_name, '"
 -- description: One row per column of a table or view, in table order: column_name, declared_type, then the
 --   inferred type, format, semantic type, unit, confidence, parse rate, null tokens, candidates, failed
 --   examples, ambiguity, quarantine count and cast_sql, the expression that applies the inference.
---   Non-text columns are reported as already typed.
+--   Numbers keep DuckDB's reading ('.' is the decimal point) unless a value proves a ',' decimal
+--   (1,5 / 1.234,5 / 1.234.567) or decimal_separator := ',' declares it. Non-text columns are reported
+--   as already typed.
 -- example: CREATE OR REPLACE TEMP TABLE raw AS SELECT * FROM (VALUES ('2024-01-31', '1,234.50', 'yes'), ('2024-02-29', '17.00', 'no'), ('n/a', '(5.25)', 'yes')) t(day, amount, flag); FROM infer_types('raw');
-CREATE OR REPLACE MACRO infer_types(tbl, null_tokens := NULL, min_parse_rate := NULL) AS TABLE
+CREATE OR REPLACE MACRO infer_types(tbl, null_tokens := NULL, min_parse_rate := NULL, decimal_separator := NULL) AS TABLE
 WITH inferred AS (
     UNPIVOT (
         SELECT dr_infer_type(COLUMNS(*),
                              coalesce(null_tokens, current_setting('dataraum_null_tokens'))::VARCHAR,
-                             coalesce(min_parse_rate, current_setting('dataraum_min_parse_rate'))::DOUBLE)
+                             coalesce(min_parse_rate, current_setting('dataraum_min_parse_rate'))::DOUBLE,
+                             decimal_separator::VARCHAR)
         FROM query_table(tbl)
     ) ON COLUMNS(*) INTO NAME column_name VALUE inference
 ), described AS (

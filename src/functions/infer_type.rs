@@ -1,4 +1,4 @@
-//! `dr_infer_type(x ANY [, null_tokens VARCHAR, min_parse_rate DOUBLE])`: what type a
+//! `dr_infer_type(x ANY [, null_tokens VARCHAR, min_parse_rate DOUBLE [, decimal_separator VARCHAR]])`: what type a
 //! text column really holds, with evidence and the SQL to convert it.
 //!
 //! Adapts [`crate::kernels::infer::InferState`]. VARCHAR input is inferred; any other
@@ -39,6 +39,18 @@ pub fn default_null_tokens() -> String {
     DEFAULT_NULL_TOKENS.iter().map(|t| if t.is_empty() { EMPTY_TOKEN } else { t }).collect::<Vec<_>>().join(",")
 }
 
+/// Reads the `decimal_separator` argument: `.`, `,`, or NULL / `auto` (`.` unless a value proves `,`).
+pub fn parse_decimal_separator(s: Option<&str>) -> Result<Option<char>, String> {
+    match s.map(str::trim) {
+        None | Some("auto") | Some("AUTO") | Some("") => Ok(None),
+        Some(".") => Ok(Some('.')),
+        Some(",") => Ok(Some(',')),
+        Some(other) => Err(format!(
+            "decimal_separator must be '.', ',' or 'auto' (a '.' unless a value proves ','), got '{other}'"
+        )),
+    }
+}
+
 struct DrInferType;
 
 impl Aggregate for DrInferType {
@@ -54,6 +66,9 @@ impl Aggregate for DrInferType {
                 if let Some(rate) = args.column(2).f64_at(rows.start) {
                     o.min_parse_rate = rate;
                 }
+            }
+            if args.len() >= 4 {
+                o.decimal = parse_decimal_separator(args.str_at(3, rows.start).as_deref())?;
             }
             agg.state = InferState::try_with_options(o).map_err(|e| e.message)?;
             agg.configured = true;
@@ -189,9 +204,9 @@ fn return_type() -> Ty {
 pub const DOC: FunctionDoc = FunctionDoc {
     name: "dr_infer_type",
     kind: Kind::Aggregate,
-    parameters: "x ANY [, null_tokens VARCHAR, min_parse_rate DOUBLE]",
+    parameters: "x ANY [, null_tokens VARCHAR, min_parse_rate DOUBLE [, decimal_separator VARCHAR]]",
     returns: "STRUCT(inferred_type, format, semantic_type, unit, confidence, parse_rate, non_null_count, null_count, null_tokens, candidates, failed_examples, ambiguous, quarantine_count, distinct_count, cast_template, already_typed)",
-    description: "Infers the real type of a text column in one parallel pass: DuckDB type, strptime or number format, semantic type (email, url, iban, year, identifier, ...), unit, confidence, parse rate, null tokens, ranked candidates, failing examples and a TRY_CAST template (placeholder __DR_COLUMN__). Non-text columns are reported as already typed.",
+    description: "Infers the real type of a text column in one parallel pass: DuckDB type, strptime or number format, semantic type (email, url, iban, year, identifier, ...), unit, confidence, parse rate, null tokens, ranked candidates, failing examples and a TRY_CAST template (placeholder __DR_COLUMN__). Numbers are read with DuckDB's '.' decimal point unless a value proves a ',' decimal (1,5 / 1.234,5 / 1.234.567) or decimal_separator says ','. Non-text columns are reported as already typed.",
     example: "SELECT dr_infer_type(x) FROM (VALUES ('2024-01-31'), ('2024-02-29'), ('n/a')) t(x);",
 };
 
@@ -220,7 +235,11 @@ pub fn settings() -> Vec<Setting> {
 pub fn register(r: &mut Registrar) {
     r.aggregate::<DrInferType>(AggregateSpec {
         name: DOC.name,
-        overloads: vec![vec![Ty::Any], vec![Ty::Any, Ty::Varchar, Ty::Double]],
+        overloads: vec![
+            vec![Ty::Any],
+            vec![Ty::Any, Ty::Varchar, Ty::Double],
+            vec![Ty::Any, Ty::Varchar, Ty::Double, Ty::Varchar],
+        ],
         return_type: return_type(),
     });
 }

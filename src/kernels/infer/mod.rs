@@ -55,6 +55,9 @@ pub struct InferOptions {
     pub min_parse_rate: f64,
     /// Size of the distinct-value sketch (k of the bottom-k sketch).
     pub sample_limit: usize,
+    /// The decimal separator the column is declared to use (`.` or `,`); `None` reads
+    /// `.` as DuckDB does unless a value proves `,` (see [`InferState::finalize`]).
+    pub decimal: Option<char>,
 }
 
 impl Default for InferOptions {
@@ -63,6 +66,7 @@ impl Default for InferOptions {
             null_tokens: DEFAULT_NULL_TOKENS.iter().map(|s| s.to_string()).collect(),
             min_parse_rate: 0.9,
             sample_limit: 256,
+            decimal: None,
         }
     }
 }
@@ -87,6 +91,8 @@ struct NumStats {
     year_like: u64,
     epoch_s: u64,
     epoch_ms: u64,
+    /// values that read under this convention only (`1,5` or `1.234.567` for `,`)
+    only: u64,
 }
 
 impl Default for NumStats {
@@ -109,6 +115,7 @@ impl Default for NumStats {
             year_like: 0,
             epoch_s: 0,
             epoch_ms: 0,
+            only: 0,
         }
     }
 }
@@ -170,6 +177,7 @@ impl NumStats {
         self.year_like += o.year_like;
         self.epoch_s += o.epoch_s;
         self.epoch_ms += o.epoch_ms;
+        self.only += o.only;
     }
 }
 
@@ -424,6 +432,8 @@ struct Cand {
     ambiguous: bool,
     /// index into `num` for number candidates
     num: Option<usize>,
+    /// may be chosen (a `,` decimal reading is only listed unless a value proves it)
+    eligible: bool,
 }
 
 impl InferState {
@@ -570,6 +580,11 @@ impl InferState {
             if let Some(n) = b {
                 self.num[1].add(&n);
                 ok |= 1 << FAM_NUM_COMMA;
+                if a.is_none() && !parse::is_infinity(s) {
+                    self.num[1].only += 1;
+                }
+            } else if a.is_some() {
+                self.num[0].only += 1;
             }
         }
         if ok == 0 {
@@ -738,6 +753,12 @@ impl InferState {
                 continue;
             }
             let (dec, thou) = if idx == 0 { ('.', ',') } else { (',', '.') };
+            // DuckDB reads `.` as the decimal point: `5.123` stays 5.123 unless the column is
+            // declared `,` or a value reads only with a `,` decimal (`1,5`, `1.234,5`, `1.234.567`).
+            let eligible = match self.shared.opts.decimal {
+                Some(d) => d == dec,
+                None => idx == 0 || st.only > 0,
+            };
             let format =
                 if idx == 1 || st.decorated > 0 { Some(format!("decimal={dec} thousands={thou}")) } else { None };
             let fam = if idx == 0 { FAM_NUM_DOT } else { FAM_NUM_COMMA };
@@ -760,6 +781,7 @@ impl InferState {
                     agreement: 1.0,
                     ambiguous: false,
                     num: Some(idx),
+                    eligible,
                 });
             }
             if st.frac_count > 0 && p <= 38 && st.int_overflow == 0 {
@@ -774,6 +796,7 @@ impl InferState {
                     agreement: 1.0,
                     ambiguous: false,
                     num: Some(idx),
+                    eligible,
                 });
             }
             if st.exp_count > 0 || st.int_overflow > 0 || (st.frac_count > 0 && p > 38) {
@@ -787,6 +810,7 @@ impl InferState {
                     agreement: 1.0,
                     ambiguous: false,
                     num: Some(idx),
+                    eligible,
                 });
             }
         }
@@ -835,6 +859,7 @@ impl InferState {
                 agreement: r[dominant] as f64 / count as f64,
                 ambiguous,
                 num: None,
+                eligible: true,
             });
         }
         self.mixed_date_candidate(out);
@@ -908,6 +933,7 @@ impl InferState {
             agreement: best_single as f64 / count as f64,
             ambiguous: false,
             num: None,
+            eligible: true,
         });
     }
 
@@ -964,6 +990,7 @@ impl InferState {
                 agreement: 1.0,
                 ambiguous: false,
                 num: None,
+                eligible: true,
             });
         }
         self.number_candidates(&mut cands);
@@ -985,6 +1012,7 @@ impl InferState {
                     agreement: 1.0,
                     ambiguous: false,
                     num: None,
+                    eligible: true,
                 });
             }
         }
@@ -1002,7 +1030,7 @@ impl InferState {
             .chain(std::iter::once(Candidate { type_name: "VARCHAR".into(), format: None, parse_rate: 1.0 }))
             .collect();
         let best_rate = cands.first().map_or(0.0, |c| c.count as f64 / nf);
-        let chosen = cands.iter().find(|c| c.count as f64 / nf >= self.shared.opts.min_parse_rate);
+        let chosen = cands.iter().find(|c| c.eligible && c.count as f64 / nf >= self.shared.opts.min_parse_rate);
         let threshold = self.shared.opts.min_parse_rate;
         let share = |c: u64| c as f64 / nf;
 
@@ -1024,7 +1052,11 @@ impl InferState {
                 // two decimal conventions equally good and both using separators
                 if let Some(i) = c.num {
                     let other = &self.num[1 - i];
-                    if self.num[i].separator_use > 0 && other.separator_use > 0 && other.count == self.num[i].count {
+                    if self.shared.opts.decimal.is_none()
+                        && self.num[i].separator_use > 0
+                        && other.separator_use > 0
+                        && other.count == self.num[i].count
+                    {
                         inf.ambiguous = true;
                     }
                 }

@@ -701,3 +701,30 @@ fn default_state_is_small_and_identity() {
     e.combine(&a);
     assert_eq!(e.finalize(), before);
 }
+
+/// 70 % integers and 30 % values with three decimals: `.` stays the decimal point (DuckDB's
+/// reading) instead of a thousands separator that would multiply 30 % of the values by 1000.
+#[test]
+fn three_decimals_keep_the_decimal_point() {
+    let vals: Vec<String> = (0..1000)
+        .map(|i| if i % 10 < 7 { format!("{}", i * 7 % 1000) } else { format!("{}.{:03}", i % 50, i * 13 % 1000) })
+        .collect();
+    let i = infer(&vals.iter().map(|s| s.as_str()).collect::<Vec<_>>());
+    assert_eq!(i.inferred_type, "DECIMAL(9,3)", "{i:?}");
+    assert_eq!(i.format, None);
+    assert!(i.ambiguous, "the thousands reading is still reported");
+    assert!(i.candidates.iter().any(|c| c.format.as_deref() == Some("decimal=, thousands=.")));
+    // a single value that reads only with a ',' decimal proves the convention
+    for proof in ["1.234,5", "1.234.567", "3,5"] {
+        let mut v: Vec<&str> = vals.iter().map(|s| s.as_str()).collect();
+        v.push(proof);
+        let i = infer(&v);
+        assert_eq!(i.format.as_deref(), Some("decimal=, thousands=."), "{proof}: {i:?}");
+    }
+    // a declared separator wins and is not ambiguous
+    let o = InferOptions { decimal: Some(','), ..Default::default() };
+    let i = infer_with(&vals.iter().map(|s| s.as_str()).collect::<Vec<_>>(), o);
+    assert_eq!(i.inferred_type, "INTEGER");
+    assert_eq!(i.format.as_deref(), Some("decimal=, thousands=."));
+    assert!(!i.ambiguous);
+}
