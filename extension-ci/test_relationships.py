@@ -76,8 +76,8 @@ def columns_of(cell):
     joined by ', ' in the same order on both sides (a list is accepted too). The one place that
     knows how composite keys are written."""
     if isinstance(cell, (list, tuple)):
-        return tuple(str(c).strip().lower() for c in cell)
-    return tuple(c.strip().lower() for c in str(cell).split(","))
+        return tuple(str(c).strip().strip('"').lower() for c in cell)
+    return tuple(c.strip().strip('"').lower() for c in str(cell).strip("()[]").split(","))
 
 
 def join_columns(cols):
@@ -523,6 +523,10 @@ class Score:
         self.fps = []
         self.fns = []
 
+    def add(self, other):
+        for a in ("planted", "found", "tp", "fp", "fn"):
+            setattr(self, a, getattr(self, a) + getattr(other, a))
+
     def line(self, label):
         p = self.tp / self.found if self.found else 1.0
         rc = self.tp / self.planted if self.planted else 1.0
@@ -615,9 +619,7 @@ for make in (snake_star, snake_snowflake, snake_bridge, tpch_style, tpcc_style, 
     naive_rows = [r for r, uniq in cands if uniq and r.containment >= 0.9]
     ntotal, _, nmatched = score(naive_rows, s.fks, ok=s.ok)
     print(f"     (containment-only baseline, unique target, >= 90 %: {ntotal.line('')[0].strip()})")
-    for t_, sc_ in (("found", naive_total),):
-        for a in ("planted", "found", "tp", "fp", "fn"):
-            setattr(sc_, a, getattr(sc_, a) + getattr(ntotal, a))
+    naive_total.add(ntotal)
     by_key = {fk_key(r.from_table, r.from_column, r.to_table, r.to_column): (r, uniq) for r, uniq in cands}
     broken = []
     for f in s.fks:
@@ -633,14 +635,11 @@ for make in (snake_star, snake_snowflake, snake_bridge, tpch_style, tpcc_style, 
               "; ".join(describe_fp(fk_key(r.from_table, r.from_column, r.to_table, r.to_column), r) for r in hits))
     # merge into the tables by convention, shape and overall
     for tgt in (by_convention[s.convention], overall):
-        for a in ("planted", "found", "tp", "fp", "fn"):
-            setattr(tgt, a, getattr(tgt, a) + getattr(total, a))
+        tgt.add(total)
         tgt.fps += [(s.name, k, r) for k, r in total.fps]
         tgt.fns += [(s.name, k, f) for k, f in total.fns]
     for g, sc in shapes.items():
-        tgt = by_shape[g]
-        for a in ("planted", "found", "tp", "fp", "fn"):
-            setattr(tgt, a, getattr(tgt, a) + getattr(sc, a))
+        by_shape[g].add(sc)
     # orphans: each planted key with orphans found; the counts of every key found equal DuckDB's
     for f in s.fks:
         k = fk_key(f.from_table, f.from_cols, f.to_table, f.to_cols)
