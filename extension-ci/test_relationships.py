@@ -29,7 +29,8 @@ run; facts 5k-50k rows, dimensions 10-2,000):
 Traps (each must not come out as a foreign key; one test each): small integer ids and quantities that
 overlap by chance, a referenced side with duplicate keys, two facts sharing a dimension, same-named
 generic `id` columns of unrelated tables, a prefixed `o_comment` that shares its stem with c_comment,
-an integer pair contained in another table's unique pair by chance.
+an integer pair contained in another table's unique pair by chance, a date column inside another
+table's unique dates.
 
 Ground truth: the planted foreign keys; a reported foreign_key row is a true positive when it names a
 planted one (tables, direction and columns), else a false positive. shared_values rows are not foreign
@@ -453,7 +454,10 @@ def traps():
         "CREATE TABLE colors AS SELECT i AS id, 'color ' || i AS name FROM range(1, 31) t(i)",
         # every (x_pos, y_pos) once: a unique pair, neither column alone; events' pairs lie inside it by chance
         "CREATE TABLE grid AS SELECT x AS x_pos, y AS y_pos, r(x * 100 + y, 126, 1000) AS value FROM range(1, 41) a(x), range(1, 41) b(y)",
-        "CREATE TABLE events AS SELECT i AS event_id, 1 + r(i, 127, 30) AS day_no, 1 + r(i, 128, 12) AS slot_no FROM range(1, 5001) t(i)",
+        "CREATE TABLE events AS SELECT i AS event_id, 1 + r(i, 127, 30) AS day_no, 1 + r(i, 128, 12) AS slot_no, "
+        "DATE '2024-01-01' + r(i, 129, 365)::INTEGER AS event_day FROM range(1, 5001) t(i)",
+        # one campaign starting each day: start_day unique, and every event_day falls on one
+        "CREATE TABLE campaigns AS SELECT i AS campaign_id, DATE '2023-12-01' + i::INTEGER AS start_day FROM range(0, 420) t(i)",
     ]
     fks = [fk("survey", "store_id", "stores", "store_id", "traps")]
     traps_ = [Trap("stores.store_id 1..20 inside survey.respondent_id 1..60 is no key", from_is("stores")),
@@ -462,8 +466,9 @@ def traps():
               Trap("branches.staff 1..30 is no key", from_is("branches", "staff")),
               Trap("generic `id` of unrelated tags and colors is no key", between("tags", "colors")),
               Trap("events(day_no, slot_no) inside grid's unique pairs by chance is no key", between("events", "grid")),
-              Trap("events.day_no / slot_no are no keys", from_is("events"))]
-    tables = {t: "traps" for t in ("stores", "survey", "regions_dup", "branches", "tags", "colors", "grid", "events")}
+              Trap("events.day_no / slot_no / event_day are no keys", from_is("events")),
+              Trap("events.event_day inside campaigns' unique start_day (dates coincide) is no key", into("campaigns"))]
+    tables = {t: "traps" for t in ("stores", "survey", "regions_dup", "branches", "tags", "colors", "grid", "events", "campaigns")}
     return Schema("traps", "mixed", tables, sql, fks, traps_)
 
 
