@@ -336,6 +336,9 @@ def tpcc_style():
           fk("orders", ("o_w_id", "o_d_id"), "district", ("d_w_id", "d_id"), ""),
           fk("order_line", ("ol_w_id", "ol_d_id"), "district", ("d_w_id", "d_id"), ""),
           fk("order_line", ("ol_supply_w_id", "ol_d_id"), "district", ("d_w_id", "d_id"), ""),
+          # stock holds every (warehouse, item): the home warehouse's pair is contained too, and its names
+          # match as well as the supplying one's; only the spec says which of the two is the key
+          fk("order_line", ("ol_w_id", "ol_i_id"), "stock", ("s_w_id", "s_i_id"), ""),
           fk("orders", ("o_w_id", "o_d_id", "o_c_id"), "customer", ("c_w_id", "c_d_id", "c_id"), ""),
           fk("order_line", ("ol_w_id", "ol_d_id", "ol_o_id"), "orders", ("o_w_id", "o_d_id", "o_id"), "")]
     counts = ("ol_number", "ol_quantity", "o_ol_cnt")
