@@ -707,6 +707,14 @@ def public(name, con, tables, planted):
               f"orphan rows {r.orphan_rows:g}, names {'match' if r.name_match else 'differ'}]")
     for k, f in total.fns:
         print(f"     FN {show_fk(f)}")
+    bad = []
+    for f in planted:
+        r = matched.get(fk_key(f.from_table, f.from_cols, f.to_table, f.to_cols))
+        if r is not None:
+            truth = true_orphans(con, f)
+            if not (r.orphan_rows == truth if r.exact else abs(r.orphan_rows - truth) <= max(3, 0.15 * truth)):
+                bad.append(f"{show_fk(f)}: reported {r.orphan_rows} orphan rows (exact={r.exact}), DuckDB counts {truth}")
+    check(f"{name}: orphan rows of the keys found equal DuckDB's count (within 15 % where estimated)", not bad, bad)
     check(f"{name}: precision {p:.3f} >= 0.95", p >= 0.95, [show(k) for k, _ in total.fps])
     check(f"{name}: recall {rc:.3f} >= 0.95", rc >= 0.95, [show_fk(f) for _, f in total.fns])
 
