@@ -19,6 +19,9 @@ run; facts 5k-50k rows, dimensions 10-2,000):
   tpch_style        TPC-H's table-prefixed columns (o_custkey -> customer.c_custkey) over the 8 tables,
                     lineitem(l_partkey, l_suppkey) -> partsupp(ps_partkey, ps_suppkey) (the pair unique
                     there, neither column alone); o_custkey with 3 % orphans
+  tpcds_style       TPC-DS's surrogate keys: role-named ss_sold_date_sk -> date_dim.d_date_sk,
+                    c_current_addr_sk -> customer_address.ca_address_sk, and store_returns(sr_item_sk,
+                    sr_ticket_number) -> store_sales(ss_item_sk, ss_ticket_number)
   camel             Orders.CustomerID -> Customers.ID, Products.CategoryID -> Category.ID (singular),
                     SupplierID -> Suppliers.SupplierId, CountryCode -> Countries.Code,
                     Shipments(OrderID, LineNo) -> OrderLines(OrderID, LineNo)
@@ -353,6 +356,49 @@ def tpcc_style():
     return Schema("tpcc_style", "prefixed", tables, sql, fks, traps, ok)
 
 
+def tpcds_style():
+    """TPC-DS's naming: surrogate keys `<prefix>_<entity>_sk`, role-named references
+    (ss_sold_date_sk -> date_dim.d_date_sk, c_current_addr_sk -> customer_address.ca_address_sk) and
+    the composite store_returns(sr_item_sk, sr_ticket_number) -> store_sales."""
+    sql = [
+        "CREATE TABLE date_dim AS SELECT 2450815 + i AS d_date_sk, DATE '1998-01-01' + i::INTEGER AS d_date, "
+        "year(DATE '1998-01-01' + i::INTEGER) AS d_year FROM range(0, 730) t(i)",
+        "CREATE TABLE item AS SELECT i AS i_item_sk, 'AAAAAAAA' || lpad(i::VARCHAR, 8, '0') AS i_item_id, "
+        "['Books','Music','Home','Sports','Shoes'][1 + r(i, 151, 5)] AS i_category FROM range(1, 1001) t(i)",
+        "CREATE TABLE customer_address AS SELECT i AS ca_address_sk, 'city ' || r(i, 152, 300) AS ca_city FROM range(1, 1501) t(i)",
+        "CREATE TABLE customer AS SELECT i AS c_customer_sk, 1 + r(i, 153, 1500) AS c_current_addr_sk, "
+        "2450815 + r(i, 154, 730) AS c_first_sales_date_sk, 1930 + r(i, 155, 71) AS c_birth_year FROM range(1, 2001) t(i)",
+        "CREATE TABLE store AS SELECT i AS s_store_sk, 'store ' || i AS s_store_name FROM range(1, 13) t(i)",
+        # tickets of 1-8 distinct items: (ss_item_sk, ss_ticket_number) unique, neither alone
+        "CREATE TABLE store_sales AS SELECT 1 + (r(t, 156, 1000) + k * 97) % 1000 AS ss_item_sk, t AS ss_ticket_number, "
+        "2450815 + r(t, 157, 730) AS ss_sold_date_sk, 1 + r(t, 158, 2000) AS ss_customer_sk, 1 + r(t, 159, 12) AS ss_store_sk, "
+        "1 + r(t * 8 + k, 160, 100) AS ss_quantity FROM range(1, 9001) a(t), range(0, 8) b(k) WHERE k <= r(t, 161, 8)",
+        "CREATE TABLE store_returns AS SELECT ss_item_sk AS sr_item_sk, ss_ticket_number AS sr_ticket_number, "
+        "ss_sold_date_sk + r(ss_ticket_number * 8 + ss_item_sk, 162, 30) AS sr_returned_date_sk, ss_customer_sk AS sr_customer_sk, "
+        "1 + r(ss_ticket_number * 8 + ss_item_sk, 163, 5) AS sr_return_quantity FROM store_sales "
+        "WHERE r(ss_ticket_number * 1000 + ss_item_sk, 164, 8) = 0 AND ss_sold_date_sk < 2450815 + 700",
+    ]
+    fks = [fk("store_sales", "ss_sold_date_sk", "date_dim", "d_date_sk", "role-named"),
+           fk("store_sales", "ss_item_sk", "item", "i_item_sk", "star"),
+           fk("store_sales", "ss_customer_sk", "customer", "c_customer_sk", "star"),
+           fk("store_sales", "ss_store_sk", "store", "s_store_sk", "star"),
+           fk("customer", "c_current_addr_sk", "customer_address", "ca_address_sk", "role-named"),
+           fk("customer", "c_first_sales_date_sk", "date_dim", "d_date_sk", "role-named"),
+           fk("store_returns", "sr_returned_date_sk", "date_dim", "d_date_sk", "role-named"),
+           fk("store_returns", "sr_item_sk", "item", "i_item_sk", "star"),
+           fk("store_returns", "sr_customer_sk", "customer", "c_customer_sk", "star"),
+           fk("store_returns", ("sr_item_sk", "sr_ticket_number"), "store_sales", ("ss_item_sk", "ss_ticket_number"), "composite")]
+    traps = [Trap("ss_quantity 1..100 is no foreign key", from_is("store_sales", "ss_quantity")),
+             Trap("sr_return_quantity 1..5 is no foreign key", from_is("store_returns", "sr_return_quantity")),
+             Trap("c_birth_year 1930..2000 (inside item's 1..1000) is no foreign key", from_is("customer", "c_birth_year")),
+             Trap("d_year is no foreign key", from_is("date_dim")),
+             Trap("store_sales and store_returns share item, customer and dates: no single-column key between them",
+                  between_single("store_sales", "store_returns"))]
+    tables = {"date_dim": "star", "item": "star", "customer_address": "snowflake", "customer": "star", "store": "star",
+              "store_sales": "star", "store_returns": "composite"}
+    return Schema("tpcds_style", "prefixed", tables, sql, fks, traps)
+
+
 def camel():
     sql = [
         'CREATE TABLE "Countries" AS SELECT ch(65 + i // 26) || ch(65 + i % 26) AS "Code", \'Country \' || i AS "Name" FROM range(0, 40) t(i)',
@@ -594,7 +640,7 @@ by_convention, by_shape, overall, naive_total = defaultdict(Score), defaultdict(
 orphan_checks = []
 orphan_fk_missing = []
 print("== planted schemas")
-for make in (snake_star, snake_snowflake, snake_bridge, tpch_style, tpcc_style, camel, suffixes, flights_weather, traps):
+for make in (snake_star, snake_snowflake, snake_bridge, tpch_style, tpcc_style, tpcds_style, camel, suffixes, flights_weather, traps):
     s = make()
     con = connect()
     for q in s.sql:
