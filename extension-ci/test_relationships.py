@@ -25,6 +25,8 @@ run; facts 5k-50k rows, dimensions 10-2,000):
   camel             Orders.CustomerID -> Customers.ID, Products.CategoryID -> Category.ID (singular),
                     SupplierID -> Suppliers.SupplierId, CountryCode -> Countries.Code,
                     Shipments(OrderID, LineNo) -> OrderLines(OrderID, LineNo)
+  northwind_style   PascalCase with text CustomerID, a table named "Order Details"; ShipVia -> ShipperID
+                    (no name link, three values) counts neither way
   suffixes          employee_no -> employees.employee_no, country_code -> countries.code,
                     dept_code -> departments.code, officekey -> offices.key, projectid -> projects.projectid
   flights_weather   flights(origin, time_hour TIMESTAMP) -> weather(origin, time_hour), 1 % orphans
@@ -434,6 +436,44 @@ def camel():
     return Schema("camel", "camel", tables, sql, fks, traps)
 
 
+def northwind_style():
+    """Northwind's PascalCase: text CustomerID, a table name with a space ("Order Details", whose
+    (OrderID, ProductID) is its key), and Orders.ShipVia -> Shippers.ShipperID, which no name links
+    (three small integers: counted neither way)."""
+    sql = [
+        'CREATE TABLE "Categories" AS SELECT i AS "CategoryID", \'Category \' || i AS "CategoryName" FROM range(1, 9) t(i)',
+        'CREATE TABLE "Suppliers" AS SELECT i AS "SupplierID", \'Supplier \' || i AS "CompanyName" FROM range(1, 30) t(i)',
+        'CREATE TABLE "Shippers" AS SELECT i AS "ShipperID", \'Shipper \' || i AS "CompanyName" FROM range(1, 4) t(i)',
+        'CREATE TABLE "Employees" AS SELECT i AS "EmployeeID", \'Employee \' || i AS "LastName", '
+        'CASE WHEN i = 2 THEN NULL WHEN i < 6 THEN 2 ELSE 5 END AS "ReportsTo" FROM range(1, 10) t(i)',
+        # five-letter customer codes, as ALFKI
+        'CREATE TABLE "Customers" AS SELECT upper(substr(md5(i::VARCHAR), 1, 5)) AS "CustomerID", \'Company \' || i AS "CompanyName" '
+        'FROM range(1, 92) t(i)',
+        'CREATE TABLE "Products" AS SELECT i AS "ProductID", \'Product \' || i AS "ProductName", 1 + r(i, 171, 29) AS "SupplierID", '
+        '1 + r(i, 172, 8) AS "CategoryID", r(i, 173, 120) AS "UnitsInStock" FROM range(1, 78) t(i)',
+        'CREATE TABLE "Orders" AS SELECT 10247 + i AS "OrderID", (SELECT list("CustomerID" ORDER BY "CompanyName") FROM "Customers")[1 + r(i, 174, 91)] AS "CustomerID", '
+        '1 + r(i, 175, 9) AS "EmployeeID", 1 + r(i, 176, 3) AS "ShipVia", DATE \'1996-07-04\' + r(i, 177, 700)::INTEGER AS "OrderDate" '
+        'FROM range(1, 6001) t(i)',
+        'CREATE TABLE "Order Details" AS SELECT 10247 + o AS "OrderID", 1 + (r(o, 178, 77) + k * 13) % 77 AS "ProductID", '
+        'round(2 + r(o * 8 + k, 179, 5000) / 100.0, 2) AS "UnitPrice", 1 + r(o * 8 + k, 180, 60) AS "Quantity" '
+        'FROM range(1, 6001) a(o), range(0, 5) b(k) WHERE k <= r(o, 181, 5)',
+    ]
+    fks = [fk("Products", "SupplierID", "Suppliers", "SupplierID", "snowflake"),
+           fk("Products", "CategoryID", "Categories", "CategoryID", "snowflake"),
+           fk("Orders", "CustomerID", "Customers", "CustomerID", "star"),
+           fk("Orders", "EmployeeID", "Employees", "EmployeeID", "star"),
+           fk("Order Details", "OrderID", "Orders", "OrderID", "star"),
+           fk("Order Details", "ProductID", "Products", "ProductID", "star")]
+    ok = [fk("Orders", "ShipVia", "Shippers", "ShipperID", "")]
+    traps = [Trap("Quantity 1..60 is no foreign key", from_is("Order Details", "Quantity")),
+             Trap("UnitsInStock is no foreign key", from_is("Products", "UnitsInStock")),
+             Trap("no key into Order Details (its columns repeat)", into("Order Details")),
+             Trap("Employees.ReportsTo (1..9 values) points at no other table", from_is("Employees", "ReportsTo"))]
+    tables = {"Categories": "snowflake", "Suppliers": "snowflake", "Shippers": "star", "Employees": "star", "Customers": "star",
+              "Products": "snowflake", "Orders": "star", "Order Details": "star"}
+    return Schema("northwind_style", "camel", tables, sql, fks, traps, ok)
+
+
 def suffixes():
     sql = [
         "CREATE TABLE departments AS SELECT 'D' || lpad(i::VARCHAR, 2, '0') AS code, 'department ' || i AS name FROM range(1, 13) t(i)",
@@ -640,7 +680,7 @@ by_convention, by_shape, overall, naive_total = defaultdict(Score), defaultdict(
 orphan_checks = []
 orphan_fk_missing = []
 print("== planted schemas")
-for make in (snake_star, snake_snowflake, snake_bridge, tpch_style, tpcc_style, tpcds_style, camel, suffixes, flights_weather, traps):
+for make in (snake_star, snake_snowflake, snake_bridge, tpch_style, tpcc_style, tpcds_style, camel, northwind_style, suffixes, flights_weather, traps):
     s = make()
     con = connect()
     for q in s.sql:
