@@ -29,6 +29,8 @@ run; facts 5k-50k rows, dimensions 10-2,000):
                     (no name link, three values) counts neither way
   suffixes          employee_no -> employees.employee_no, country_code -> countries.code,
                     dept_code -> departments.code, officekey -> offices.key, projectid -> projects.projectid
+  rails_django      tasks.person_id -> people.id, status_id -> statuses.id, tax_id -> taxes.id (irregular
+                    plurals); Django's blog_comment.post_id -> blog_post.id, user_id -> auth_user.id
   flights_weather   flights(origin, time_hour TIMESTAMP) -> weather(origin, time_hour), 1 % orphans
   traps             one true key (survey.store_id) among coincidences only
 Traps (each must not come out as a foreign key; one test each): small integer ids and quantities that
@@ -475,6 +477,43 @@ def northwind_style():
     return Schema("northwind_style", "camel", tables, sql, fks, traps, ok)
 
 
+def rails_django():
+    """Web-framework conventions: Rails' `<singular>_id -> <plural>.id` with irregular plurals (people,
+    statuses, taxes, addresses, companies), and Django's `<app>_<model>` tables (blog_comment.post_id ->
+    blog_post.id). blog_post.author_id -> auth_user.id has no name link: counted neither way."""
+    sql = [
+        "CREATE TABLE addresses AS SELECT i AS id, 'street ' || i AS street FROM range(1, 1801) t(i)",
+        "CREATE TABLE companies AS SELECT i AS id, 'company ' || i AS name FROM range(1, 151) t(i)",
+        "CREATE TABLE people AS SELECT i AS id, 'person ' || i AS name, 1 + r(i, 191, 1800) AS address_id, "
+        "1 + r(i, 192, 150) AS company_id FROM range(1, 2001) t(i)",
+        "CREATE TABLE statuses AS SELECT i AS id, ['open','doing','blocked','review','done','dropped'][i] AS name FROM range(1, 7) t(i)",
+        "CREATE TABLE taxes AS SELECT i AS id, 0.01 * i AS rate FROM range(1, 13) t(i)",
+        "CREATE TABLE tasks AS SELECT i AS id, 1 + r(i, 193, 2000) AS person_id, 1 + r(i, 194, 6) AS status_id, "
+        "1 + r(i, 195, 8) AS priority FROM range(1, 20001) t(i)",
+        "CREATE TABLE invoice_lines AS SELECT i AS id, 1 + r(i, 196, 20000) AS task_id, 1 + r(i, 197, 12) AS tax_id, "
+        "1 + r(i, 198, 40) AS hours FROM range(1, 15001) t(i)",
+        "CREATE TABLE auth_user AS SELECT i AS id, 'user' || i AS username FROM range(1, 301) t(i)",
+        "CREATE TABLE blog_post AS SELECT i AS id, 'post ' || i AS title, 1 + r(i, 199, 300) AS author_id FROM range(1, 1501) t(i)",
+        "CREATE TABLE blog_comment AS SELECT i AS id, 1 + r(i, 200, 1500) AS post_id, 1 + r(i, 201, 300) AS user_id, "
+        "'comment ' || i AS body FROM range(1, 12001) t(i)",
+    ]
+    fks = [fk("people", "address_id", "addresses", "id", "irregular-plural"),
+           fk("people", "company_id", "companies", "id", "snowflake"),
+           fk("tasks", "person_id", "people", "id", "irregular-plural"),
+           fk("tasks", "status_id", "statuses", "id", "irregular-plural"),
+           fk("invoice_lines", "tax_id", "taxes", "id", "irregular-plural"),
+           fk("invoice_lines", "task_id", "tasks", "id", "star"),
+           fk("blog_comment", "post_id", "blog_post", "id", "app-prefixed-table"),
+           fk("blog_comment", "user_id", "auth_user", "id", "app-prefixed-table")]
+    ok = [fk("blog_post", "author_id", "auth_user", "id", "")]
+    traps = [Trap("generic `id` on both sides is no key", both_generic_id),
+             Trap("tasks.priority 1..8 and invoice_lines.hours 1..40 are no keys",
+                  lambda r: from_is("tasks", "priority")(r) or from_is("invoice_lines", "hours")(r))]
+    tables = {"addresses": "snowflake", "companies": "snowflake", "people": "snowflake", "statuses": "star", "taxes": "star",
+              "tasks": "star", "invoice_lines": "star", "auth_user": "star", "blog_post": "star", "blog_comment": "star"}
+    return Schema("rails_django", "web-frameworks", tables, sql, fks, traps, ok)
+
+
 def suffixes():
     sql = [
         "CREATE TABLE departments AS SELECT 'D' || lpad(i::VARCHAR, 2, '0') AS code, 'department ' || i AS name FROM range(1, 13) t(i)",
@@ -681,7 +720,7 @@ by_convention, by_shape, overall, naive_total = defaultdict(Score), defaultdict(
 orphan_checks = []
 orphan_fk_missing = []
 print("== planted schemas")
-for make in (snake_star, snake_snowflake, snake_bridge, tpch_style, tpcc_style, tpcds_style, camel, northwind_style, suffixes, flights_weather, traps):
+for make in (snake_star, snake_snowflake, snake_bridge, tpch_style, tpcc_style, tpcds_style, camel, northwind_style, suffixes, rails_django, flights_weather, traps):
     s = make()
     con = connect()
     for q in s.sql:
