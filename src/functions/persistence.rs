@@ -325,10 +325,15 @@ fn diagram_at(args: &Args, arg: usize, row: usize) -> FnResult<Vec<PersistencePa
         return Err("a diagram's structs need the fields dim, birth and death".into());
     };
     let e = entries[row];
-    let mut out = Vec::with_capacity(e.length as usize);
+    let mut out = Vec::new();
+    out.try_reserve(e.length as usize).map_err(|_| format!("no memory for a diagram of {} bars", e.length))?;
     for k in e.offset as usize..(e.offset + e.length) as usize {
         if let (Some(d), Some(b), Some(x)) = (dim.f64_at(k), birth.f64_at(k), death.f64_at(k)) {
-            out.push(PersistencePair { dim: d.max(0.0) as usize, birth: b, death: x });
+            // Per-dimension results are indexed by dim: a dim of 2^31 would allocate 16 GB.
+            if !(0.0..=MAX_DIAGRAM_DIM as f64).contains(&d) {
+                return Err(format!("a diagram bar has dim {d}; dims go from 0 to {MAX_DIAGRAM_DIM} (dr_persistence gives 0 to max_dim)"));
+            }
+            out.push(PersistencePair { dim: d as usize, birth: b, death: x });
         }
     }
     Ok(out)
@@ -350,11 +355,18 @@ impl Scalar for Entropy {
     }
 }
 
-fn dim_arg(args: &Args, idx: usize, row: usize) -> Option<usize> {
-    if args.len() > idx {
-        args.column(idx).f64_at(row).map(|d| d.max(0.0) as usize)
-    } else {
-        None
+/// Highest homology dimension a diagram bar may have (dr_persistence's max_dim is at most 8).
+const MAX_DIAGRAM_DIM: usize = 64;
+
+fn dim_arg(args: &Args, idx: usize, row: usize) -> FnResult<Option<usize>> {
+    if args.len() <= idx {
+        return Ok(None);
+    }
+    match args.column(idx).f64_at(row) {
+        Some(d) if !(0.0..=MAX_DIAGRAM_DIM as f64).contains(&d) => {
+            Err(format!("dim must be between 0 and {MAX_DIAGRAM_DIM}, got {d}; omit it for all dimensions"))
+        }
+        d => Ok(d.map(|d| d as usize)),
     }
 }
 
@@ -362,7 +374,7 @@ struct Bottleneck;
 impl Scalar for Bottleneck {
     fn invoke(args: &Args, row: usize) -> FnResult<Value> {
         let (a, b) = (diagram_at(args, 0, row)?, diagram_at(args, 1, row)?);
-        Ok(Value::Double(bottleneck_distance(&a, &b, dim_arg(args, 2, row)).map_err(|e| e.message)?))
+        Ok(Value::Double(bottleneck_distance(&a, &b, dim_arg(args, 2, row)?).map_err(|e| e.message)?))
     }
 }
 
@@ -371,7 +383,7 @@ impl Scalar for Wasserstein {
     fn invoke(args: &Args, row: usize) -> FnResult<Value> {
         let (a, b) = (diagram_at(args, 0, row)?, diagram_at(args, 1, row)?);
         let p = args.column(2).f64_at(row).unwrap_or(2.0);
-        Ok(Value::Double(wasserstein_distance(&a, &b, p, dim_arg(args, 3, row)).map_err(|e| e.message)?))
+        Ok(Value::Double(wasserstein_distance(&a, &b, p, dim_arg(args, 3, row)?).map_err(|e| e.message)?))
     }
 }
 

@@ -313,6 +313,15 @@ pub fn wasserstein_distance(a: &[PersistencePair], b: &[PersistencePair], p: f64
         if fb_.len() != eb.len() {
             return Ok(f64::INFINITY);
         }
+        // The assignment is O(n^3) time and O(n) rows of n costs: bound it before it runs
+        // (it cannot be interrupted).
+        if fa.len() + fb.len() > MAX_ASSIGNMENT {
+            return Err(Error::invalid(format!(
+                "the Wasserstein distance in dimension {d} needs an assignment of {} finite bars (at most {MAX_ASSIGNMENT}, O(n^3) time); \
+                 drop short bars first (list_filter(d, lambda b: b.death - b.birth > x)) or use dr_bottleneck_distance",
+                fa.len() + fb.len()
+            )));
+        }
         for (x, y) in fb_.iter().zip(&eb) {
             total += (x - y).abs().powf(p);
         }
@@ -320,6 +329,10 @@ pub fn wasserstein_distance(a: &[PersistencePair], b: &[PersistencePair], p: f64
     }
     Ok(total.powf(1.0 / p))
 }
+
+/// Most finite bars (both diagrams, one dimension) the Wasserstein assignment takes:
+/// 4,000 bars are about 6.4e10 steps of the O(n^3) assignment.
+pub const MAX_ASSIGNMENT: usize = 4000;
 
 /// Minimum-cost perfect assignment on the augmented cost matrix (costs^p).
 fn assignment_cost(fa: &[(f64, f64)], fb: &[(f64, f64)], p: f64) -> f64 {
