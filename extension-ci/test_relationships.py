@@ -33,6 +33,12 @@ run; facts 5k-50k rows, dimensions 10-2,000):
                     plurals); Django's blog_comment.post_id -> blog_post.id, user_id -> auth_user.id
   flights_weather   flights(origin, time_hour TIMESTAMP) -> weather(origin, time_hour), 1 % orphans
   traps             one true key (survey.store_id) among coincidences only
+Generated schemas (two seeds per convention: snake_id, snake_same, snake_singular, camel_id, camel_same,
+prefixed_key, prefixed_sk, django, suffix_no, suffix_code): four dimensions drawn from 30 entities (people,
+statuses, taxes, boxes, policies, ... among them), random sizes and 0-5 % orphans, a fact on all four,
+a bridge of two of them and a second fact referencing the bridge's pairs; their traps (quantities,
+the shared dimensions, the bridge's columns alone, generic same-named keys, a prefixed comment) are one
+test per schema. They catch a rule fitted to the hand-built names rather than to the convention.
 Traps (each must not come out as a foreign key; one test each): small integer ids and quantities that
 overlap by chance, a referenced side with duplicate keys, two facts sharing a dimension, same-named
 generic `id` columns of unrelated tables, a prefixed `o_comment` that shares its stem with c_comment,
