@@ -9,7 +9,8 @@ run; facts 5k-50k rows, dimensions 10-2,000):
   snake_star        sales -> customers, products, stores, dates (customer_id -> customers.customer_id);
                     a second fact (inventory) sharing stores and products
   snake_snowflake   orders -> customers -> cities -> countries, every key `id` (customer_id -> customers.id);
-                    web_visits shares customers; orphans 2 % and 4 %, and coupon_id with 40 % orphans
+                    web_visits shares customers; orphans 2 % and 4 %, and coupon_id with 40 % orphans;
+                    order_items.order_id (18,000 distinct values: KMV sketches) with 2 % orphans
   snake_bridge      student_course(student_id, course_id) -> students, courses; enrollment_audit's
                     (student_id, course_id) -> student_course, a composite key with 1 % orphans
   tpcc_style        TPC-C's keys (d_w_id -> warehouse.w_id; stems are the generic `id`), composite
@@ -230,8 +231,12 @@ def snake_snowflake():
         "'/page/' || r(i, 32, 40) AS page FROM range(1, 8001) t(i)",
         "CREATE TABLE tags AS SELECT i AS id, 'tag ' || i AS label FROM range(1, 51) t(i)",
         "CREATE TABLE colors AS SELECT i AS id, 'color ' || i AS name FROM range(1, 31) t(i)",
+        # a key past the exact limit (about 18,000 distinct orders, KMV sketches) with 2 % orphans
+        "CREATE TABLE order_items AS SELECT i AS id, CASE WHEN r(i, 33, 100) < 2 THEN 20001 + r(i, 34, 2000) ELSE 1 + r(i, 35, 20000) END AS order_id, "
+        "1 + r(i, 36, 6) AS qty FROM range(1, 45001) t(i)",
     ]
-    fks = [fk("cities", "country_id", "countries", "id", "snowflake"),
+    fks = [fk("order_items", "order_id", "orders", "id", "orphans"),
+           fk("cities", "country_id", "countries", "id", "snowflake"),
            fk("customers", "city_id", "cities", "id", "snowflake"),
            fk("orders", "customer_id", "customers", "id", "orphans"),
            fk("web_visits", "customer_id", "customers", "id", "orphans"),
@@ -240,7 +245,7 @@ def snake_snowflake():
              Trap("generic `id` on both sides (countries, cities, tags, colors, ...) is no key", both_generic_id),
              Trap("no key between the unrelated tags and colors", between("tags", "colors"))]
     tables = {"countries": "snowflake", "cities": "snowflake", "customers": "snowflake", "orders": "snowflake",
-              "web_visits": "snowflake", "coupons": "snowflake", "tags": "traps", "colors": "traps"}
+              "web_visits": "snowflake", "coupons": "snowflake", "tags": "traps", "colors": "traps", "order_items": "snowflake"}
     return Schema("snake_snowflake", "snake", tables, sql, fks, traps)
 
 
