@@ -32,6 +32,8 @@ run; facts 5k-50k rows, dimensions 10-2,000):
                     dept_code -> departments.code, officekey -> offices.key, projectid -> projects.projectid
   rails_django      tasks.person_id -> people.id, status_id -> statuses.id, tax_id -> taxes.id (irregular
                     plurals); Django's blog_comment.post_id -> blog_post.id, user_id -> auth_user.id
+  role_playing      pickup_location_id / dropoff_location_id -> zones.location_id, home_team_id /
+                    away_team_id -> teams.id; sender_id -> users.id (no name link) counts neither way
   flights_weather   flights(origin, time_hour TIMESTAMP) -> weather(origin, time_hour), 1 % orphans
   traps             one true key (survey.store_id) among coincidences only
 Generated schemas (two seeds per convention: snake_id, snake_same, snake_singular, camel_id, camel_same,
@@ -557,6 +559,34 @@ def suffixes():
     return Schema("suffixes", "suffixes", tables, sql, fks, traps)
 
 
+def role_playing():
+    """Two keys of one table into the same dimension under role names: NYC-taxi-style
+    pickup_location_id / dropoff_location_id -> zones.location_id, and home_team_id / away_team_id ->
+    teams.id. messages.sender_id / recipient_id -> users.id have no name link: counted neither way."""
+    sql = [
+        "CREATE TABLE zones AS SELECT i AS location_id, ['Manhattan','Queens','Brooklyn','Bronx','Staten Island','EWR'][1 + r(i, 211, 6)] AS borough, "
+        "'zone ' || i AS zone FROM range(1, 266) t(i)",
+        "CREATE TABLE trips AS SELECT i AS trip_id, 1 + r(i, 212, 265) AS pickup_location_id, 1 + r(i, 213, 265) AS dropoff_location_id, "
+        "1 + r(i, 214, 6) AS passenger_count, round(r(i, 215, 10000) / 100.0, 2) AS fare_amount FROM range(1, 30001) t(i)",
+        "CREATE TABLE teams AS SELECT i AS id, 'team ' || i AS name FROM range(1, 31) t(i)",
+        "CREATE TABLE matches AS SELECT i AS id, 1 + r(i, 216, 30) AS home_team_id, 1 + (r(i, 216, 30) + 1 + r(i, 217, 29)) % 30 AS away_team_id, "
+        "r(i, 218, 8) AS home_goals, r(i, 219, 8) AS away_goals, 2000 + r(i, 220, 25) AS season FROM range(1, 6001) t(i)",
+        "CREATE TABLE users AS SELECT i AS id, 'user' || i AS name FROM range(1, 1501) t(i)",
+        "CREATE TABLE messages AS SELECT i AS id, 1 + r(i, 221, 1500) AS sender_id, 1 + r(i, 222, 1500) AS recipient_id FROM range(1, 20001) t(i)",
+    ]
+    fks = [fk("trips", "pickup_location_id", "zones", "location_id", "role-playing"),
+           fk("trips", "dropoff_location_id", "zones", "location_id", "role-playing"),
+           fk("matches", "home_team_id", "teams", "id", "role-playing"),
+           fk("matches", "away_team_id", "teams", "id", "role-playing")]
+    ok = [fk("messages", "sender_id", "users", "id", ""), fk("messages", "recipient_id", "users", "id", "")]
+    traps = [Trap("passenger_count 1..6 is no key", from_is("trips", "passenger_count")),
+             Trap("home_goals / away_goals 0..7 are no keys", lambda r: any(c.endswith("_goals") for c in columns_of(r.from_column))),
+             Trap("season 2000..2024 (inside trips.trip_id) is no key", from_is("matches", "season")),
+             Trap("generic `id` on both sides is no key", both_generic_id)]
+    tables = {"zones": "star", "trips": "star", "teams": "star", "matches": "star", "users": "star", "messages": "star"}
+    return Schema("role_playing", "snake", tables, sql, fks, traps, ok)
+
+
 def flights_weather():
     sql = [
         "CREATE TABLE airports AS SELECT ch(65 + i // 26 // 26 % 26) || ch(65 + i // 26 % 26) || ch(65 + i % 26) AS faa, "
@@ -971,7 +1001,7 @@ def run_schema(s, detail=True):
 
 print("== planted schemas")
 for make in (snake_star, snake_snowflake, snake_bridge, tpch_style, tpcc_style, tpcds_style, camel, northwind_style, suffixes,
-             rails_django, flights_weather, traps):
+             rails_django, role_playing, flights_weather, traps):
     s = make()
     total, shapes = run_schema(s)
     # merge into the tables by convention, shape and overall
