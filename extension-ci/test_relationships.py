@@ -37,7 +37,8 @@ run; facts 5k-50k rows, dimensions 10-2,000):
   flights_weather   flights(origin, time_hour TIMESTAMP) -> weather(origin, time_hour), 1 % orphans
   traps             one true key (survey.store_id) among coincidences only
 Generated schemas (two seeds per convention: snake_id, snake_same, snake_singular, camel_id, camel_same,
-prefixed_key, prefixed_sk, django, suffix_no, suffix_code): four dimensions drawn from 30 entities (people,
+prefixed_key, prefixed_sk, django, upper_snake (ORDERS.CUSTOMER_ID), spaced ("Customer ID" -> Customers.ID),
+suffix_no, suffix_code): four dimensions drawn from 30 entities (people,
 statuses, taxes, boxes, policies, ... among them), random sizes and 0-5 % orphans, a fact on all four,
 a bridge of two of them and a second fact referencing the bridge's pairs; their traps (quantities,
 the shared dimensions, the bridge's columns alone, generic same-named keys, a prefixed comment) are one
@@ -761,6 +762,10 @@ CONVENTIONS = {
     "prefixed_sk": dict(table=lambda e: e.s, pk=lambda e, pre: f"{pre}{e.s}_sk", fk=lambda e, pre: f"{pre}{e.s}_sk",
                         col=lambda n, pre: f"{pre}{n}", prefixed=True),
     "django": dict(table=lambda e: f"shop_{e.s}", pk=lambda e, pre: "id", fk=lambda e, pre: f"{e.s}_id", col=lambda n, pre: n),
+    "upper_snake": dict(table=lambda e: e.p.upper(), pk=lambda e, pre: f"{e.s.upper()}_ID", fk=lambda e, pre: f"{e.s.upper()}_ID",
+                        col=lambda n, pre: n.upper()),
+    "spaced": dict(table=lambda e: pascal(e.p), pk=lambda e, pre: "ID", fk=lambda e, pre: pascal(e.s) + " ID",
+                   col=lambda n, pre: pascal(n)),
     "suffix_no": dict(table=lambda e: e.p, pk=lambda e, pre: f"{e.s}_no", fk=lambda e, pre: f"{e.s}_no", col=lambda n, pre: n),
     "suffix_code": dict(table=lambda e: e.p, pk=lambda e, pre: "code", fk=lambda e, pre: f"{e.s}_code", col=lambda n, pre: n,
                         text=True),
