@@ -4,7 +4,7 @@ error that names a dataraum function (or setting) -- never a crash, a hang, an i
 connection that stops answering `SELECT 42`.
 
   test_fuzz.py <extension> [--budget SECONDS] [--workers N] [--seed N] [--only NAME[,NAME]]
-  FUZZ_BUDGET=<seconds> overrides the default time budget (170 s of probing).
+  FUZZ_BUDGET=<seconds> overrides the default time budget (150 s of probing).
 
 Probes run in child Pythons (batches of up to BATCH probes, results streamed as JSON lines), so a
 crash is counted rather than fatal: when a child dies, the probe it was running is run again alone
@@ -322,6 +322,19 @@ SPECS = {
                            f"SELECT 'b', dr_table_sketch({{'x': u.x, 'other': u.id}}) FROM {T} u)",
                            f"SELECT dr_relationships('t', x) FROM {T}"],
         base=("SELECT {CALL} FROM " + SKETCHES, ["n", "k", "0.9"], {})),
+    "dr_pair_candidates": dict(
+        data=lambda T, S: [f"SELECT dr_pair_candidates(n, k) FROM (SELECT 'a' AS n, dr_table_sketch(t) AS k FROM {T} t UNION ALL "
+                           f"SELECT 'b', dr_table_sketch({{'x': u.x, 'other': u.id}}) FROM {T} u)",
+                           f"SELECT dr_pair_candidates('t', x) FROM {T}"],
+        base=("SELECT {CALL} FROM " + SKETCHES, ["n", "k"], {})),
+    # option checks of the table macros: their message names whatever macro and option they are given
+    "dr_check_integer": dict(data=lambda T, S: [f"SELECT dr_check_integer(x, 'dr_check_integer', 'x', 0, 100) FROM {T}"],
+                             base=("SELECT {CALL}", ["5", "'dr_check_integer'", "'o'", "0", "10"], {}), accept=["must be a whole number"],
+                             mutate=[0, 1, 2]),  # lo and hi are constants of the calling macro
+    "dr_check_double": dict(data=lambda T, S: [f"SELECT dr_check_double(x, 'dr_check_double', 'x') FROM {T}"],
+                            base=("SELECT {CALL}", ["'0.5'", "'dr_check_double'", "'o'"], {}), accept=["must be a number"]),
+    "dr_check_boolean": dict(data=lambda T, S: [f"SELECT dr_check_boolean(x, 'dr_check_boolean', 'x') FROM {T}"],
+                             base=("SELECT {CALL}", ["true", "'dr_check_boolean'", "'o'"], {}), accept=["must be true or false"]),
     "dr_catalog_store": dict(data=lambda T, S: [f"SELECT dr_catalog_store({S}, x::VARCHAR, '{{TMP}}/catalog.sqlite') FROM (FROM {T} LIMIT 20)"],
                              base=("SELECT {CALL}", ["'t'", "'{\"context_version\": 1}'", "'{TMP}/catalog.sqlite'"], {})),
     "dr_context_history": dict(data=lambda T, S: [f"FROM dr_context_history({S})"], tables=True, pre=CAT, post=UNCAT,
@@ -463,6 +476,7 @@ def make_probes(functions, settings, seed):
 
     def add(tier, cat, fn, sql, needs=(), pre=(), post=(), expect_error=False, accept=()):
         pid[0] += 1
+        accept = list(accept) + SPECS.get(fn, {}).get("accept", [])
         tier.append(dict(id=pid[0], cat=cat, fn=fn, sql=sql if isinstance(sql, list) else [sql], needs=list(needs),
                          pre=list(pre), post=list(post), expect_error=expect_error, accept=list(accept)))
 
@@ -488,7 +502,7 @@ def make_probes(functions, settings, seed):
         add(tier1, "generic", fn, call_sql(template, fn, list(args) + ["1", "2", "3"], named), base_needs + extra, pre, post)
         # bad option values in every position
         bad = CORE_BAD if ftype in ("macro", "table_macro") else BAD
-        for pos in range(len(args)):
+        for pos in spec.get("mutate", range(len(args))):
             for v in bad:
                 a = list(args)
                 a[pos] = v
@@ -553,6 +567,9 @@ def make_probes(functions, settings, seed):
         add(tier1, "blobs", "dr_relationships", f"SELECT dr_relationships(n, k) FROM (SELECT 'a' AS n, {b} AS k UNION ALL "
             f"SELECT 'b', dr_table_sketch(t) FROM f_integer_typical t)", base_needs)
         add(tier1, "blobs", "dr_relationships", f"SELECT dr_relationships('only', {b})", base_needs)
+        if "dr_pair_candidates" in names:
+            add(tier1, "blobs", "dr_pair_candidates", f"SELECT dr_pair_candidates(n, k) FROM (SELECT 'a' AS n, {b} AS k UNION ALL "
+                f"SELECT 'b', dr_table_sketch(t) FROM f_integer_typical t)", base_needs)
     for b in blobs[:15]:
         for fn, sql in [("dr_context_markdown", f"SELECT dr_context_markdown({b}::VARCHAR)"),
                         ("dr_context_format", f"SELECT dr_context_format(TRY_CAST({b} AS VARCHAR), 'json', 100)"),
@@ -652,7 +669,8 @@ def child_main(ext):
     except (ValueError, OSError):
         pass
     import duckdb
-    probes = json.load(sys.stdin)
+    job = json.load(sys.stdin)
+    probes, deadline = job["probes"], job["deadline"]
     tmp = tempfile.mkdtemp(prefix="dr-fuzz-")
     out = sys.stdout
 
@@ -666,6 +684,8 @@ def child_main(ext):
     built = set()
     try:
         for p in probes:
+            if time.time() > deadline:  # the budget is spent: the parent counts the rest as left out
+                break
             emit({"start": p["id"]})
             t0 = time.time()
             res = {"id": p["id"]}
@@ -683,8 +703,9 @@ def child_main(ext):
                 for s in p["pre"] + p["sql"]:
                     con.execute(s.replace("{TMP}", tmp)).fetchall()
                 res["status"] = "ok"
-            except duckdb.Error as e:
-                res.update(status="error", msg=f"{e}"[:4000])
+            except duckdb.Error as e:  # head and tail: "does not exist" follows a 100,000-character name
+                m = f"{e}"
+                res.update(status="error", msg=m if len(m) <= 6000 else m[:3000] + " ... " + m[-2000:])
             except Exception as e:  # Python-side conversion of a result
                 res.update(status="pyerror", msg=f"{type(e).__name__}: {e}"[:4000])
             for s in p["post"]:
@@ -707,7 +728,7 @@ def child_main(ext):
 # Parent.
 # --------------------------------------------------------------------------------------------
 
-CATALOG_MISSING = re.compile(r"^Catalog Error: (Table|Table Function|Schema|Catalog|View) with name .* does not exist")
+CATALOG_MISSING = re.compile(r"^Catalog Error: (Table|Table Function|Schema|Catalog|View) with name .* does not exist", re.S)
 INTERNAL = ("INTERNAL Error", "FATAL", "database has been invalidated", "Rust panic")
 
 
@@ -770,7 +791,7 @@ class Runner:
 
         threading.Thread(target=reader, daemon=True).start()
         try:
-            proc.stdin.write(json.dumps(batch).encode())
+            proc.stdin.write(json.dumps({"probes": batch, "deadline": self.deadline}).encode())
             proc.stdin.close()
         except BrokenPipeError:
             pass
@@ -826,6 +847,9 @@ class Runner:
                 r.update(status="crash", msg=f"the child ended with {how} after its last probe (at exit). stderr: {tail}")
                 self.record(last, r)
             return
+        if current is None and rc == 0:  # stopped at the deadline
+            self.requeue(unfinished)
+            return
         if current is None:
             # died before the first probe started or between probes
             if alone or len(batch) == 1:
@@ -858,7 +882,7 @@ class Runner:
             t.start()
         for t in threads:
             t.join()
-        self.budget_skipped = len(self.todo)
+        self.budget_skipped = len(self.by_id) - len(self.results) - sum(self.hang_skipped.values())
 
     def verdict(self, p, res):
         """('pass'|'fail', kind)."""
@@ -907,7 +931,7 @@ def main():
         print(__doc__)
         sys.exit(2)
     ext = os.path.abspath(args[0])
-    budget = float(os.environ.get("FUZZ_BUDGET", "170"))
+    budget = float(os.environ.get("FUZZ_BUDGET", "150"))
     workers = max(1, min(2, os.cpu_count() or 1))
     seed = 17
     only = None
@@ -948,7 +972,7 @@ def main():
             c["failed"] += 1
             kinds[kind] = kinds.get(kind, 0) + 1
             failures.append((kind, p, res))
-    print(f"\nprobes run: {len(ran)} of {len(probes)} ({runner.budget_skipped} tier-2 probes left out by the time budget) in {time.time() - t0:.0f} s")
+    print(f"\nprobes run: {len(ran)} of {len(probes)} ({runner.budget_skipped} left out by the time budget) in {time.time() - t0:.0f} s")
     for fn, n in sorted(runner.hang_skipped.items()):
         print(f"left out: {n} probes of {fn} on 10,000-row, 1 MB or 1,000-column fixtures after {HANGS_BEFORE_SKIP} hangs")
     print(f"{'category':<10} {'probes':>7} {'result':>7} {'clear error':>12} {'failed':>7}")

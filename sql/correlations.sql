@@ -14,7 +14,7 @@ SELECT c.column_a, c.column_b, c.method, c.value, c.p_value, c.n, c.strength, c.
 FROM (
     SELECT unnest(r.correlations) AS c
     FROM (
-        SELECT dr_correlations(t, coalesce(methods, 'pearson,spearman,kendall,cramers_v,theils_u,eta,mutual_info')::VARCHAR, coalesce(sample_size, 100000)::BIGINT,
+        SELECT dr_correlations(t, coalesce(methods, 'pearson,spearman,kendall,cramers_v,theils_u,eta,mutual_info')::VARCHAR, coalesce(dr_check_integer(sample_size, 'column_correlations', 'sample_size', 0, 9223372036854775807), 100000),
                                current_setting('threads')::BIGINT) AS r
         FROM query_table(tbl) t
     )

@@ -11,7 +11,9 @@
 CREATE OR REPLACE MACRO profile_columns(tbl, exact_limit := NULL, top_k := 10) AS TABLE
 WITH profiles AS (
     UNPIVOT (
-        SELECT dr_profile(COLUMNS(*), coalesce(exact_limit, current_setting('dataraum_exact_limit'))::BIGINT, top_k::BIGINT)
+        SELECT dr_profile(COLUMNS(*), coalesce(dr_check_integer(exact_limit, 'profile_columns', 'exact_limit', 0, 9223372036854775807),
+                                            current_setting('dataraum_exact_limit')::BIGINT),
+                          dr_check_integer(top_k, 'profile_columns', 'top_k', 0, 9223372036854775807))
         FROM query_table(tbl)
     ) ON COLUMNS(*) INTO NAME column_name VALUE profile
 ), described AS (
@@ -32,7 +34,8 @@ ORDER BY described.ordinal;
 CREATE OR REPLACE MACRO profile_query(sql, exact_limit := NULL) AS TABLE
 WITH profiles AS (
     UNPIVOT (
-        SELECT dr_profile(COLUMNS(*), coalesce(exact_limit, current_setting('dataraum_exact_limit'))::BIGINT)
+        SELECT dr_profile(COLUMNS(*), coalesce(dr_check_integer(exact_limit, 'profile_query', 'exact_limit', 0, 9223372036854775807),
+                                            current_setting('dataraum_exact_limit')::BIGINT))
         FROM query(sql)
     ) ON COLUMNS(*) INTO NAME column_name VALUE profile
 ), described AS (

@@ -15,10 +15,14 @@ CREATE OR REPLACE MACRO persistence_diagram(tbl, max_dim := 1, threshold := NULL
                                             collapse := NULL) AS TABLE
 SELECT bar.dim, bar.birth, bar.death, bar.death - bar.birth AS persistence
 FROM (
-    SELECT unnest(dr_persistence(t, max_dim::INTEGER, threshold::DOUBLE, metric::VARCHAR, standardize::BOOLEAN,
-                                 sample::BIGINT, modulus::INTEGER, current_setting('threads')::BIGINT,
-                                 current_setting('memory_limit')::VARCHAR, dedup::BOOLEAN,
-                                 collapse::BOOLEAN)) AS bar
+    SELECT unnest(dr_persistence(t, dr_check_integer(max_dim, 'persistence_diagram', 'max_dim', 0, 8)::INTEGER,
+                                 dr_check_double(threshold, 'persistence_diagram', 'threshold'), metric::VARCHAR,
+                                 dr_check_boolean(standardize, 'persistence_diagram', 'standardize'),
+                                 dr_check_integer(sample, 'persistence_diagram', 'sample', 2, 9223372036854775807),
+                                 dr_check_integer(modulus, 'persistence_diagram', 'modulus', 2, 65521)::INTEGER,
+                                 current_setting('threads')::BIGINT, current_setting('memory_limit')::VARCHAR,
+                                 dr_check_boolean(dedup, 'persistence_diagram', 'dedup'),
+                                 dr_check_boolean(collapse, 'persistence_diagram', 'collapse'))) AS bar
     FROM query_table(tbl) t
 )
 ORDER BY bar.dim, bar.birth, bar.death;
