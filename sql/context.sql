@@ -64,7 +64,7 @@ WITH prof AS (SELECT row_number() OVER () AS ordinal,
                      -- quantiles, top values, values and descriptions: every column for format 'dbt'
                      row_number() OVER () <= (CASE WHEN lower(format::VARCHAR) = 'dbt' THEN 2147483647 ELSE detail_columns END) AS detailed, * FROM profile_columns(tbl, top_k := 20)),
      inf AS (FROM infer_types(tbl)),
-     relx AS (SELECT dr_relationships(table_name, sketch) AS rel
+     relx AS (SELECT dr_relationships(table_name, sketch, NULL::DOUBLE, pairs) AS rel
               FROM query(dr_sketch_sql(CASE WHEN related IS NULL THEN [tbl::VARCHAR] ELSE list_prepend(tbl::VARCHAR, related::VARCHAR[]) END, optional := true))),
      rels AS (SELECT unnest(rel.relationships) AS r FROM relx),
      -- the table's role in the join graph of tbl + related (fact, dimension, bridge, isolated)
@@ -190,7 +190,7 @@ dr_context_dbt(
             'SELECT ' || i || ' AS ord, table_context(''' || replace(t, '''', '''''') || ''', topology := false, detail_columns := 2147483647) AS doc'),
             ' UNION ALL ') END)),
     (SELECT to_json(x.rel)
-     FROM (SELECT dr_relationships(table_name, sketch) AS rel FROM query(dr_sketch_sql(tables::VARCHAR[], optional := true))) x),
+     FROM (SELECT dr_relationships(table_name, sketch, NULL::DOUBLE, pairs) AS rel FROM query(dr_sketch_sql(tables::VARCHAR[], optional := true))) x),
     source_name::VARCHAR, coalesce(schema::VARCHAR, current_schema()), database::VARCHAR,
     (SELECT string_agg(keyword_name, ',') FROM duckdb_keywords() WHERE keyword_category <> 'unreserved'));
 

@@ -6,18 +6,28 @@
 
 -- name: dr_sketch_sql
 -- description: The SQL that computes dr_table_sketch for every table of a list (names as DuckDB
---   resolves them: TEMP tables, views, attached databases, quoted names), one row per table; used by
---   table_relationships and join_paths (optional := true gives an empty query for fewer than two).
+--   resolves them: TEMP tables, views, attached databases, quoted names), one row per table with its
+--   sketch and its pair sketch: a second scan, only of the column pairs dr_pair_candidates names, for
+--   composite keys. Used by table_relationships and join_paths (optional := true gives an empty query
+--   for fewer than two).
 -- example: SELECT dr_sketch_sql(['orders', 'customers']);
 CREATE OR REPLACE MACRO dr_sketch_sql(tables, optional := false) AS
 CASE WHEN len(tables) < 2 AND optional
-     THEN 'SELECT NULL::VARCHAR AS table_name, NULL::BLOB AS sketch WHERE false'
+     THEN 'SELECT NULL::VARCHAR AS table_name, NULL::BLOB AS sketch, NULL::BLOB AS pairs WHERE false'
      WHEN len(tables) < 2
      THEN error('table_relationships: give a list of at least two table names, e.g. [''orders'', ''customers'']')
-     ELSE array_to_string(list_transform(tables, lambda t:
+     ELSE 'WITH dr_s AS MATERIALIZED (' || array_to_string(list_transform(tables, lambda t:
               'SELECT ''' || replace(t, '''', '''''') || ''' AS table_name, dr_table_sketch(s, '
               || current_setting('dataraum_exact_limit') || '::BIGINT) AS sketch FROM query_table('''
               || replace(t, '''', '''''') || ''') s'), ' UNION ALL ')
+          || '), dr_c AS MATERIALIZED (SELECT dr_pair_candidates(table_name, sketch) AS c FROM dr_s), dr_p AS ('
+          || array_to_string(list_transform(tables, lambda t:
+              'SELECT ''' || replace(t, '''', '''''') || ''' AS table_name, dr_table_sketch(s, '
+              || current_setting('dataraum_exact_limit') || '::BIGINT, (SELECT [e.pairs FOR e IN c IF e.table_name = '''
+              || replace(t, '''', '''''') || '''][1] FROM dr_c)) AS pairs FROM query_table('''
+              || replace(t, '''', '''''') || ''') s WHERE (SELECT len([e FOR e IN c IF e.table_name = '''
+              || replace(t, '''', '''''') || ''']) > 0 FROM dr_c)'), ' UNION ALL ')
+          || ') SELECT table_name, sketch, pairs FROM dr_s LEFT JOIN dr_p USING (table_name)'
 END;
 
 -- name: table_relationships
@@ -25,8 +35,11 @@ END;
 --   from_table.from_column -> to_table.to_column, cardinality (1:1, 1:N, or N:M for same-named id
 --   columns unique on neither side), containment and Jaccard of the distinct values, orphan rows, rate
 --   and values (referential integrity), whether it is exact or from KMV sketches, name affinity,
---   confidence and the evidence. Integer columns need matching names (small ids overlap by chance);
---   text columns need min_containment without it.
+--   confidence and the evidence. Integer columns need matching names (small ids overlap by chance):
+--   the same name, <table>_id -> id, camelCase and plural forms, or table-prefixed names
+--   (orders.o_custkey -> customer.c_custkey); text columns need min_containment without it. Composite
+--   keys (two columns, e.g. flights (origin, time_hour) -> weather) are reported with the column names
+--   joined by ', '.
 -- example: CREATE OR REPLACE TEMP TABLE customers AS SELECT range AS customer_id, 'c' || range AS name FROM range(1, 101); CREATE OR REPLACE TEMP TABLE orders AS SELECT range AS order_id, range % 110 + 1 AS customer_id FROM range(1000); FROM table_relationships(['orders', 'customers']);
 CREATE OR REPLACE MACRO table_relationships(tables, min_containment := 0.9) AS TABLE
 SELECT r.kind, r.from_table, r.from_column, r.to_table, r.to_column, r.cardinality, r.containment, r.jaccard,
@@ -34,7 +47,7 @@ SELECT r.kind, r.from_table, r.from_column, r.to_table, r.to_column, r.cardinali
        r.name_match, r.confidence, r.evidence
 FROM (
     SELECT unnest(x.rel.relationships) AS r
-    FROM (SELECT dr_relationships(table_name, sketch, min_containment::DOUBLE) AS rel FROM query(dr_sketch_sql(tables))) x
+    FROM (SELECT dr_relationships(table_name, sketch, min_containment::DOUBLE, pairs) AS rel FROM query(dr_sketch_sql(tables))) x
 );
 
 -- name: join_paths
@@ -47,5 +60,5 @@ CREATE OR REPLACE MACRO join_paths(tables, min_containment := 0.9) AS TABLE
 SELECT t.table_name, t.role, t.row_count, t."references", t.referenced_by, t.join_sql
 FROM (
     SELECT unnest(x.rel.tables) AS t
-    FROM (SELECT dr_relationships(table_name, sketch, min_containment::DOUBLE) AS rel FROM query(dr_sketch_sql(tables))) x
+    FROM (SELECT dr_relationships(table_name, sketch, min_containment::DOUBLE, pairs) AS rel FROM query(dr_sketch_sql(tables))) x
 );

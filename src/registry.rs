@@ -72,6 +72,7 @@ pub fn functions() -> Vec<FunctionDoc> {
         functions::context::FORMAT_DOC,
         functions::dbt::DOC,
         functions::relationships::SKETCH_DOC,
+        functions::relationships::PAIR_CANDIDATES_DOC,
         functions::relationships::RELATIONSHIPS_DOC,
         functions::catalog::STORE_DOC,
         functions::catalog::HISTORY_DOC,

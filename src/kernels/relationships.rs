@@ -44,6 +44,9 @@ pub enum Family {
     Text,
     /// UUID
     Uuid,
+    /// DATE and TIMESTAMP variants as microseconds since the epoch: part of composite keys
+    /// only (dates coincide everywhere, so a temporal column alone is never a foreign key)
+    Temporal,
 }
 
 impl Family {
@@ -52,6 +55,7 @@ impl Family {
             Family::Integer => 1,
             Family::Text => 2,
             Family::Uuid => 3,
+            Family::Temporal => 4,
         }
     }
     fn from_code(c: u8) -> Option<Family> {
@@ -59,6 +63,7 @@ impl Family {
             1 => Some(Family::Integer),
             2 => Some(Family::Text),
             3 => Some(Family::Uuid),
+            4 => Some(Family::Temporal),
             _ => None,
         }
     }
@@ -68,6 +73,7 @@ impl Family {
             Family::Integer => "integer",
             Family::Text => "text",
             Family::Uuid => "uuid",
+            Family::Temporal => "temporal",
         }
     }
 }
@@ -76,6 +82,19 @@ impl Family {
 #[inline]
 pub fn hash_int(v: i128) -> u64 {
     fmix64((v as u64) ^ fmix64(((v >> 64) as u64) ^ 0x9e37_79b9_7f4a_7c15))
+}
+
+/// Hash of an instant in microseconds since the epoch (DATE and every TIMESTAMP variant).
+#[inline]
+pub fn hash_temporal(micros: i64) -> u64 {
+    fmix64((micros as u64) ^ 0x2545_f491_4f6c_dd1d)
+}
+
+/// Hash of a pair of values from their hashes (order matters; equal pairs hash equally in
+/// every table).
+#[inline]
+pub fn hash_pair(a: u64, b: u64) -> u64 {
+    fmix64(a.rotate_left(29) ^ fmix64(b ^ 0x6a09_e667_f3bc_c909))
 }
 
 /// Hash of a UUID.
@@ -273,6 +292,18 @@ impl ColumnSketch {
     }
 }
 
+/// The sketch of a column pair, a candidate composite key: one value per row, the
+/// [`hash_pair`] of the two values' hashes (a row with a NULL in either is a NULL pair).
+#[derive(Debug, Clone)]
+pub struct PairSketch {
+    /// the two column names, in the order the pair is read
+    pub columns: [String; 2],
+    /// the value family of each column
+    pub families: [Family; 2],
+    /// the pair values (its `name` is the two names joined by ", ")
+    pub sketch: ColumnSketch,
+}
+
 /// The sketches of one table's key-like columns, in table order.
 #[derive(Debug, Clone, Default)]
 pub struct TableSketch {
@@ -282,9 +313,13 @@ pub struct TableSketch {
     pub all_columns: Vec<String>,
     /// key-like columns
     pub columns: Vec<ColumnSketch>,
+    /// column pairs asked for by [`composite_candidates`] (a second scan)
+    pub pairs: Vec<PairSketch>,
 }
 
-const MAGIC: &[u8; 6] = b"DRKS01";
+/// Format 1: columns only. Format 2 (written now) adds the column pairs.
+const MAGIC_V1: &[u8; 6] = b"DRKS01";
+const MAGIC: &[u8; 6] = b"DRKS02";
 
 fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&(s.len() as u32).to_le_bytes());
@@ -323,10 +358,69 @@ impl<'a> Reader<'a> {
         let n = self.u32()? as usize;
         Ok(String::from_utf8_lossy(self.take(n)?).into_owned())
     }
+    fn family(&mut self) -> Result<Family> {
+        Family::from_code(self.take(1)?[0]).ok_or_else(|| Error::invalid("bad sketch family"))
+    }
+    /// A count read from the input, checked against the bytes left (each item needs at
+    /// least `item_bytes`), so a corrupt count cannot ask for a huge allocation.
+    fn count(&mut self, n: u64, item_bytes: usize) -> Result<usize> {
+        let left = (self.b.len() - self.at) as u64;
+        if n.saturating_mul(item_bytes as u64) > left {
+            return Err(Error::invalid("truncated sketch"));
+        }
+        Ok(n as usize)
+    }
+}
+
+/// The body of one column sketch (after its name, type and family).
+fn put_column_body(out: &mut Vec<u8>, c: &ColumnSketch) {
+    out.extend_from_slice(&c.rows.to_le_bytes());
+    out.extend_from_slice(&c.non_null.to_le_bytes());
+    out.extend_from_slice(&(c.limit as u64).to_le_bytes());
+    match c.int_range {
+        Some((a, b)) => {
+            out.push(1);
+            out.extend_from_slice(&a.to_le_bytes());
+            out.extend_from_slice(&b.to_le_bytes());
+        }
+        None => out.push(0),
+    }
+    out.push(c.is_exact() as u8);
+    let mut e = c.entries();
+    e.sort_unstable();
+    out.extend_from_slice(&(e.len() as u64).to_le_bytes());
+    for (h, n) in e {
+        out.extend_from_slice(&h.to_le_bytes());
+        out.extend_from_slice(&n.to_le_bytes());
+    }
+}
+
+fn read_column_body(r: &mut Reader, name: &str, sql_type: &str, family: Family) -> Result<ColumnSketch> {
+    let mut c = ColumnSketch::new(name, sql_type, family, 16);
+    c.rows = r.u64()?;
+    c.non_null = r.u64()?;
+    c.limit = r.u64()?.clamp(16, 1 << 40) as usize;
+    if r.take(1)?[0] == 1 {
+        c.int_range = Some((r.i128()?, r.i128()?));
+    }
+    let exact = r.take(1)?[0] == 1;
+    let m = r.u64()?;
+    let m = r.count(m, 16)?;
+    let mut entries = Vec::with_capacity(m);
+    for _ in 0..m {
+        entries.push((r.u64()?, r.u64()?));
+    }
+    if exact {
+        c.exact = entries.into_iter().collect();
+    } else {
+        c.bottom = Some(entries.into_iter().collect());
+    }
+    Ok(c)
 }
 
 impl TableSketch {
-    /// Serialises to the BLOB `dr_table_sketch` returns.
+    /// Serialises to the BLOB `dr_table_sketch` returns (entries sorted, so equal sketches
+    /// give equal bytes).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
         out.extend_from_slice(MAGIC);
@@ -340,67 +434,62 @@ impl TableSketch {
             put_str(&mut out, &c.name);
             put_str(&mut out, &c.sql_type);
             out.push(c.family.code());
-            out.extend_from_slice(&c.rows.to_le_bytes());
-            out.extend_from_slice(&c.non_null.to_le_bytes());
-            out.extend_from_slice(&(c.limit as u64).to_le_bytes());
-            match c.int_range {
-                Some((a, b)) => {
-                    out.push(1);
-                    out.extend_from_slice(&a.to_le_bytes());
-                    out.extend_from_slice(&b.to_le_bytes());
-                }
-                None => out.push(0),
-            }
-            out.push(c.is_exact() as u8);
-            let e = c.entries();
-            out.extend_from_slice(&(e.len() as u64).to_le_bytes());
-            for (h, n) in e {
-                out.extend_from_slice(&h.to_le_bytes());
-                out.extend_from_slice(&n.to_le_bytes());
-            }
+            put_column_body(&mut out, c);
+        }
+        out.extend_from_slice(&(self.pairs.len() as u32).to_le_bytes());
+        for p in &self.pairs {
+            put_str(&mut out, &p.columns[0]);
+            put_str(&mut out, &p.columns[1]);
+            out.push(p.families[0].code());
+            out.push(p.families[1].code());
+            put_column_body(&mut out, &p.sketch);
         }
         out
     }
 
-    /// Reads a BLOB written by [`TableSketch::to_bytes`].
+    /// Reads a BLOB written by [`TableSketch::to_bytes`] (format 1 or 2).
     pub fn from_bytes(b: &[u8]) -> Result<TableSketch> {
         let mut r = Reader { b, at: 0 };
-        if r.take(MAGIC.len())? != MAGIC {
+        let magic = r.take(MAGIC.len())?;
+        let v2 = if magic == MAGIC {
+            true
+        } else if magic == MAGIC_V1 {
+            false
+        } else {
             return Err(Error::invalid("not a dr_table_sketch value"));
-        }
+        };
         let rows = r.u64()?;
-        let n_all = r.u32()? as usize;
-        let mut all_columns = Vec::with_capacity(n_all.min(1 << 16));
+        let n_all = r.u32()?;
+        let n_all = r.count(u64::from(n_all), 4)?;
+        let mut all_columns = Vec::with_capacity(n_all);
         for _ in 0..n_all {
             all_columns.push(r.str()?);
         }
-        let n = r.u32()? as usize;
-        let mut columns = Vec::with_capacity(n.min(1 << 16));
+        let n = r.u32()?;
+        let n = r.count(u64::from(n), 8)?;
+        let mut columns = Vec::with_capacity(n);
         for _ in 0..n {
             let name = r.str()?;
             let sql_type = r.str()?;
-            let family = Family::from_code(r.take(1)?[0]).ok_or_else(|| Error::invalid("bad sketch family"))?;
-            let mut c = ColumnSketch::new(&name, &sql_type, family, 16);
-            c.rows = r.u64()?;
-            c.non_null = r.u64()?;
-            c.limit = r.u64()?.max(16) as usize;
-            if r.take(1)?[0] == 1 {
-                c.int_range = Some((r.i128()?, r.i128()?));
-            }
-            let exact = r.take(1)?[0] == 1;
-            let m = r.u64()? as usize;
-            let mut entries = Vec::with_capacity(m.min(1 << 24));
-            for _ in 0..m {
-                entries.push((r.u64()?, r.u64()?));
-            }
-            if exact {
-                c.exact = entries.into_iter().collect();
-            } else {
-                c.bottom = Some(entries.into_iter().collect());
-            }
-            columns.push(c);
+            let family = r.family()?;
+            columns.push(read_column_body(&mut r, &name, &sql_type, family)?);
         }
-        Ok(TableSketch { rows, all_columns, columns })
+        let mut pairs = Vec::new();
+        if v2 {
+            let n = r.u32()?;
+            let n = r.count(u64::from(n), 8)?;
+            for _ in 0..n {
+                let a = r.str()?;
+                let b = r.str()?;
+                let families = [r.family()?, r.family()?];
+                let sketch = read_column_body(&mut r, &format!("{a}, {b}"), "PAIR", families[0])?;
+                pairs.push(PairSketch { columns: [a, b], families, sketch });
+            }
+        }
+        if r.at != b.len() {
+            return Err(Error::invalid("trailing bytes after the sketch"));
+        }
+        Ok(TableSketch { rows, all_columns, columns, pairs })
     }
 }
 
@@ -426,7 +515,7 @@ pub struct Relationship {
     pub kind: &'static str,
     /// referencing table and column
     pub from_table: String,
-    /// referencing column
+    /// referencing column (a composite key: the columns joined by ", ")
     pub from_column: String,
     /// referenced table
     pub to_table: String,
@@ -458,6 +547,8 @@ pub struct Relationship {
     pub confidence: f64,
     /// why it was reported
     pub evidence: String,
+    /// the column pairs of a composite key (referencing, referenced)
+    pub composite: Option<([String; 2], [String; 2])>,
 }
 
 /// The role of a table in the join graph.
@@ -477,10 +568,31 @@ pub struct TableRole {
     pub join_sql: Option<String>,
 }
 
-const GENERIC: &[&str] = &["id", "key", "code", "name", "pk", "uuid", "guid", "no", "nr", "number", "num", "ref"];
+const GENERIC: &[&str] = &["id", "key", "code", "name", "pk", "sk", "uuid", "guid", "no", "nr", "number", "num", "ref"];
 
 fn norm(s: &str) -> String {
     s.chars().filter(|c| c.is_ascii_alphanumeric()).flat_map(|c| c.to_lowercase()).collect()
+}
+
+/// A second singular where the suffix rule of [`singular`] can be wrong: irregular plurals
+/// (people, children), and `-es` after s, x, ch, sh (statuses, taxes, batches; the rule
+/// gives "statuse", "taxe"), so that both readings are tried.
+fn other_singular(s: &str) -> Option<String> {
+    const IRREGULAR: &[(&str, &str)] = &[
+        ("people", "person"),
+        ("children", "child"),
+        ("men", "man"),
+        ("women", "woman"),
+        ("indices", "index"),
+        ("criteria", "criterion"),
+        ("analyses", "analysis"),
+    ];
+    for (pl, sg) in IRREGULAR {
+        if let Some(x) = s.strip_suffix(pl) {
+            return Some(format!("{x}{sg}"));
+        }
+    }
+    ["ses", "xes", "ches", "shes"].iter().find(|e| s.ends_with(*e)).map(|_| s[..s.len() - 2].to_string())
 }
 
 fn singular(s: &str) -> String {
@@ -506,7 +618,8 @@ fn base_name(table: &str) -> &str {
 pub fn name_affinity(fk: &str, pk_table: &str, pk: &str) -> bool {
     let f = norm(fk);
     let p = norm(pk);
-    let t = norm(base_name(pk_table));
+    let base = base_name(pk_table);
+    let t = norm(base);
     let ts = singular(&t);
     if f.is_empty() || p.is_empty() {
         return false;
@@ -515,9 +628,19 @@ pub fn name_affinity(fk: &str, pk_table: &str, pk: &str) -> bool {
     if f == p && !generic_p {
         return true;
     }
-    for stem in [&ts, &t] {
+    // an app or layer prefix before the entity: blog_post, auth_user, dim_customer
+    let entity = base.split_once('_').map(|(_, e)| norm(e)).filter(|e| e.len() >= 3);
+    let entity_s = entity.as_deref().map(singular);
+    let (t2, e2) = (other_singular(&t), entity.as_deref().and_then(other_singular));
+    for stem in
+        [Some(&ts), Some(&t), t2.as_ref(), entity.as_ref(), entity_s.as_ref(), e2.as_ref()].into_iter().flatten()
+    {
         // customer_id -> customers.id; product_code -> products.code
         if stem.len() >= 2 && f == format!("{stem}{p}") {
+            return true;
+        }
+        // a role before it: home_team_id, away_team_id -> teams.id
+        if stem.len() >= 3 && f.len() > stem.len() + p.len() && f.ends_with(&format!("{stem}{p}")) {
             return true;
         }
         // fk named after the referenced table: category -> categories.code
@@ -530,6 +653,179 @@ pub fn name_affinity(fk: &str, pk_table: &str, pk: &str) -> bool {
         return true;
     }
     false
+}
+
+/// The column-name prefix of a table in the table-prefixed convention (`c_custkey`,
+/// `c_name`, ... → `c_`; `ps_partkey` → `ps_`): one to three letters and an underscore,
+/// shared by at least two columns and at least half of them.
+pub fn table_prefix(columns: &[String]) -> Option<String> {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for c in columns {
+        let l = c.to_ascii_lowercase();
+        if let Some(i) = l.find('_') {
+            if (1..=3).contains(&i) && l[..i].bytes().all(|b| b.is_ascii_alphabetic()) && l.len() > i + 1 {
+                *counts.entry(l[..=i].to_string()).or_insert(0) += 1;
+            }
+        }
+    }
+    // the most common prefix; among equals the first in sort order (deterministic)
+    let (p, n) = counts.into_iter().fold(None::<(String, usize)>, |best, (p, n)| match best {
+        Some((bp, bn)) if bn >= n => Some((bp, bn)),
+        _ => Some((p, n)),
+    })?;
+    (n >= 2 && 2 * n >= columns.len()).then_some(p)
+}
+
+/// `col` without the table's prefix (`o_custkey` → `custkey`).
+fn strip_prefix<'a>(col: &'a str, prefix: Option<&str>) -> &'a str {
+    match prefix {
+        Some(p) if col.len() > p.len() && col.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p)) => {
+            &col[p.len()..]
+        }
+        _ => col,
+    }
+}
+
+/// [`name_affinity`], also between the stems of table-prefixed names: `orders.o_custkey` →
+/// `customer.c_custkey` (same stem `custkey` once each table's own prefix is removed).
+pub fn affinity(fk: &str, fk_prefix: Option<&str>, pk_table: &str, pk: &str, pk_prefix: Option<&str>) -> bool {
+    if name_affinity(fk, pk_table, pk) {
+        return true;
+    }
+    // stems must name a key (`custkey`, `i_id`): `o_comment` and `c_comment` share a stem by convention only
+    let (fs, ps) = (strip_prefix(fk, fk_prefix), strip_prefix(pk, pk_prefix));
+    (fs.len() != fk.len() || ps.len() != pk.len())
+        && id_like(ps)
+        && (name_affinity(fs, pk_table, ps) || abbreviated(fs, ps))
+}
+
+/// `current_addr_sk` → `address_sk`: the same key suffix, and the word before it in the
+/// referencing name (after any role words) abbreviates the referenced one (a prefix of at
+/// least three letters).
+fn abbreviated(fk: &str, pk: &str) -> bool {
+    let words = |s: &str| s.split('_').filter(|w| !w.is_empty()).map(str::to_ascii_lowercase).collect::<Vec<_>>();
+    let (f, p) = (words(fk), words(pk));
+    match (f.as_slice(), p.as_slice()) {
+        ([.., fw, fs], [pw, ps]) => {
+            fs == ps
+                && GENERIC.contains(&fs.as_str())
+                && fw.len() >= 3
+                && fw.len() < pw.len()
+                && pw.starts_with(fw.as_str())
+        }
+        _ => false,
+    }
+}
+
+/// A candidate composite foreign key `from_table(from[0], from[1])` →
+/// `to_table(to[0], to[1])`, to be verified on pair sketches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Composite {
+    /// referencing table
+    pub from_table: String,
+    /// referencing columns
+    pub from: [String; 2],
+    /// referenced table
+    pub to_table: String,
+    /// referenced columns
+    pub to: [String; 2],
+}
+
+/// Candidates kept per (referencing, referenced) table pair, best first.
+const MAX_COMPOSITES_PER_TABLE_PAIR: usize = 8;
+/// Column pairs sketched per table at most.
+pub const MAX_PAIRS_PER_TABLE: usize = 64;
+
+/// Candidate composite keys from the single-column sketches, without a quadratic blow-up:
+/// the referenced pair `(a, b)` must be two columns that are not unique alone but could be
+/// unique together (distinct(a) × distinct(b) ≥ rows where both are set), and each
+/// referencing column must point at its half by name ([`affinity`]) and have at least half
+/// of its distinct values in it. So only pairs of name-matched, value-contained columns are
+/// candidates (at most [`MAX_COMPOSITES_PER_TABLE_PAIR`] per table pair); the pair sketches
+/// of a second scan decide.
+pub fn composite_candidates(tables: &[(String, TableSketch)]) -> Vec<Composite> {
+    let prefixes: Vec<Option<String>> = tables.iter().map(|(_, s)| table_prefix(&s.all_columns)).collect();
+    let mut out = Vec::new();
+    for (pi, (pt, ps)) in tables.iter().enumerate() {
+        let halves: Vec<&ColumnSketch> =
+            ps.columns.iter().filter(|c| c.non_null >= 2 && !c.is_unique_non_null()).collect();
+        if halves.len() < 2 {
+            continue;
+        }
+        for (fi, (ft, fs)) in tables.iter().enumerate() {
+            if fi == pi {
+                continue;
+            }
+            // per half: the referencing columns that point at it, with their containment
+            let compat: Vec<Vec<(usize, f64)>> = halves
+                .iter()
+                .map(|a| {
+                    fs.columns
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, x)| {
+                            x.family == a.family
+                                && x.non_null > 0
+                                && affinity(&x.name, prefixes[fi].as_deref(), pt, &a.name, prefixes[pi].as_deref())
+                        })
+                        .filter_map(|(k, x)| {
+                            let c = overlap(x, a).containment;
+                            (c >= 0.5).then_some((k, c))
+                        })
+                        .collect()
+                })
+                .collect();
+            let mut found: Vec<(f64, Composite)> = Vec::new();
+            for i in 0..halves.len() {
+                for j in i + 1..halves.len() {
+                    if compat[i].is_empty() || compat[j].is_empty() {
+                        continue;
+                    }
+                    let (a, b) = (halves[i], halves[j]);
+                    let both_set = (a.non_null + b.non_null).saturating_sub(ps.rows);
+                    if a.distinct() * b.distinct() < both_set as f64 {
+                        continue;
+                    }
+                    for &(x, cx) in &compat[i] {
+                        for &(y, cy) in &compat[j] {
+                            if x != y {
+                                found.push((
+                                    cx + cy,
+                                    Composite {
+                                        from_table: ft.clone(),
+                                        from: [fs.columns[x].name.clone(), fs.columns[y].name.clone()],
+                                        to_table: pt.clone(),
+                                        to: [a.name.clone(), b.name.clone()],
+                                    },
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+            found.sort_by(|a, b| {
+                b.0.total_cmp(&a.0).then_with(|| a.1.from.cmp(&b.1.from)).then_with(|| a.1.to.cmp(&b.1.to))
+            });
+            found.truncate(MAX_COMPOSITES_PER_TABLE_PAIR);
+            out.extend(found.into_iter().map(|e| e.1));
+        }
+    }
+    out
+}
+
+/// The column pairs each table must sketch for `candidates`: table name → pairs, in the
+/// candidates' order, without repeats, at most [`MAX_PAIRS_PER_TABLE`] per table.
+pub fn pairs_per_table(candidates: &[Composite]) -> BTreeMap<String, Vec<[String; 2]>> {
+    let mut m: BTreeMap<String, Vec<[String; 2]>> = BTreeMap::new();
+    for c in candidates {
+        for (t, p) in [(&c.from_table, &c.from), (&c.to_table, &c.to)] {
+            let v = m.entry(t.clone()).or_default();
+            if !v.contains(p) && v.len() < MAX_PAIRS_PER_TABLE {
+                v.push(p.clone());
+            }
+        }
+    }
+    m
 }
 
 fn id_like(name: &str) -> bool {
@@ -567,6 +863,7 @@ fn measured(ft: &str, f: &ColumnSketch, pt: &str, p: &ColumnSketch, ov: &Overlap
         name_match: false,
         confidence: 0.0,
         evidence: String::new(),
+        composite: None,
     }
 }
 
@@ -599,6 +896,49 @@ fn overlap(f: &ColumnSketch, p: &ColumnSketch) -> Overlap {
     Overlap { containment, jaccard, orphan_rows, orphan_values, exact }
 }
 
+/// Composite keys: the candidates of [`composite_candidates`] whose referenced pair is
+/// unique on its pair sketch and holds at least `min_containment_named` of the referencing
+/// pairs; per referencing pair the best referenced one.
+fn composites(tables: &[(String, TableSketch)], o: &RelOptions) -> Vec<Relationship> {
+    let pair = |t: &str, cols: &[String; 2]| {
+        tables.iter().find(|(n, _)| n == t).and_then(|(_, s)| s.pairs.iter().find(|p| &p.columns == cols))
+    };
+    let mut best: BTreeMap<(String, [String; 2]), Relationship> = BTreeMap::new();
+    for c in composite_candidates(tables) {
+        let (Some(f), Some(p)) = (pair(&c.from_table, &c.from), pair(&c.to_table, &c.to)) else { continue };
+        if f.families != p.families || !(p.sketch.is_unique_non_null() && p.sketch.non_null >= 2) {
+            continue;
+        }
+        let ov = overlap(&f.sketch, &p.sketch);
+        if ov.containment < o.min_containment_named || ov.containment == 0.0 {
+            continue;
+        }
+        let rel = Relationship {
+            kind: "foreign_key",
+            cardinality: if f.sketch.is_unique_non_null() { "1:1" } else { "1:N" },
+            name_match: true,
+            confidence: (0.6 + 0.4 * ov.containment).clamp(0.0, 1.0),
+            evidence: format!(
+                "{:.1}% of {} distinct ({}) pairs of {} occur in the unique pairs ({}) of {}; names match; neither column is unique alone{}",
+                100.0 * ov.containment,
+                f.sketch.distinct().round(),
+                f.sketch.name,
+                c.from_table,
+                p.sketch.name,
+                c.to_table,
+                if ov.exact { "" } else { " (estimated from KMV sketches)" }
+            ),
+            composite: Some((c.from.clone(), c.to.clone())),
+            ..measured(&c.from_table, &f.sketch, &c.to_table, &p.sketch, &ov)
+        };
+        let key = (c.from_table.clone(), c.from.clone());
+        if best.get(&key).is_none_or(|b| rel.containment > b.containment) {
+            best.insert(key, rel);
+        }
+    }
+    best.into_values().collect()
+}
+
 /// Finds the relationships between the tables (name, sketch).
 pub fn find(tables: &[(String, TableSketch)], o: &RelOptions) -> Result<(Vec<Relationship>, Vec<TableRole>)> {
     if !(0.0..=1.0).contains(&o.min_containment) {
@@ -610,10 +950,13 @@ pub fn find(tables: &[(String, TableSketch)], o: &RelOptions) -> Result<(Vec<Rel
             return Err(Error::invalid(format!("table '{t}' is listed twice")));
         }
     }
+    let prefixes: Vec<Option<String>> = tables.iter().map(|(_, s)| table_prefix(&s.all_columns)).collect();
+    let prefix_of = |t: &str| tables.iter().position(|(n, _)| n == t).and_then(|i| prefixes[i].as_deref());
     let mut out: Vec<Relationship> = Vec::new();
     for (ft, fs) in tables {
         for f in &fs.columns {
-            if f.non_null == 0 || f.distinct() < 1.0 {
+            // a date alone is never a key reference (dates coincide everywhere): composites only
+            if f.non_null == 0 || f.distinct() < 1.0 || f.family == Family::Temporal {
                 continue;
             }
             let mut best: Option<(Relationship, (bool, f64, f64))> = None;
@@ -627,7 +970,7 @@ pub fn find(tables: &[(String, TableSketch)], o: &RelOptions) -> Result<(Vec<Rel
                         continue;
                     }
                     let p_key = p.is_unique_non_null() && p.non_null >= 2;
-                    let named = name_affinity(&f.name, pt, &p.name);
+                    let named = affinity(&f.name, prefix_of(ft), pt, &p.name, prefix_of(pt));
                     if !p_key {
                         // N:M: same specific id-like name on both sides, neither unique.
                         let same = norm(&f.name) == norm(&p.name) && !GENERIC.contains(&norm(&f.name).as_str());
@@ -710,6 +1053,7 @@ pub fn find(tables: &[(String, TableSketch)], o: &RelOptions) -> Result<(Vec<Rel
             out.extend(shared);
         }
     }
+    out.extend(composites(tables, o));
     out.sort_by(|a, b| {
         (a.kind != "foreign_key")
             .cmp(&(b.kind != "foreign_key"))
@@ -773,12 +1117,17 @@ fn roles(tables: &[(String, TableSketch)], rels: &[Relationship]) -> Vec<TableRo
                 for r in fks.iter().filter(|r| &r.from_table == t) {
                     alias_n += 1;
                     let join = if r.orphan_rows > 0.0 || r.null_rows > 0 { "LEFT JOIN" } else { "JOIN" };
-                    sql.push_str(&format!(
-                        "\n{join} {} AS d{alias_n} ON f.{} = d{alias_n}.{}",
-                        quote_table(&r.to_table),
-                        quote(&r.from_column),
-                        quote(&r.to_column)
-                    ));
+                    let on = match &r.composite {
+                        Some((f, t)) => format!(
+                            "f.{} = d{alias_n}.{} AND f.{} = d{alias_n}.{}",
+                            quote(&f[0]),
+                            quote(&t[0]),
+                            quote(&f[1]),
+                            quote(&t[1])
+                        ),
+                        None => format!("f.{} = d{alias_n}.{}", quote(&r.from_column), quote(&r.to_column)),
+                    };
+                    sql.push_str(&format!("\n{join} {} AS d{alias_n} ON {on}", quote_table(&r.to_table)));
                 }
                 Some(sql)
             } else {
@@ -808,7 +1157,7 @@ mod tests {
         c
     }
     fn table(rows: u64, cols: Vec<ColumnSketch>) -> TableSketch {
-        TableSketch { rows, all_columns: cols.iter().map(|c| c.name.clone()).collect(), columns: cols }
+        TableSketch { rows, all_columns: cols.iter().map(|c| c.name.clone()).collect(), columns: cols, pairs: vec![] }
     }
 
     #[test]
@@ -827,6 +1176,24 @@ mod tests {
         assert_eq!(singular("addresses"), "address");
         assert_eq!(singular("stores"), "store");
         assert_eq!(singular("status"), "statu"); // documented limitation of the suffix rule
+        assert_eq!(other_singular("statuses").as_deref(), Some("status"));
+        assert_eq!(other_singular("taxes").as_deref(), Some("tax"));
+        assert_eq!(other_singular("people").as_deref(), Some("person"));
+        assert_eq!(other_singular("batches").as_deref(), Some("batch"));
+        assert_eq!(singular("warehouses"), "warehouse");
+        assert!(name_affinity("warehouse_id", "warehouses", "id"));
+        assert!(name_affinity("tax_id", "taxes", "id"));
+        assert!(name_affinity("post_id", "blog_post", "id"));
+        assert!(name_affinity("user_id", "auth_user", "id"));
+        assert!(name_affinity("person_id", "people", "id"));
+        assert!(name_affinity("home_team_id", "teams", "id"));
+        assert!(!name_affinity("sender_id", "users", "id"));
+        assert!(affinity("o_custkey", Some("o_"), "customer", "c_custkey", Some("c_")));
+        assert!(!affinity("o_comment", Some("o_"), "customer", "c_comment", Some("c_")));
+        assert!(affinity("c_current_addr_sk", Some("c_"), "customer_address", "ca_address_sk", Some("ca_")));
+        assert!(!affinity("c_current_addr_sk", Some("c_"), "customer_address", "ca_city", Some("ca_")));
+        assert_eq!(table_prefix(&["ps_partkey".into(), "ps_suppkey".into(), "ps_comment".into()]), Some("ps_".into()));
+        assert_eq!(table_prefix(&["customer_id".into(), "name".into(), "is_active".into()]), None);
     }
 
     #[test]
@@ -937,6 +1304,100 @@ mod tests {
         assert_eq!(e0, e1);
         assert!(TableSketch::from_bytes(b"nope").is_err());
         assert!(TableSketch::from_bytes(&t.to_bytes()[..20]).is_err());
+    }
+
+    fn pair_col(a: &str, b: &str, rows: &[(i64, i64)], limit: usize) -> PairSketch {
+        let mut c = ColumnSketch::new(&format!("{a}, {b}"), "PAIR", Family::Integer, limit);
+        for &(x, y) in rows {
+            c.add_hash(hash_pair(hash_int(x as i128), hash_int(y as i128)), 1);
+        }
+        PairSketch { columns: [a.to_string(), b.to_string()], families: [Family::Integer; 2], sketch: c }
+    }
+
+    /// TPC-H style: prefixed single keys and lineitem(l_partkey, l_suppkey) -> partsupp;
+    /// the candidates come from the single sketches, the pair sketches decide.
+    #[test]
+    fn composite_keys_from_pair_sketches() {
+        let ps_rows: Vec<(i64, i64)> = (1..=50).flat_map(|p| (0..4).map(move |k| (p, (p + k * 7) % 20 + 1))).collect();
+        let l_rows: Vec<(i64, i64)> = (0..1000).map(|i| ps_rows[(i * 37) % ps_rows.len()]).collect();
+        let col = |n: &str, r: &[(i64, i64)], first: bool| {
+            int_col(n, &r.iter().map(|e| if first { e.0 } else { e.1 }).collect::<Vec<_>>(), 10_000)
+        };
+        let mut partsupp = table(200, vec![col("ps_partkey", &ps_rows, true), col("ps_suppkey", &ps_rows, false)]);
+        partsupp.all_columns.push("ps_availqty".into());
+        let mut lineitem = table(1000, vec![col("l_partkey", &l_rows, true), col("l_suppkey", &l_rows, false)]);
+        lineitem.all_columns.push("l_quantity".into());
+        let mut part = table(50, vec![int_col("p_partkey", &(1..=50).collect::<Vec<_>>(), 10_000)]);
+        part.all_columns.push("p_name".into());
+        let mut supplier = table(20, vec![int_col("s_suppkey", &(1..=20).collect::<Vec<_>>(), 10_000)]);
+        supplier.all_columns.push("s_name".into());
+        let mut tables = vec![
+            ("lineitem".to_string(), lineitem),
+            ("partsupp".to_string(), partsupp),
+            ("part".to_string(), part),
+            ("supplier".to_string(), supplier),
+        ];
+        let cands = composite_candidates(&tables);
+        let want = Composite {
+            from_table: "lineitem".into(),
+            from: ["l_partkey".into(), "l_suppkey".into()],
+            to_table: "partsupp".into(),
+            to: ["ps_partkey".into(), "ps_suppkey".into()],
+        };
+        // only the name-matched, contained pairs, both ways (the pair sketches decide the direction)
+        assert_eq!(cands.len(), 2, "{cands:?}");
+        assert!(cands.contains(&want) && cands.iter().all(|c| c.from_table != "part" && c.to_table != "part"));
+        let per = pairs_per_table(&cands);
+        assert_eq!(per["partsupp"], vec![["ps_partkey".to_string(), "ps_suppkey".to_string()]]);
+        assert_eq!(per.len(), 2);
+        // without pair sketches: the four single keys, no composite
+        let (rels, _) = find(&tables, &RelOptions::default()).unwrap();
+        let fk = |r: &Relationship| format!("{}.{} -> {}.{}", r.from_table, r.from_column, r.to_table, r.to_column);
+        let got: Vec<String> = rels.iter().filter(|r| r.kind == "foreign_key").map(fk).collect();
+        for w in [
+            "lineitem.l_partkey -> part.p_partkey",
+            "lineitem.l_suppkey -> supplier.s_suppkey",
+            "partsupp.ps_partkey -> part.p_partkey",
+            "partsupp.ps_suppkey -> supplier.s_suppkey",
+        ] {
+            assert!(got.contains(&w.to_string()), "{w} in {got:?}");
+        }
+        assert_eq!(got.len(), 4, "{got:?}");
+        // with them, through the BLOB format: the composite, exact, with its orphans
+        let mut l2 = l_rows.clone();
+        l2.extend([(1, 99), (2, 99)]);
+        tables[0].1.pairs.push(pair_col("l_partkey", "l_suppkey", &l2, 10_000));
+        tables[1].1.pairs.push(pair_col("ps_partkey", "ps_suppkey", &ps_rows, 10_000));
+        for t in tables.iter_mut() {
+            t.1 = TableSketch::from_bytes(&t.1.to_bytes()).unwrap();
+        }
+        let (rels, roles) = find(&tables, &RelOptions::default()).unwrap();
+        let c = rels.iter().find(|r| r.composite.is_some()).expect("composite found");
+        assert_eq!(fk(c), "lineitem.l_partkey, l_suppkey -> partsupp.ps_partkey, ps_suppkey");
+        assert_eq!((c.orphan_rows, c.orphan_values, c.cardinality, c.exact), (2.0, 2.0, "1:N", true));
+        let sql = roles.iter().find(|r| r.table == "lineitem").unwrap().join_sql.clone().unwrap();
+        assert!(sql.contains(r#"ON f."l_partkey" = d"#) && sql.contains(r#"."ps_suppkey""#), "{sql}");
+        // a referenced pair that is not unique is no key
+        tables[1].1.pairs[0] =
+            pair_col("ps_partkey", "ps_suppkey", &[ps_rows.clone(), vec![ps_rows[0]]].concat(), 10_000);
+        let (rels, _) = find(&tables, &RelOptions::default()).unwrap();
+        assert!(rels.iter().all(|r| r.composite.is_none()));
+    }
+
+    #[test]
+    fn format_1_sketches_still_read() {
+        let t = table(3, vec![int_col("a", &[1, 2, 2], 16)]);
+        let mut v1 = t.to_bytes();
+        v1[..6].copy_from_slice(MAGIC_V1);
+        v1.truncate(v1.len() - 4); // format 1 ends after the columns
+        let back = TableSketch::from_bytes(&v1).unwrap();
+        assert_eq!(back.columns[0].entries().len(), 2);
+        assert!(TableSketch::from_bytes(&[t.to_bytes(), vec![0]].concat()).is_err());
+        // a corrupt count is refused before anything is allocated
+        let mut bad = t.to_bytes();
+        let at = bad.len() - 4 - 2 * 16 - 8;
+        bad[at..at + 8].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(TableSketch::from_bytes(&bad).is_err());
     }
 
     #[test]
