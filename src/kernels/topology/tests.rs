@@ -637,3 +637,16 @@ fn collapse_timing() {
         assert_eq!(a, b);
     }
 }
+
+// Runs past MAX_H1_WORK are refused before they start, with a sample that fits; the runs
+// measured under it (4,000 points, every pair an edge) still start.
+#[test]
+fn h1_work_over_the_bound_is_refused_with_a_sample_that_fits() {
+    let e = check_work(10_000, 37_500_000, 0.87).unwrap_err();
+    assert!(e.message.contains("10000 points with 37500000 edges"), "{}", e.message);
+    assert!(e.message.contains("sample := 6694"), "{}", e.message);
+    assert!(check_work(4_000, 4_000 * 3_999 / 2, 1.0).is_ok());
+    let fit = 6694usize;
+    assert!(check_work(fit, fit * (fit - 1) / 2, 1.0).is_ok());
+    assert!(check_work(6800, 6800 * 6799 / 2, 1.0).is_err());
+}
