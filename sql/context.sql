@@ -128,7 +128,8 @@ SELECT json_object(
     'context_version', 1,
     'table', (SELECT json_object('name', tbl, 'row_count', (SELECT max(row_count) FROM prof), 'column_count', (SELECT count(*) FROM prof),
                                  'kind', k.kind,
-                                 'entity_type', tab.entity_type, 'grain', to_json(tab.grain), 'time_column', tab.time_column,
+                                 'entity_type', tab.entity_type, 'grain', to_json(coalesce((SELECT d.determinant FROM deps d WHERE d.kind = 'candidate_key' AND d.details LIKE '%all rows%'
+                                                                      ORDER BY len(d.determinant), d.confidence DESC LIMIT 1), tab.grain)), 'time_column', tab.time_column,
                                  'description', regexp_replace(tab.description, '^(Fact|Dimension) table', CASE k.kind WHEN 'fact' THEN 'Fact table' ELSE 'Dimension table' END))
                  FROM tab, (SELECT CASE (SELECT role FROM joinrole) WHEN 'fact' THEN 'fact' WHEN 'dimension' THEN 'dimension' WHEN 'bridge' THEN 'dimension'
                                         ELSE CASE WHEN (SELECT is_fact_table FROM tab) THEN 'fact' ELSE 'dimension' END END AS kind) k),

