@@ -62,7 +62,7 @@ CREATE OR REPLACE MACRO table_context(tbl, format := 'json', max_tokens := 2000,
 dr_context_format(dr_catalog_store(tbl::VARCHAR, (
 WITH prof AS (SELECT row_number() OVER () AS ordinal,
                      -- quantiles, top values, values and descriptions: every column for format 'dbt'
-                     row_number() OVER () <= (CASE WHEN lower(format::VARCHAR) = 'dbt' THEN 2147483647 ELSE detail_columns END) AS detailed, * FROM profile_columns(tbl, top_k := 20)),
+                     row_number() OVER () <= (CASE WHEN lower(format::VARCHAR) = 'dbt' THEN 2147483647 ELSE dr_check_integer(detail_columns, 'table_context', 'detail_columns', 0, 2147483647) END) AS detailed, * FROM profile_columns(tbl, top_k := 20)),
      inf AS (FROM infer_types(tbl)),
      relx AS (SELECT dr_relationships(table_name, sketch, NULL::DOUBLE, pairs) AS rel
               FROM query(dr_sketch_sql(CASE WHEN related IS NULL THEN [tbl::VARCHAR] ELSE list_prepend(tbl::VARCHAR, related::VARCHAR[]) END, optional := true))),
@@ -97,9 +97,9 @@ WITH prof AS (SELECT row_number() OVER () AS ordinal,
                                               list_filter((SELECT r.dependencies FROM cd), lambda x: x.kind NOT IN ('candidate_key', 'fd_candidate')))) AS d)
               WHERE d.kind IN ('candidate_key', 'functional_dependency', 'derived_column')
                  OR (d.kind = 'multicollinearity' AND d.confidence >= 0.99) LIMIT 40),
-     topo AS (SELECT dr_persistence(t, 1, NULL, 'euclidean', true, topology_sample::BIGINT, 2,
+     topo AS (SELECT dr_persistence(t, 1, NULL, 'euclidean', true, dr_check_integer(topology_sample, 'table_context', 'topology_sample', 2, 100000)::BIGINT, 2,
                                     current_setting('threads')::BIGINT, current_setting('memory_limit')::VARCHAR, true) AS d
-              FROM (FROM query_table(tbl) USING SAMPLE 5000 ROWS (reservoir, 42)) t WHERE topology AND lower(format::VARCHAR) <> 'dbt'),
+              FROM (FROM query_table(tbl) USING SAMPLE 5000 ROWS (reservoir, 42)) t WHERE dr_check_boolean(topology, 'table_context', 'topology') AND lower(format::VARCHAR) <> 'dbt'),
      cols AS (
         SELECT prof.ordinal, json_object(
             'name', prof.column_name,
@@ -150,18 +150,18 @@ SELECT json_object(
                      'min_persistence', 0.25 * list_max(list_transform(list_filter(d, lambda b: b.death < 'inf'::DOUBLE), lambda b: b.death - b.birth)),
                      'persistent_entropy', dr_persistent_entropy(d),
                      'summary', to_json(dr_diagram_summary(d)),
-                     'sampled_points', topology_sample, 'standardized', true) END FROM topo),
+                     'sampled_points', dr_check_integer(topology_sample, 'table_context', 'topology_sample', 2, 100000), 'standardized', true) END FROM topo),
     'generated', json_object('extension_version', dr_version().extension_version, 'duckdb_version', dr_version().duckdb_version,
                              'timestamp', strftime(now()::TIMESTAMP, '%Y-%m-%dT%H:%M:%S'),
                              'exact', json_object('distinct_counts', (SELECT bool_and(distinct_is_exact) FROM prof),
                                                   'quantiles', coalesce((SELECT bool_and(quantiles_exact) FROM prof WHERE quantiles_exact IS NOT NULL), true),
                                                   'correlations_sampled', coalesce((SELECT bool_or(sampled) FROM corr), false),
-                                                  'topology_sampled', topology),
+                                                  'topology_sampled', dr_check_boolean(topology, 'table_context', 'topology')),
                              'trimmed', (SELECT CASE WHEN NOT bool_and(detailed) THEN json_object(
-                                 'detail_columns', detail_columns, 'trimmed_columns', count(*) - detail_columns,
-                                 'note', 'columns after the first ' || detail_columns || ' carry no quantiles, top values or descriptions (detail_columns := ...)') END
+                                 'detail_columns', dr_check_integer(detail_columns, 'table_context', 'detail_columns', 0, 2147483647), 'trimmed_columns', count(*) - dr_check_integer(detail_columns, 'table_context', 'detail_columns', 0, 2147483647),
+                                 'note', 'columns after the first ' || dr_check_integer(detail_columns, 'table_context', 'detail_columns', 0, 2147483647) || ' carry no quantiles, top values or descriptions (detail_columns := ...)') END
                                          FROM prof))
-)), current_setting('dataraum_catalog')), format::VARCHAR, max_tokens::BIGINT, current_schema(),
+)), current_setting('dataraum_catalog')), format::VARCHAR, dr_check_integer(max_tokens, 'table_context', 'max_tokens', 0, 9223372036854775807), current_schema(),
    (SELECT string_agg(keyword_name, ',') FROM duckdb_keywords() WHERE keyword_category <> 'unreserved'));
 
 -- name: table_context_markdown
@@ -171,7 +171,7 @@ SELECT json_object(
 --   descriptions.
 -- example: CREATE OR REPLACE TEMP TABLE sales2 AS SELECT range AS id, range % 7 AS store, (range % 13) * 2.5 AS amount FROM range(200); SELECT table_context_markdown('sales2', max_tokens := 600);
 CREATE OR REPLACE MACRO table_context_markdown(tbl, max_tokens := 2000) AS
-dr_context_markdown(table_context(tbl), max_tokens::BIGINT);
+dr_context_markdown(table_context(tbl), dr_check_integer(max_tokens, 'table_context_markdown', 'max_tokens', 0, 9223372036854775807));
 
 -- name: dbt_sources
 -- description: The context of a set of tables as a dbt sources property file (version 2, dbt-core
@@ -186,12 +186,12 @@ dr_context_markdown(table_context(tbl), max_tokens::BIGINT);
 -- example: CREATE OR REPLACE TEMP TABLE shops AS SELECT range AS shop_id, 'shop ' || range AS name FROM range(1, 21); CREATE OR REPLACE TEMP TABLE sales_dbt AS SELECT range AS sale_id, range % 20 + 1 AS shop_id, ['card', 'cash'][range % 2 + 1] AS paid_by FROM range(500); SELECT dbt_sources(['sales_dbt', 'shops'], source_name := 'shop');
 CREATE OR REPLACE MACRO dbt_sources(tables, source_name := NULL, schema := NULL, database := NULL) AS
 dr_context_dbt(
-    (SELECT to_json(list(doc ORDER BY ord)) FROM query(CASE WHEN len(tables) = 0 THEN error('dbt_sources: give a list of table names, e.g. [''orders'', ''customers'']')
-        ELSE array_to_string(list_transform(tables::VARCHAR[], lambda t, i:
+    (SELECT to_json(list(doc ORDER BY ord)) FROM query(CASE WHEN TRY_CAST(tables AS VARCHAR[]) IS NULL OR len(TRY_CAST(tables AS VARCHAR[])) = 0 THEN error('dbt_sources: give a list of table names, e.g. [''orders'', ''customers'']')
+        ELSE array_to_string(list_transform(TRY_CAST(tables AS VARCHAR[]), lambda t, i:
             'SELECT ' || i || ' AS ord, table_context(''' || replace(t, '''', '''''') || ''', topology := false, detail_columns := 2147483647) AS doc'),
             ' UNION ALL ') END)),
     (SELECT to_json(x.rel)
-     FROM (SELECT dr_relationships(table_name, sketch, NULL::DOUBLE, pairs) AS rel FROM query(dr_sketch_sql(tables::VARCHAR[], optional := true))) x),
+     FROM (SELECT dr_relationships(table_name, sketch, NULL::DOUBLE, pairs) AS rel FROM query(dr_sketch_sql(TRY_CAST(tables AS VARCHAR[]), optional := true))) x),
     source_name::VARCHAR, coalesce(schema::VARCHAR, current_schema()), database::VARCHAR,
     (SELECT string_agg(keyword_name, ',') FROM duckdb_keywords() WHERE keyword_category <> 'unreserved'));
 

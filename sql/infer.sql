@@ -22,7 +22,7 @@ WITH inferred AS (
     UNPIVOT (
         SELECT dr_infer_type(COLUMNS(*),
                              coalesce(null_tokens, current_setting('dataraum_null_tokens'))::VARCHAR,
-                             coalesce(min_parse_rate, current_setting('dataraum_min_parse_rate'))::DOUBLE,
+                             coalesce(dr_check_double(min_parse_rate, 'infer_types', 'min_parse_rate'), current_setting('dataraum_min_parse_rate')::DOUBLE),
                              decimal_separator::VARCHAR)
         FROM query_table(tbl)
     ) ON COLUMNS(*) INTO NAME column_name VALUE inference
@@ -58,4 +58,5 @@ FROM (SELECT row_number() OVER () AS ordinal, * FROM infer_types(tbl));
 --   sniffing for delimiter, quote and header), the first step from a messy file to a typed table.
 -- example: COPY (SELECT 1 AS "Order ID", '2024-01-05' AS "Order Date") TO '/tmp/dataraum_stage_example.csv' (HEADER); FROM stage_csv('/tmp/dataraum_stage_example.csv');
 CREATE OR REPLACE MACRO stage_csv(path) AS TABLE
-SELECT * FROM read_csv(path, all_varchar = true, normalize_names = true, sample_size = -1);
+SELECT * FROM read_csv(CASE WHEN trim(coalesce(path::VARCHAR, '')) = '' THEN error('stage_csv: give a CSV file path or glob, e.g. stage_csv(''orders.csv'')') ELSE path END,
+                       all_varchar = true, normalize_names = true, sample_size = -1);

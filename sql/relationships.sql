@@ -12,20 +12,22 @@
 --   for fewer than two).
 -- example: SELECT dr_sketch_sql(['orders', 'customers']);
 CREATE OR REPLACE MACRO dr_sketch_sql(tables, optional := false) AS
-CASE WHEN len(tables) < 2 AND optional
+CASE WHEN TRY_CAST(tables AS VARCHAR[]) IS NULL
+     THEN error('table_relationships: give a list of table names, e.g. [''orders'', ''customers'']')
+     WHEN len(tables) < 2 AND optional
      THEN 'SELECT NULL::VARCHAR AS table_name, NULL::BLOB AS sketch, NULL::BLOB AS pairs WHERE false'
      WHEN len(tables) < 2
      THEN error('table_relationships: give a list of at least two table names, e.g. [''orders'', ''customers'']')
-     ELSE 'WITH dr_s AS MATERIALIZED (' || array_to_string(list_transform(tables, lambda t:
-              'SELECT ''' || replace(t, '''', '''''') || ''' AS table_name, dr_table_sketch(s, '
+     ELSE 'WITH dr_s AS MATERIALIZED (' || array_to_string(list_transform(TRY_CAST(tables AS VARCHAR[]), lambda t:
+              'SELECT ''' || replace(t, '''', '''''') || ''' AS table_name, dr_table_sketch(dr_row, '
               || current_setting('dataraum_exact_limit') || '::BIGINT) AS sketch FROM query_table('''
-              || replace(t, '''', '''''') || ''') s'), ' UNION ALL ')
+              || replace(t, '''', '''''') || ''') dr_row'), ' UNION ALL ')
           || '), dr_c AS MATERIALIZED (SELECT dr_pair_candidates(table_name, sketch) AS c FROM dr_s), dr_p AS ('
-          || array_to_string(list_transform(tables, lambda t:
-              'SELECT ''' || replace(t, '''', '''''') || ''' AS table_name, dr_table_sketch(s, '
+          || array_to_string(list_transform(TRY_CAST(tables AS VARCHAR[]), lambda t:
+              'SELECT ''' || replace(t, '''', '''''') || ''' AS table_name, dr_table_sketch(dr_row, '
               || current_setting('dataraum_exact_limit') || '::BIGINT, (SELECT [e.pairs FOR e IN c IF e.table_name = '''
               || replace(t, '''', '''''') || '''][1] FROM dr_c)) AS pairs FROM query_table('''
-              || replace(t, '''', '''''') || ''') s WHERE (SELECT len([e FOR e IN c IF e.table_name = '''
+              || replace(t, '''', '''''') || ''') dr_row WHERE (SELECT len([e FOR e IN c IF e.table_name = '''
               || replace(t, '''', '''''') || ''']) > 0 FROM dr_c)'), ' UNION ALL ')
           || ') SELECT table_name, sketch, pairs FROM dr_s LEFT JOIN dr_p USING (table_name)'
 END;
@@ -47,7 +49,7 @@ SELECT r.kind, r.from_table, r.from_column, r.to_table, r.to_column, r.cardinali
        r.name_match, r.confidence, r.evidence
 FROM (
     SELECT unnest(x.rel.relationships) AS r
-    FROM (SELECT dr_relationships(table_name, sketch, min_containment::DOUBLE, pairs) AS rel FROM query(dr_sketch_sql(tables))) x
+    FROM (SELECT dr_relationships(table_name, sketch, dr_check_double(min_containment, 'table_relationships', 'min_containment'), pairs) AS rel FROM query(dr_sketch_sql(tables))) x
 );
 
 -- name: join_paths
@@ -60,5 +62,5 @@ CREATE OR REPLACE MACRO join_paths(tables, min_containment := 0.9) AS TABLE
 SELECT t.table_name, t.role, t.row_count, t."references", t.referenced_by, t.join_sql
 FROM (
     SELECT unnest(x.rel.tables) AS t
-    FROM (SELECT dr_relationships(table_name, sketch, min_containment::DOUBLE, pairs) AS rel FROM query(dr_sketch_sql(tables))) x
+    FROM (SELECT dr_relationships(table_name, sketch, dr_check_double(min_containment, 'table_relationships', 'min_containment'), pairs) AS rel FROM query(dr_sketch_sql(tables))) x
 );
