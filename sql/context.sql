@@ -187,6 +187,8 @@ dr_context_markdown(table_context(tbl), dr_check_integer(max_tokens, 'table_cont
 CREATE OR REPLACE MACRO dbt_sources(tables, source_name := NULL, schema := NULL, database := NULL) AS
 dr_context_dbt(
     (SELECT to_json(list(doc ORDER BY ord)) FROM query(CASE WHEN TRY_CAST(tables AS VARCHAR[]) IS NULL OR len(TRY_CAST(tables AS VARCHAR[])) = 0 THEN error('dbt_sources: give a list of table names, e.g. [''orders'', ''customers'']')
+        WHEN len(list_distinct([lower(t) FOR t IN TRY_CAST(tables AS VARCHAR[])])) < len(TRY_CAST(tables AS VARCHAR[]))
+        THEN error('dbt_sources: a table is listed twice; list each table once')
         ELSE array_to_string(list_transform(TRY_CAST(tables AS VARCHAR[]), lambda t, i:
             'SELECT ' || i || ' AS ord, table_context(''' || replace(t, '''', '''''') || ''', topology := false, detail_columns := 2147483647) AS doc'),
             ' UNION ALL ') END)),

@@ -7,7 +7,7 @@
 --   (failed values become NULL), given that column's dr_infer_type result.
 -- example: SELECT dr_cast_expression('price', dr_infer_type(x)) FROM (VALUES ('1,234.50'), ('99.00')) t(x);
 CREATE OR REPLACE MACRO dr_cast_expression(column_name, inference) AS
-replace(inference.cast_template, '__DR_COLUMN__', '"' || replace(column_name, '"', '""') || '"');
+replace(inference.cast_template, '__DR_COLUMN__', '"' || replace(column_name::VARCHAR, '"', '""') || '"');
 
 -- name: infer_types
 -- description: One row per column of a table or view, in table order: column_name, declared_type, then the

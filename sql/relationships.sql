@@ -14,9 +14,9 @@
 CREATE OR REPLACE MACRO dr_sketch_sql(tables, optional := false) AS
 CASE WHEN TRY_CAST(tables AS VARCHAR[]) IS NULL
      THEN error('table_relationships: give a list of table names, e.g. [''orders'', ''customers'']')
-     WHEN len(tables) < 2 AND optional
+     WHEN len(TRY_CAST(tables AS VARCHAR[])) < 2 AND optional
      THEN 'SELECT NULL::VARCHAR AS table_name, NULL::BLOB AS sketch, NULL::BLOB AS pairs WHERE false'
-     WHEN len(tables) < 2
+     WHEN len(TRY_CAST(tables AS VARCHAR[])) < 2
      THEN error('table_relationships: give a list of at least two table names, e.g. [''orders'', ''customers'']')
      ELSE 'WITH dr_s AS MATERIALIZED (' || array_to_string(list_transform(TRY_CAST(tables AS VARCHAR[]), lambda t:
               'SELECT ''' || replace(t, '''', '''''') || ''' AS table_name, dr_table_sketch(dr_row, '
