@@ -744,7 +744,7 @@ ENGINE_ARG = re.compile(
     r"|Binder Error: (No function matches the given name and argument types '(query_table|query|read_csv|array_length)\("
     r"|Cannot use NULL as function argument|Cannot extract field|Invalid LIST argument during lambda"
     r"|UNNEST\(\) can only be applied|Cannot mix values of type|Could not find key|Cannot concatenate types)"
-    r"|Conversion Error: Failed to cast value to numerical"
+    r"|Conversion Error: (Failed to cast value to numerical|Can't convert VARIANT)"
     r"|Parser Error: (Zero-length identifier|Unexpected quote in the middle of a qualified name|\"read_csv\" cannot take NULL"
     r"|\"read_csv\" reader can only take a list|syntax error at or near|Expected a single SELECT statement)"
     # the missing file is named
