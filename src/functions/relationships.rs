@@ -266,6 +266,17 @@ impl Aggregate for DrTableSketch {
     }
 }
 
+/// One (table name, sketch) argument row of `dr_pair_candidates` / `dr_relationships`.
+fn table_row(args: &Args, i: usize) -> FnResult<(String, Vec<u8>)> {
+    let Some(name) = args.str_at(0, i) else {
+        return Err("table_name must not be NULL".into());
+    };
+    let Some(blob) = args.column(1).bytes_at(i) else {
+        return Err(format!("the sketch of '{name}' is NULL; pass dr_table_sketch(t) of that table"));
+    };
+    Ok((name, blob.to_vec()))
+}
+
 /// `dr_pair_candidates` state: the (table, sketch) rows.
 #[derive(Default)]
 pub struct CandAgg {
@@ -279,13 +290,7 @@ impl Aggregate for DrPairCandidates {
 
     fn update(agg: &mut CandAgg, args: &Args, rows: Range<usize>) -> FnResult<()> {
         for i in rows {
-            let Some(name) = args.str_at(0, i) else {
-                return Err("table_name must not be NULL".into());
-            };
-            let Some(blob) = args.column(1).bytes_at(i) else {
-                return Err(format!("the sketch of '{name}' is NULL; pass dr_table_sketch(t) of that table"));
-            };
-            agg.tables.push((name, blob.to_vec()));
+            agg.tables.push(table_row(args, i)?);
         }
         Ok(())
     }
@@ -351,18 +356,13 @@ impl Aggregate for DrRelationships {
 
     fn update(agg: &mut RelAgg, args: &Args, rows: Range<usize>) -> FnResult<()> {
         for i in rows {
-            let Some(name) = args.str_at(0, i) else {
-                return Err("table_name must not be NULL".into());
-            };
-            let Some(blob) = args.column(1).bytes_at(i) else {
-                return Err(format!("the sketch of '{name}' is NULL; pass dr_table_sketch(t) of that table"));
-            };
+            let (name, blob) = table_row(args, i)?;
             if args.len() >= 4 {
                 if let Some(p) = args.column(3).bytes_at(i) {
                     agg.pairs.push((name.clone(), p.to_vec()));
                 }
             }
-            agg.tables.push((name, blob.to_vec()));
+            agg.tables.push((name, blob));
             if args.len() >= 3 && agg.min_containment.is_none() {
                 agg.min_containment = args.column(2).f64_at(i);
             }
