@@ -29,6 +29,14 @@
 //! orphans: nycflights13's `tailnum` is 82 % contained in `planes`). When F fits several
 //! unique columns, the best (affinity, then containment, then the closest distinct count)
 //! wins. Same-named id-like columns that are unique on neither side are reported as N:M.
+//! Name affinity ([`affinity`]) also reads table-prefixed names by their stem (`o_custkey`
+//! → `customer.c_custkey`), plural and app-prefixed table names and role prefixes; a DATE
+//! or TIMESTAMP column is never a key on its own.
+//!
+//! **Composite keys.** [`composite_candidates`] proposes column pairs from the single-column
+//! sketches (names matched half by half, values contained, the referenced pair possibly
+//! unique); a second scan sketches only those pairs ([`PairSketch`], values [`hash_pair`]ed),
+//! and `find` reports a pair whose referenced side is unique, as `from_column = "a, b"`.
 
 use crate::kernels::profile::hash::fmix64;
 use std::collections::{BTreeMap, HashMap};
