@@ -280,6 +280,11 @@ fn precheck(n: usize, opts: &RipsOptions) -> Result<RipsOptions> {
     Ok(opts.clone())
 }
 
+/// Pairs of distinct points within `thr` (the edges of the filtration).
+fn edges_within(dm: &DistanceMatrix, thr: f64) -> usize {
+    dm.d.iter().filter(|&&x| x <= thr).count().saturating_sub(dm.n) / 2
+}
+
 fn run(
     mut dm: DistanceMatrix,
     opts: &RipsOptions,
@@ -300,8 +305,7 @@ fn run(
         // The collapse scans a neighbourhood per edge: as much work as the H1 bound counts,
         // and as uninterruptible, so the bound holds before it too (10,000 points on a line
         // under a 3 GB memory limit collapsed for minutes before being refused).
-        let within = dm.d.iter().filter(|&&x| x <= thr).count().saturating_sub(n) / 2;
-        check_work(n, within, thr)?;
+        check_work(n, edges_within(&dm, thr), thr)?;
         // Asked for: keep whatever it did. By default: keep it when it removed at least
         // a tenth of the edges (see `collapse.rs`).
         let min_trimmed = if opts.collapse == Some(true) { 0.0 } else { 0.1 };
@@ -309,14 +313,14 @@ fn run(
     }
     // The dimension-0/1 bound assumed every pair is an edge; with a collapse or higher
     // dimensions, check again at the density measured.
+    // One count of the edges left serves both checks.
+    let within = if opts.max_dim >= 1 || opts.collapse == Some(true) { edges_within(&dm, thr) } else { 0 };
     if opts.max_dim >= 2 || opts.collapse == Some(true) {
-        let within = dm.d.iter().filter(|&&x| x <= thr).count().saturating_sub(n) / 2;
         let pairs = n * (n - 1) / 2;
         let density = if pairs == 0 { 0.0 } else { within as f64 / pairs as f64 };
         check_budget(n, opts, estimate_memory_with_density(n, opts, density))?;
     }
     if opts.max_dim >= 1 {
-        let within = dm.d.iter().filter(|&&x| x <= thr).count().saturating_sub(n) / 2;
         check_work(n, within, thr)?;
     }
     let mut r = rips::Rips::try_new(&dm, thr, u32::from(opts.modulus), opts.max_dim)?;
