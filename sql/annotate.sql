@@ -40,15 +40,21 @@ CREATE OR REPLACE MACRO dr_llm_options() AS json_object(
 --   Grounded in profile_columns and infer_types statistics. With dataraum_llm_provider = 'none' (default) a
 --   deterministic offline annotator answers; otherwise the LLM gets dataraum_llm_batch_columns columns per
 --   request, with cache, bounded concurrency and retries (settings dataraum_llm_*, dataraum_cache_path).
+--   The LLM is awaited through dr_annotate_job / dr_annotate_await / dr_ticks(), so Ctrl-C or interrupt()
+--   stops the query within a fraction of a second and cancels the open requests.
 -- example: CREATE OR REPLACE TEMP TABLE orders AS SELECT range AS order_id, range % 50 AS customer_id, (range * 7 % 1000) / 10.0 AS amount_usd, DATE '2024-01-01' + (range % 365)::INT AS order_date FROM range(2000); FROM annotate_columns('orders');
 CREATE OR REPLACE MACRO annotate_columns(tbl) AS TABLE
 WITH profiled AS (
     SELECT row_number() OVER () AS ordinal, * FROM profile_columns(tbl)
 ), inferred AS (
     FROM infer_types(tbl)
-), annotated AS (
-    SELECT dr_annotate(tbl::VARCHAR, p.column_name, p.column_type, dr_annotation_descriptor(p, i), dr_llm_options()) AS annotations
+), dr_job AS (
+    SELECT dr_annotate_job(tbl::VARCHAR, p.column_name, p.column_type, dr_annotation_descriptor(p, i), dr_llm_options()) AS ticket
     FROM profiled p LEFT JOIN inferred i USING (column_name)
+), annotated AS (
+    SELECT annotations
+    FROM (SELECT dr_annotate_await(j.ticket, k.scan) AS annotations FROM dr_job j, dr_ticks() k)
+    WHERE annotations IS NOT NULL LIMIT 1
 )
 SELECT a.column_name, a.semantic_role, a.entity_type, a.business_term, a.description, a.unit,
        a.confidence, a.source, a.status

@@ -66,6 +66,8 @@ pub fn functions() -> Vec<FunctionDoc> {
         functions::profile::DOC,
         functions::infer_type::DOC,
         functions::annotate::DOC,
+        functions::annotate::JOB_DOC,
+        functions::annotate::AWAIT_DOC,
         functions::correlations::DOC,
         functions::dependencies::DOC,
         functions::context::DOC,
@@ -79,6 +81,7 @@ pub fn functions() -> Vec<FunctionDoc> {
         functions::catalog::DIFF_DOC,
     ];
     docs.extend(functions::persistence::DOCS);
+    docs.push(functions::jobs::TICKS_DOC);
     docs.extend([functions::selftest::SCALAR_DOC, functions::selftest::AGGREGATE_DOC, functions::selftest::TABLE_DOC]);
     docs
 }
@@ -117,6 +120,7 @@ pub fn register_all(r: &mut Registrar) {
     functions::relationships::register(r);
     functions::catalog::register(r);
     functions::persistence::register(r);
+    functions::jobs::register(r);
     functions::selftest::register(r);
 }
 

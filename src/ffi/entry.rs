@@ -111,6 +111,18 @@ impl Registrar {
         };
         self.note(spec.name, r);
     }
+    /// Registers `dr_ticks()` (see `job.rs`; its progress callback exists only through v2).
+    pub fn ticks_table(&mut self, spec: TableSpec) {
+        let r = match &mut self.target {
+            // Safety: as above.
+            Target::V1 { conn, functions: true, .. } => unsafe { super::table::register_ticks(*conn, &spec) },
+            Target::V1 { .. } => Ok(()),
+            // Safety: as above.
+            #[cfg(feature = "v2")]
+            Target::V2(t) => unsafe { t.ticks_table(&spec) },
+        };
+        self.note(spec.name, r);
+    }
     /// Registers a setting (always through v1: DuckDB keeps settings per database, and the
     /// v1 entry registers them before the companion is loaded).
     pub fn setting(&mut self, s: &Setting) {

@@ -169,3 +169,98 @@ pub(crate) unsafe fn register_table<T: TableRows>(
     }
     Ok(())
 }
+
+// ---------------------------------------------------------------- dr_ticks (see job.rs)
+
+/// Writes one tick (the scan's id) into `output`, or nothing once the scan is over.
+///
+/// # Safety
+/// `output` is a data chunk with one BIGINT vector.
+pub(crate) unsafe fn emit_tick(scan: &super::job::ScanHandle, output: sys::duckdb_data_chunk) -> FnResult<()> {
+    if !scan.next_tick() {
+        sys::duckdb_data_chunk_set_size(output, 0);
+        return Ok(());
+    }
+    let v = sys::duckdb_data_chunk_get_vector(output, 0);
+    if v.is_null() {
+        return Err("internal: output column 0 missing".into());
+    }
+    write_value(v, &Ty::BigInt, 0, &Value::Int(scan.id()))?;
+    sys::duckdb_data_chunk_set_size(output, 1);
+    Ok(())
+}
+
+struct TicksMeta {
+    name: &'static str,
+    metrics: &'static FunctionMetrics,
+}
+
+unsafe extern "C" fn ticks_bind(info: sys::duckdb_bind_info) {
+    let c = CString::new(super::job::TICK_COLUMN).unwrap_or_default();
+    let t = match Ty::BigInt.logical() {
+        Ok(t) => t,
+        Err(e) => {
+            let c = CString::new(e.replace('\0', " ")).unwrap_or_default();
+            return sys::duckdb_bind_set_error(info, c.as_ptr());
+        }
+    };
+    sys::duckdb_bind_add_result_column(info, c.as_ptr(), t.raw);
+    sys::duckdb_bind_set_cardinality(info, super::job::TICKS_ESTIMATE, false);
+}
+
+unsafe extern "C" fn ticks_init(info: sys::duckdb_init_info) {
+    sys::duckdb_init_set_max_threads(info, 1);
+    match std::panic::catch_unwind(super::job::ScanHandle::new) {
+        Ok(scan) => sys::duckdb_init_set_init_data(info, Box::into_raw(Box::new(scan)) as *mut _, Some(drop_scan)),
+        Err(_) => {
+            let c = CString::new("dr_ticks: internal error (Rust panic)").unwrap_or_default();
+            sys::duckdb_init_set_error(info, c.as_ptr());
+        }
+    }
+}
+
+unsafe extern "C" fn drop_scan(p: *mut std::ffi::c_void) {
+    let _ = std::panic::catch_unwind(|| drop(Box::from_raw(p as *mut super::job::ScanHandle)));
+}
+
+unsafe extern "C" fn ticks_exec(info: sys::duckdb_function_info, output: sys::duckdb_data_chunk) {
+    let meta = &*(sys::duckdb_function_get_extra_info(info) as *const TicksMeta);
+    let start = std::time::Instant::now();
+    let result = guard(meta.name, Some(meta.metrics), || {
+        let scan = sys::duckdb_function_get_init_data(info) as *const super::job::ScanHandle;
+        if scan.is_null() {
+            return Err("internal: the scan has no state".into());
+        }
+        emit_tick(&*scan, output)
+    });
+    meta.metrics.record_update(1, start);
+    if let Err(e) = result {
+        let c = CString::new(e.replace('\0', " ")).unwrap_or_default();
+        sys::duckdb_function_set_error(info, c.as_ptr());
+    }
+}
+
+unsafe extern "C" fn drop_ticks_meta(p: *mut std::ffi::c_void) {
+    let _ = std::panic::catch_unwind(|| drop(Box::from_raw(p as *mut TicksMeta)));
+}
+
+/// Registers `dr_ticks()` on `conn` (C API v1: no progress callback).
+///
+/// # Safety
+/// `conn` must be an open connection.
+pub(crate) unsafe fn register_ticks(conn: sys::duckdb_connection, spec: &TableSpec) -> Result<(), String> {
+    let name = CString::new(spec.name).map_err(|_| "name contains NUL".to_string())?;
+    let mut f = sys::duckdb_create_table_function();
+    sys::duckdb_table_function_set_name(f, name.as_ptr());
+    let meta = Box::new(TicksMeta { name: spec.name, metrics: metrics::for_function(spec.name) });
+    sys::duckdb_table_function_set_extra_info(f, Box::into_raw(meta) as *mut _, Some(drop_ticks_meta));
+    sys::duckdb_table_function_set_bind(f, Some(ticks_bind));
+    sys::duckdb_table_function_set_init(f, Some(ticks_init));
+    sys::duckdb_table_function_set_function(f, Some(ticks_exec));
+    let state = sys::duckdb_register_table_function(conn, f);
+    sys::duckdb_destroy_table_function(&mut f);
+    if state != sys::DuckDBSuccess {
+        return Err(format!("DuckDB refused to register table function {}", spec.name));
+    }
+    Ok(())
+}

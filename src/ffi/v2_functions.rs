@@ -36,6 +36,7 @@ use sys::DUCKDB_V2_ERROR as Code;
 use super::aggregate::{self, AggInfo, Aggregate, AggregateSpec};
 use super::config::Context;
 use super::guard::{guard, FnResult};
+use super::job;
 use super::scalar::{self, Scalar, ScalarInfo, ScalarSpec};
 use super::signature::{merged_overloads, parameter_names, type_text};
 use super::table::{self, BindData, TableInfo, TableRows, TableSpec};
@@ -745,4 +746,136 @@ impl OwnedType {
         get("factory", |e| sys::duckdb_v2_context_get_factory(ctx, &mut factory, e))?;
         OwnedType::new(factory, ty).map_err(|e| format!("internal: {e}"))
     }
+}
+
+// ---------------------------------------------------------------- dr_ticks: interruptible jobs
+
+/// Name and metrics of `dr_ticks` (its user data).
+struct TicksInfo {
+    name: &'static str,
+    metrics: &'static crate::metrics::FunctionMetrics,
+}
+
+impl V2Target {
+    /// Builds `dr_ticks()` (see `job.rs`): a scan of one-row chunks whose progress is the
+    /// progress of the job an await call linked to it.
+    ///
+    /// # Safety
+    /// As for [`V2Target::scalar`].
+    pub(crate) unsafe fn ticks_table(&mut self, spec: &TableSpec) -> Result<(), String> {
+        let mut h: sys::duckdb_v2_table_function_handle = ptr::null_mut();
+        call("create", |e| sys::duckdb_v2_table_function_create(self.factory, &mut h, e))?;
+        let mut built = Built::Table(h);
+        match self.configure_ticks(h, spec) {
+            Ok(()) => {
+                self.built.push((spec.name, built));
+                Ok(())
+            }
+            Err(e) => {
+                built.destroy();
+                Err(e)
+            }
+        }
+    }
+
+    unsafe fn configure_ticks(&self, h: sys::duckdb_v2_table_function_handle, spec: &TableSpec) -> Result<(), String> {
+        let name = v2_str(spec.name);
+        call("set the name", |e| sys::duckdb_v2_table_function_set_name(h, &name, e))?;
+        let info = TicksInfo { name: spec.name, metrics: crate::metrics::for_function(spec.name) };
+        let mut data = opaque(Box::new(info), drop_box::<TicksInfo>);
+        call("set the user data", |e| sys::duckdb_v2_table_function_set_user_data(h, &mut data, e))
+            .inspect_err(|_| drop_box::<TicksInfo>(data.ptr))?;
+        call("set bind", |e| sys::duckdb_v2_table_function_set_bind_callback(h, Some(ticks_bind), e))?;
+        call("set init", |e| sys::duckdb_v2_table_function_set_init_global_callback(h, Some(ticks_init), e))?;
+        call("set exec", |e| sys::duckdb_v2_table_function_set_exec_callback(h, Some(ticks_exec), e))?;
+        call("set progress", |e| sys::duckdb_v2_table_function_set_progress_callback(h, Some(ticks_progress), e))?;
+        let mut docs: sys::duckdb_v2_function_docs_handle = ptr::null_mut();
+        call("get the docs", |e| sys::duckdb_v2_table_function_get_docs(h, &mut docs, e))?;
+        self.set_docs(docs, spec.name)
+    }
+}
+
+unsafe extern "C" fn ticks_bind(
+    info: sys::duckdb_v2_function_bind_info_handle,
+    result: sys::duckdb_v2_table_function_bind_info_handle,
+    ctx: sys::duckdb_v2_context_handle,
+    err: *mut sys::duckdb_v2_error_info_handle,
+) {
+    let Some(meta) = user_data::<TicksInfo>(err, |p| sys::duckdb_v2_function_bind_get_user_data(info, p, ptr::null_mut()))
+    else {
+        return;
+    };
+    let outcome = guard(meta.name, Some(meta.metrics), || {
+        let t = OwnedType::new_in_callback(ctx, &Ty::BigInt)?;
+        let n = v2_str(job::TICK_COLUMN);
+        get("result column", |e| sys::duckdb_v2_table_function_bind_add_result_column(result, &n, t.0, e))?;
+        // Many rows, so that a join puts the one-row job on its build side.
+        get("cardinality", |e| sys::duckdb_v2_table_function_bind_set_cardinality(result, job::TICKS_ESTIMATE, false, e))
+    });
+    if let Err(e) = outcome {
+        report(err, &e);
+    }
+}
+
+unsafe extern "C" fn ticks_init(
+    info: sys::duckdb_v2_table_function_init_global_info_handle,
+    _ctx: sys::duckdb_v2_context_handle,
+    err: *mut sys::duckdb_v2_error_info_handle,
+) {
+    let _ = call("max threads", |e| sys::duckdb_v2_table_function_init_global_set_max_threads(info, 1, e));
+    let scan = match std::panic::catch_unwind(job::ScanHandle::new) {
+        Ok(s) => s,
+        Err(_) => return report(err, "dr_ticks: internal error (Rust panic)"),
+    };
+    let mut state = opaque(Box::new(scan), drop_box::<job::ScanHandle>);
+    if let Err(e) =
+        call("global state", |e| sys::duckdb_v2_table_function_init_global_set_global_state(info, &mut state, e))
+    {
+        drop_box::<job::ScanHandle>(state.ptr);
+        report(err, &format!("dr_ticks: internal: {e}"));
+    }
+}
+
+unsafe extern "C" fn ticks_exec(
+    info: sys::duckdb_v2_table_function_exec_info_handle,
+    _ctx: sys::duckdb_v2_context_handle,
+    err: *mut sys::duckdb_v2_error_info_handle,
+) {
+    let Some(meta) =
+        user_data::<TicksInfo>(err, |p| sys::duckdb_v2_table_function_exec_get_user_data(info, p, ptr::null_mut()))
+    else {
+        return;
+    };
+    let start = Instant::now();
+    let result = guard(meta.name, Some(meta.metrics), || {
+        let mut state: *mut c_void = ptr::null_mut();
+        get("global state", |e| sys::duckdb_v2_table_function_exec_get_global_state(info, &mut state, e))?;
+        let mut chunk: sys::duckdb_v2_data_chunk_handle = ptr::null_mut();
+        get("output chunk", |e| sys::duckdb_v2_table_function_exec_get_output_chunk(info, &mut chunk, e))?;
+        if state.is_null() || chunk.is_null() {
+            return Err("internal: the scan has no state or output".into());
+        }
+        table::emit_tick(&*(state as *const job::ScanHandle), chunk as v1::duckdb_data_chunk)
+    });
+    meta.metrics.record_update(1, start);
+    if let Err(e) = result {
+        report(err, &e);
+    }
+}
+
+unsafe extern "C" fn ticks_progress(
+    info: sys::duckdb_v2_table_function_progress_info_handle,
+    _ctx: sys::duckdb_v2_context_handle,
+    _err: *mut sys::duckdb_v2_error_info_handle,
+) {
+    let _ = std::panic::catch_unwind(|| {
+        let mut state: *mut c_void = ptr::null_mut();
+        if sys::duckdb_v2_table_function_progress_get_global_state(info, &mut state, ptr::null_mut())
+            == Code::DUCKDB_V2_ERROR_NONE
+            && !state.is_null()
+        {
+            let p = (*(state as *const job::ScanHandle)).progress();
+            sys::duckdb_v2_table_function_progress_set_progress(info, p, ptr::null_mut());
+        }
+    });
 }

@@ -12,8 +12,11 @@
 use std::ops::Range;
 
 use crate::ffi::entry::Registrar;
-use crate::ffi::{Aggregate, AggregateSpec, Args, FnResult, Setting, SettingDefault, Ty, Value};
-use crate::llm::{annotate, ColumnDescriptor, LlmOptions};
+use crate::ffi::job::deposit;
+use crate::ffi::{
+    Aggregate, AggregateSpec, Args, Control, FnResult, Job, Scalar, ScalarSpec, Setting, SettingDefault, Ty, Value,
+};
+use crate::llm::{annotate, annotate_watched, ColumnDescriptor, LlmOptions};
 use crate::registry::{FunctionDoc, Kind};
 
 /// Aggregate state: the raw rows (parsed at finalize) and the options text.
@@ -73,40 +76,98 @@ impl Aggregate for DrAnnotate {
     }
 
     fn finalize(agg: &mut AnnotateAgg) -> FnResult<Value> {
-        let opts = match &agg.options {
-            Some(text) => LlmOptions::from_json(text)?,
-            None => LlmOptions::default(),
-        };
-        let mut descs = Vec::with_capacity(agg.rows.len());
-        for (t, c, ty, d) in &agg.rows {
-            descs.push(parse_descriptor(t, c, ty, d)?);
-        }
-        // Deterministic whatever the row split: table, position, name.
-        descs.sort_by(|a, b| (&a.table, a.ordinal, &a.column).cmp(&(&b.table, b.ordinal, &b.column)));
-        descs.dedup_by(|a, b| a.table == b.table && a.column == b.column);
-        let out = annotate(&descs, &opts);
-        Ok(Value::List(
-            out.into_iter()
-                .map(|a| {
-                    Value::Struct(vec![
-                        Value::from(a.table),
-                        Value::from(a.column),
-                        Value::from(a.semantic_role),
-                        Value::from(a.entity_type),
-                        Value::from(a.business_term),
-                        Value::from(a.description),
-                        Value::from(a.unit),
-                        a.confidence.map_or(Value::Null, Value::Double),
-                        Value::from(a.source),
-                        Value::from(a.status),
-                    ])
-                })
-                .collect(),
-        ))
+        let (descs, opts) = prepare(agg)?;
+        Ok(annotations_value(annotate(&descs, &opts)))
     }
 
     fn state_bytes(agg: &AnnotateAgg) -> usize {
         agg.rows.iter().map(|r| r.0.len() + r.1.len() + r.2.len() + r.3.len()).sum()
+    }
+}
+
+/// The descriptors in an order that does not depend on the row split, and the options.
+fn prepare(agg: &AnnotateAgg) -> FnResult<(Vec<ColumnDescriptor>, LlmOptions)> {
+    let opts = match &agg.options {
+        Some(text) => LlmOptions::from_json(text)?,
+        None => LlmOptions::default(),
+    };
+    let mut descs = Vec::with_capacity(agg.rows.len());
+    for (t, c, ty, d) in &agg.rows {
+        descs.push(parse_descriptor(t, c, ty, d)?);
+    }
+    // Deterministic whatever the row split: table, position, name.
+    descs.sort_by(|a, b| (&a.table, a.ordinal, &a.column).cmp(&(&b.table, b.ordinal, &b.column)));
+    descs.dedup_by(|a, b| a.table == b.table && a.column == b.column);
+    Ok((descs, opts))
+}
+
+fn annotations_value(out: Vec<crate::llm::Annotation>) -> Value {
+    Value::List(
+        out.into_iter()
+            .map(|a| {
+                Value::Struct(vec![
+                    Value::from(a.table),
+                    Value::from(a.column),
+                    Value::from(a.semantic_role),
+                    Value::from(a.entity_type),
+                    Value::from(a.business_term),
+                    Value::from(a.description),
+                    Value::from(a.unit),
+                    a.confidence.map_or(Value::Null, Value::Double),
+                    Value::from(a.source),
+                    Value::from(a.status),
+                ])
+            })
+            .collect(),
+    )
+}
+
+/// `dr_annotate_job`: collects like `dr_annotate` and returns a ticket for
+/// `dr_annotate_await`, which waits for the LLM so that the query can be interrupted.
+struct DrAnnotateJob;
+
+struct AnnotateJob {
+    descs: Vec<ColumnDescriptor>,
+    opts: LlmOptions,
+}
+
+impl Job for AnnotateJob {
+    fn function(&self) -> &'static str {
+        "dr_annotate_await"
+    }
+    fn run(&self, ctl: &Control) -> FnResult<Value> {
+        let watch = |done: usize, total: usize| {
+            ctl.set_progress(if total == 0 { 0.0 } else { 0.95 * done as f64 / total as f64 });
+            ctl.cancelled()
+        };
+        Ok(annotations_value(annotate_watched(&self.descs, &self.opts, &watch)))
+    }
+}
+
+impl Aggregate for DrAnnotateJob {
+    type State = AnnotateAgg;
+
+    fn update(agg: &mut AnnotateAgg, args: &Args, rows: Range<usize>) -> FnResult<()> {
+        DrAnnotate::update(agg, args, rows)
+    }
+    fn combine(source: &AnnotateAgg, target: &mut AnnotateAgg) -> FnResult<()> {
+        DrAnnotate::combine(source, target)
+    }
+    fn finalize(agg: &mut AnnotateAgg) -> FnResult<Value> {
+        let (descs, opts) = prepare(agg)?;
+        Ok(Value::Int(deposit(std::sync::Arc::new(AnnotateJob { descs, opts }))?))
+    }
+    fn state_bytes(agg: &AnnotateAgg) -> usize {
+        DrAnnotate::state_bytes(agg)
+    }
+}
+
+/// `dr_annotate_await(ticket, scan)`: one poll of a `dr_annotate_job`.
+struct DrAnnotateAwait;
+
+impl Scalar for DrAnnotateAwait {
+    fn invoke(args: &Args, row: usize) -> FnResult<Value> {
+        crate::functions::persistence::await_value("dr_annotate_await", args, row)
     }
 }
 
@@ -153,12 +214,37 @@ pub fn settings() -> Vec<Setting> {
     ]
 }
 
-/// Registers `dr_annotate`.
+/// Documentation of `dr_annotate_job`.
+pub const JOB_DOC: FunctionDoc = FunctionDoc {
+    name: "dr_annotate_job",
+    kind: Kind::Aggregate,
+    parameters: "table_name VARCHAR, column_name VARCHAR, column_type VARCHAR, descriptor VARCHAR (JSON) [, options VARCHAR (JSON)]",
+    returns: "BIGINT (a ticket for dr_annotate_await)",
+    description: "Collects columns exactly like dr_annotate but sends nothing: it returns a ticket for dr_annotate_await, which waits for the LLM so that the query can be interrupted (annotate_columns does this). A ticket is awaited once, in the same process.",
+    example: "SELECT dr_annotate_job('orders', c, t, '{}') > 0 FROM (VALUES ('order_id', 'BIGINT'), ('amount_usd', 'DOUBLE')) v(c, t);",
+};
+
+/// Documentation of `dr_annotate_await`.
+pub const AWAIT_DOC: FunctionDoc = FunctionDoc {
+    name: "dr_annotate_await",
+    kind: Kind::Scalar,
+    parameters: "ticket BIGINT, scan BIGINT",
+    returns: "the LIST of dr_annotate, or NULL",
+    description: "One poll of the annotation a dr_annotate_job ticket names, from a dr_ticks() scan: the first call starts it, each waits at most 40 ms and returns NULL while the LLM answers, one returns the annotations. An interrupt between polls cancels the open requests; the cache keeps what already arrived.",
+    example: "SELECT len(a) FROM (SELECT dr_annotate_await(j.ticket, k.scan) AS a FROM (SELECT dr_annotate_job('orders', c, t, '{}') AS ticket FROM (VALUES ('order_id', 'BIGINT'), ('amount_usd', 'DOUBLE')) v(c, t)) j, dr_ticks() k) WHERE a IS NOT NULL LIMIT 1;",
+};
+
+/// Registers `dr_annotate`, `dr_annotate_job` and `dr_annotate_await`.
 pub fn register(r: &mut Registrar) {
     use Ty::Varchar;
-    r.aggregate::<DrAnnotate>(AggregateSpec {
-        name: DOC.name,
-        overloads: vec![vec![Varchar, Varchar, Varchar, Varchar], vec![Varchar, Varchar, Varchar, Varchar, Varchar]],
+    let overloads = vec![vec![Varchar, Varchar, Varchar, Varchar], vec![Varchar, Varchar, Varchar, Varchar, Varchar]];
+    r.aggregate::<DrAnnotate>(AggregateSpec { name: DOC.name, overloads: overloads.clone(), return_type: return_type() });
+    r.aggregate::<DrAnnotateJob>(AggregateSpec { name: JOB_DOC.name, overloads, return_type: Ty::BigInt });
+    r.scalar::<DrAnnotateAwait>(ScalarSpec {
+        name: AWAIT_DOC.name,
+        overloads: vec![vec![Ty::BigInt, Ty::BigInt]],
         return_type: return_type(),
+        special_nulls: true,
+        volatile: true,
     });
 }

@@ -9,6 +9,7 @@ pub mod correlations;
 pub mod dbt;
 pub mod dependencies;
 pub mod infer_type;
+pub mod jobs;
 pub mod listing;
 pub mod macros_sql;
 pub mod metrics;

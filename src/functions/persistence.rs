@@ -13,7 +13,10 @@
 use std::ops::Range;
 
 use crate::ffi::entry::Registrar;
-use crate::ffi::{Aggregate, AggregateSpec, Args, Column, Data, FnResult, Scalar, ScalarSpec, Ty, Value};
+use crate::ffi::job::deposit;
+use crate::ffi::{
+    Aggregate, AggregateSpec, Args, Column, Control, Data, FnResult, Job, Scalar, ScalarSpec, Ty, Value,
+};
 use crate::kernels::topology::{
     betti_numbers, bottleneck_distance, diagram_summary, diagram_svg, persistence_from_distances,
     persistence_from_points, persistent_entropy, wasserstein_distance, Metric, PersistencePair, RipsOptions,
@@ -47,9 +50,11 @@ pub fn parse_memory(text: &str) -> Option<usize> {
 }
 
 /// Runs `f` with a monitor that reports its stage to `dr_metrics().progress` of `name`
-/// (visible from another connection while the finalize runs), then clears it.
+/// (visible from another connection while the finalize runs), then clears it. With a job
+/// control, the stage also drives the query's progress and a cancelled job stops.
 fn with_progress<T>(
     name: &'static str,
+    ctl: Option<&Control>,
     f: impl FnOnce(crate::kernels::topology::Monitor<'_>) -> crate::kernels::Result<T>,
 ) -> FnResult<T> {
     let m = crate::metrics::for_function(name);
@@ -59,7 +64,7 @@ fn with_progress<T>(
         let secs = started.elapsed().as_secs_f64();
         m.note_stage(stage, secs);
         m.set_progress(format!("{stage} {done}/{total} ({secs:.1} s)"));
-        false
+        ctl.is_some_and(|c| c.stage(stage, done, total))
     };
     let r = f(&monitor);
     m.set_progress(String::new());
@@ -231,26 +236,106 @@ impl Aggregate for DrPersistence {
     }
 
     fn finalize(agg: &mut PointsAgg) -> FnResult<Value> {
-        let opts = agg.opts.clone().unwrap_or_default();
-        if agg.points.is_empty() {
-            // No rows (or no numeric coordinates): NULL, as SQL aggregates do on empty input.
-            return Ok(Value::Null);
-        }
-        if agg.points.len() < 2 {
-            return Err(format!("needs at least 2 points without NULL coordinates, got {}", agg.points.len()));
-        }
-        // Row order must not matter: sort the points (the furthest-point sample starts at the first).
-        agg.points.sort_by(|a, b| {
-            a.iter().zip(b).map(|(x, y)| x.total_cmp(y)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
-        });
+        let Some(opts) = prepare(agg)? else { return Ok(Value::Null) };
         let pool = crate::functions::pool::shared(opts.threads);
-        let d =
-            with_progress("dr_persistence", |m| persistence_from_points(&agg.points, &opts.rips, pool.as_deref(), m))?;
+        let d = with_progress("dr_persistence", None, |m| {
+            persistence_from_points(&agg.points, &opts.rips, pool.as_deref(), m)
+        })?;
         Ok(diagram_value(&d))
     }
 
     fn state_bytes(agg: &PointsAgg) -> usize {
         agg.points.len() * (24 + agg.points.first().map_or(0, |p| p.len() * 8))
+    }
+}
+
+/// Checks the collected points and puts them in an order that does not depend on the row
+/// split (the furthest-point sample starts at the first); `None` for no points (a NULL
+/// result, as SQL aggregates give on empty input).
+fn prepare(agg: &mut PointsAgg) -> FnResult<Option<Opts>> {
+    let opts = agg.opts.clone().unwrap_or_default();
+    if agg.points.is_empty() {
+        return Ok(None);
+    }
+    if agg.points.len() < 2 {
+        return Err(format!("needs at least 2 points without NULL coordinates, got {}", agg.points.len()));
+    }
+    agg.points.sort_by(|a, b| {
+        a.iter().zip(b).map(|(x, y)| x.total_cmp(y)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
+    });
+    Ok(Some(opts))
+}
+
+/// `dr_persistence_job`: collects like `dr_persistence`, and its finalize deposits the
+/// computation for `dr_await` (which runs it interruptibly) instead of running it.
+struct DrPersistenceJob;
+
+/// The computation `dr_persistence_job` prepared: the sorted points and the options.
+struct PersistenceJob {
+    points: Vec<Vec<f64>>,
+    opts: Option<Opts>,
+}
+
+impl Job for PersistenceJob {
+    fn function(&self) -> &'static str {
+        "dr_persistence_await"
+    }
+    fn run(&self, ctl: &Control) -> FnResult<Value> {
+        let Some(opts) = &self.opts else { return Ok(Value::List(Vec::new())) };
+        let pool = crate::functions::pool::shared(opts.threads);
+        let d = with_progress("dr_persistence_await", Some(ctl), |m| {
+            persistence_from_points(&self.points, &opts.rips, pool.as_deref(), m)
+        })
+        .map_err(|e| format!("dr_persistence_await: {e}"))?;
+        Ok(diagram_value(&d))
+    }
+}
+
+/// `dr_persistence_await(ticket, scan)`: one poll of a `dr_persistence_job` (see `ffi::job`).
+struct DrPersistenceAwait;
+
+impl Scalar for DrPersistenceAwait {
+    fn invoke(args: &Args, row: usize) -> FnResult<Value> {
+        await_value("dr_persistence_await", args, row)
+    }
+}
+
+/// One poll of the job whose ticket is argument 0, from the `dr_ticks()` scan of argument 1:
+/// its result once, NULL while it runs.
+pub(crate) fn await_value(function: &str, args: &Args, row: usize) -> FnResult<Value> {
+    let int_at = |c: usize| -> Option<i64> {
+        let col = args.column(c);
+        match &col.data {
+            Data::I64(v) if col.is_valid(row) => Some(v[row]),
+            _ => None,
+        }
+    };
+    let Some(ticket) = int_at(0) else {
+        return Err(format!("{function}: the ticket is NULL; pass what the matching dr_*_job aggregate returned"));
+    };
+    let scan = if args.len() > 1 { int_at(1) } else { None };
+    Ok(crate::ffi::job::poll(function, ticket, scan)?.unwrap_or(Value::Null))
+}
+
+impl Aggregate for DrPersistenceJob {
+    type State = PointsAgg;
+
+    fn update(agg: &mut PointsAgg, args: &Args, rows: Range<usize>) -> FnResult<()> {
+        DrPersistence::update(agg, args, rows)
+    }
+
+    fn combine(source: &PointsAgg, target: &mut PointsAgg) -> FnResult<()> {
+        DrPersistence::combine(source, target)
+    }
+
+    fn finalize(agg: &mut PointsAgg) -> FnResult<Value> {
+        let opts = prepare(agg)?;
+        let job = PersistenceJob { points: std::mem::take(&mut agg.points), opts };
+        Ok(Value::Int(deposit(std::sync::Arc::new(job))?))
+    }
+
+    fn state_bytes(agg: &PointsAgg) -> usize {
+        DrPersistence::state_bytes(agg)
     }
 }
 
@@ -300,7 +385,7 @@ impl Aggregate for DrPersistenceDistances {
             return Err(format!("point index {} is too large; number points 0..n-1", n - 1));
         }
         let pool = crate::functions::pool::shared(opts.threads);
-        let d = with_progress("dr_persistence_distances", |m| {
+        let d = with_progress("dr_persistence_distances", None, |m| {
             persistence_from_distances(n, &agg.edges, &opts.rips, pool.as_deref(), m)
         })?;
         Ok(diagram_value(&d))
@@ -422,7 +507,7 @@ fn diagram_type() -> Ty {
 }
 
 /// Documentation of every function in this file.
-pub const DOCS: [FunctionDoc; 8] = [
+pub const DOCS: [FunctionDoc; 10] = [
     FunctionDoc {
         name: "dr_persistence",
         kind: Kind::Aggregate,
@@ -487,6 +572,22 @@ pub const DOCS: [FunctionDoc; 8] = [
         description: "The diagram as an SVG image (a persistence diagram, or a barcode when barcode is true), for people who would rather look.",
         example: "SELECT dr_diagram_svg([{'dim': 0, 'birth': 0.0, 'death': 1.0}, {'dim': 1, 'birth': 0.5, 'death': 0.75}], true);",
     },
+    FunctionDoc {
+        name: "dr_persistence_job",
+        kind: Kind::Aggregate,
+        parameters: "point ANY [, the options of dr_persistence]",
+        returns: "BIGINT (a ticket for dr_persistence_await)",
+        description: "Collects a point cloud exactly like dr_persistence but computes nothing: it returns a ticket for dr_persistence_await, which runs the computation so that the query can be interrupted (persistence_diagram does this). A ticket is awaited once, in the same process; one not awaited within 10 minutes is dropped.",
+        example: "SELECT dr_persistence_job([cos(2 * pi() * i / 24), sin(2 * pi() * i / 24)]) > 0 FROM range(24) t(i);",
+    },
+    FunctionDoc {
+        name: "dr_persistence_await",
+        kind: Kind::Scalar,
+        parameters: "ticket BIGINT, scan BIGINT",
+        returns: "LIST(STRUCT(dim INTEGER, birth DOUBLE, death DOUBLE)) or NULL",
+        description: "One poll of the computation a dr_persistence_job ticket names, from a dr_ticks() scan: the first call starts it on a thread of its own, each waits at most 40 ms and returns NULL while it runs, one returns the diagram. Between polls DuckDB can act on an interrupt, which cancels the computation; persistence_diagram is built this way.",
+        example: "SELECT len(d) FROM (SELECT dr_persistence_await(j.ticket, k.scan) AS d FROM (SELECT dr_persistence_job([cos(2 * pi() * i / 24), sin(2 * pi() * i / 24)]) AS ticket FROM range(24) t(i)) j, dr_ticks() k) WHERE d IS NOT NULL LIMIT 1;",
+    },
 ];
 
 /// Registers every function of this file.
@@ -515,8 +616,20 @@ pub fn register(r: &mut Registrar) {
     }
     r.aggregate::<DrPersistence>(AggregateSpec {
         name: DOCS[0].name,
-        overloads: point_overloads,
+        overloads: point_overloads.clone(),
         return_type: diagram_type(),
+    });
+    r.aggregate::<DrPersistenceJob>(AggregateSpec {
+        name: DOCS[8].name,
+        overloads: point_overloads.clone(),
+        return_type: Ty::BigInt,
+    });
+    r.scalar::<DrPersistenceAwait>(ScalarSpec {
+        name: DOCS[9].name,
+        overloads: vec![vec![Ty::BigInt, Ty::BigInt]],
+        return_type: diagram_type(),
+        special_nulls: true,
+        volatile: true,
     });
     r.aggregate::<DrPersistenceDistances>(AggregateSpec {
         name: DOCS[1].name,

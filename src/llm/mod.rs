@@ -363,6 +363,17 @@ pub fn cache_key(opts: &LlmOptions, d: &ColumnDescriptor) -> String {
 /// Never panics, never fails as a whole: a column that could not be annotated carries
 /// its error in `status`.
 pub fn annotate(descs: &[ColumnDescriptor], opts: &LlmOptions) -> Vec<Annotation> {
+    annotate_watched(descs, opts, &|_, _| false)
+}
+
+/// [`annotate`], calling `watch(done, total)` about every 50 ms while the LLM answers; when it
+/// returns true the open requests are cancelled (the query that waits was interrupted) and the
+/// columns without an answer get status 'cancelled'.
+pub fn annotate_watched(
+    descs: &[ColumnDescriptor],
+    opts: &LlmOptions,
+    watch: &dyn Fn(usize, usize) -> bool,
+) -> Vec<Annotation> {
     if opts.provider == Provider::None || descs.is_empty() {
         return descs.iter().map(|d| heuristic::annotate(d, descs)).collect();
     }
@@ -381,6 +392,7 @@ pub fn annotate(descs: &[ColumnDescriptor], opts: &LlmOptions) -> Vec<Annotation
     });
     // Wait in short steps: the loop is bounded by the deadline whatever the job does.
     let mut timed_out = false;
+    let mut cancelled = false;
     loop {
         match rx.recv_timeout(Duration::from_millis(50)) {
             Ok(()) => break,
@@ -389,6 +401,12 @@ pub fn annotate(descs: &[ColumnDescriptor], opts: &LlmOptions) -> Vec<Annotation
                 if Instant::now() >= deadline {
                     handle.abort();
                     timed_out = true;
+                    break;
+                }
+                let done = shared.lock().map_or(0, |g| g.iter().filter(|a| a.is_some()).count());
+                if watch(done, descs.len()) {
+                    handle.abort();
+                    cancelled = true;
                     break;
                 }
             }
@@ -400,7 +418,9 @@ pub fn annotate(descs: &[ColumnDescriptor], opts: &LlmOptions) -> Vec<Annotation
         .zip(done)
         .map(|(d, a)| {
             a.unwrap_or_else(|| {
-                let why = if timed_out {
+                let why = if cancelled {
+                    "cancelled: the query was interrupted; open requests were cancelled".to_string()
+                } else if timed_out {
                     format!(
                         "timed out after dataraum_llm_timeout_ms = {} ms; open requests were cancelled",
                         opts.timeout_ms
