@@ -53,6 +53,13 @@ echo "== LLM annotation against a local scripted server (127.0.0.1 only)"
 "$VENV2/bin/python" extension-ci/test_llm.py "$EXT" 2>&1 | tee build/test-logs/llm.log | grep -E 'FAIL|interrupt:|passed, '
 tally build/test-logs/llm.log
 
+echo "== interrupt: Ctrl-C / interrupt() stops long dataraum queries within 1 s, progress moves (2.0.1, 2.0.0)"
+for V in "$VENV2" "$VENV20"; do
+  log=build/test-logs/interrupt-$(basename "$V").log
+  "$V/bin/python" extension-ci/test_interrupt.py "$EXT" 2>&1 | tee "$log" | grep -E 'FAIL|SIGINT:|passed, '
+  tally "$log"
+done
+
 echo "== table_context: planted facts, JSON Schema validation (DuckDB 2.0.1)"
 "$VENV2/bin/python" extension-ci/test_context.py "$EXT" 2>&1 | tee build/test-logs/context.log | grep -E 'FAIL|passed, '
 tally build/test-logs/context.log

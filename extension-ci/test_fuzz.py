@@ -351,6 +351,29 @@ SPECS = {
                            f"SELECT dr_persistence({{'a': x, 'b': id}}) FROM {T}"],
         base=("SELECT {CALL} FROM f_double_typical",
               ["[x, id::DOUBLE]", "1", "NULL", "'euclidean'", "true", "NULL", "2", "1", "'1GB'", "false", "NULL"], {})),
+    # the interruptible path: a job aggregate's ticket, awaited from a dr_ticks() scan
+    "dr_persistence_job": dict(
+        data=lambda T, S: [f"SELECT dr_persistence_job(x) FROM {T}", f"SELECT dr_persistence_job([{NUM}, id::DOUBLE]) FROM {T}",
+                           f"SELECT len(d) FROM (SELECT dr_persistence_await(j.ticket, k.scan) AS d FROM "
+                           f"(SELECT dr_persistence_job({{'a': x, 'b': id}}) AS ticket FROM {T}) j, dr_ticks() k) WHERE d IS NOT NULL LIMIT 1"],
+        base=("SELECT {CALL} FROM f_double_typical",
+              ["[x, id::DOUBLE]", "1", "NULL", "'euclidean'", "true", "NULL", "2", "1", "'1GB'", "false", "NULL"], {})),
+    "dr_persistence_await": dict(
+        data=lambda T, S: [f"SELECT dr_persistence_await(x, x) FROM {T}",
+                           f"SELECT len(d) FROM (SELECT dr_persistence_await(j.ticket, k.scan) AS d FROM "
+                           f"(SELECT dr_persistence_job([{NUM}, id::DOUBLE]) AS ticket FROM {T}) j, dr_ticks() k) WHERE d IS NOT NULL LIMIT 1"],
+        base=("SELECT len({CALL}) FROM (SELECT dr_persistence_job([x, id::DOUBLE]) AS ticket FROM f_double_typical) j, dr_ticks() k",
+              ["j.ticket", "k.scan"], {})),
+    "dr_annotate_job": dict(data=lambda T, S: [f"SELECT dr_annotate_job({S}, 'x', 'VARCHAR', x::VARCHAR) FROM (FROM {T} LIMIT 30)"],
+                            base=("SELECT {CALL} FROM (VALUES (1)) v(z)", ["'orders'", "'order_id'", "'BIGINT'", "'{}'", "'{}'"], {})),
+    "dr_annotate_await": dict(
+        data=lambda T, S: [f"SELECT dr_annotate_await(x, x) FROM {T}",
+                           f"SELECT len(a) FROM (SELECT dr_annotate_await(j.ticket, k.scan) AS a FROM (SELECT dr_annotate_job({S}, 'x', "
+                           f"typeof(x), to_json({{'v': x}})::VARCHAR) AS ticket FROM (FROM {T} LIMIT 30)) j, dr_ticks() k) WHERE a IS NOT NULL LIMIT 1"],
+        base=("SELECT len({CALL}) FROM (SELECT dr_annotate_job('orders', 'order_id', 'BIGINT', '{}') AS ticket) j, dr_ticks() k",
+              ["j.ticket", "k.scan"], {})),
+    "dr_ticks": dict(data=lambda T, S: [f"SELECT count(*) FROM dr_ticks()", f"SELECT count(*) FROM {T}, dr_ticks()"],
+                     base=("SELECT count(*) FROM {CALL}", [], {})),
     "dr_persistence_distances": dict(
         data=lambda T, S: [f"SELECT dr_persistence_distances(id, id + 1, {NUM}) FROM {T}",
                            f"SELECT dr_persistence_distances(id % 5, (id + 1) % 5, x) FROM {T}"],

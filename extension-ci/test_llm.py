@@ -302,11 +302,11 @@ def deadline_cancels_hanging_requests():
 
 
 @test
-def interrupt_stops_the_query_by_the_deadline():
-    """DuckDB's C API v1 gives an aggregate no way to see an interrupt: the wait ends at
-    dataraum_llm_timeout_ms, then DuckDB raises the interrupt. Measured and printed."""
+def interrupt_stops_the_query_at_once():
+    """annotate_columns awaits the LLM from a dr_ticks() scan (dr_annotate_job / dr_annotate_await):
+    an interrupt stops it within a second, long before dataraum_llm_timeout_ms. Measured and printed."""
     SRV.reset(default="hang")
-    con = connect(timeout_ms=1000, batch_columns=10)
+    con = connect(timeout_ms=60000, batch_columns=10)
     make_table(con)
     fired = []
 
@@ -324,10 +324,9 @@ def interrupt_stops_the_query_by_the_deadline():
         outcome = "interrupted"
     end = time.time()
     latency = end - fired[0]
-    print(f"   interrupt: query {outcome} {latency:.2f} s after interrupt() (timeout_ms = 1000, total {end - t:.2f} s)")
-    # What is guaranteed: the query ends once the deadline passes, not earlier.
+    print(f"   interrupt: query {outcome} {latency:.2f} s after interrupt() (timeout_ms = 60000, total {end - t:.2f} s)")
     assert outcome == "interrupted", outcome
-    assert end - t < 1.0 + 0.7, end - t
+    assert latency < 1.0, latency
     deadline = time.time() + 2
     while SRV.stats()["inflight"] and time.time() < deadline:
         time.sleep(0.05)

@@ -44,14 +44,15 @@ CREATE OR REPLACE MACRO dr_llm_options() AS json_object(
 --   stops the query within a fraction of a second and cancels the open requests.
 -- example: CREATE OR REPLACE TEMP TABLE orders AS SELECT range AS order_id, range % 50 AS customer_id, (range * 7 % 1000) / 10.0 AS amount_usd, DATE '2024-01-01' + (range % 365)::INT AS order_date FROM range(2000); FROM annotate_columns('orders');
 CREATE OR REPLACE MACRO annotate_columns(tbl) AS TABLE
-WITH profiled AS (
+WITH profiled AS NOT MATERIALIZED (
     SELECT row_number() OVER () AS ordinal, * FROM profile_columns(tbl)
-), inferred AS (
+), inferred AS NOT MATERIALIZED (
     FROM infer_types(tbl)
-), dr_job AS (
+), dr_job AS NOT MATERIALIZED (
     SELECT dr_annotate_job(tbl::VARCHAR, p.column_name, p.column_type, dr_annotation_descriptor(p, i), dr_llm_options()) AS ticket
     FROM profiled p LEFT JOIN inferred i USING (column_name)
-), annotated AS (
+), annotated AS NOT MATERIALIZED (
+    -- NOT MATERIALIZED: a materialized CTE hides the dr_ticks() scan's progress from DuckDB
     SELECT annotations
     FROM (SELECT dr_annotate_await(j.ticket, k.scan) AS annotations FROM dr_job j, dr_ticks() k)
     WHERE annotations IS NOT NULL LIMIT 1

@@ -69,8 +69,12 @@ WITH prof AS (SELECT row_number() OVER () AS ordinal,
      rels AS (SELECT unnest(rel.relationships) AS r FROM relx),
      -- the table's role in the join graph of tbl + related (fact, dimension, bridge, isolated)
      joinrole AS (SELECT t.role FROM (SELECT unnest(rel.tables) AS t FROM relx) WHERE t.table_name = tbl::VARCHAR),
-     ann0 AS (SELECT unnest(dr_annotate(tbl::VARCHAR, p.column_name, p.column_type, dr_annotation_descriptor(p, i), dr_llm_options())) AS a
-              FROM prof p LEFT JOIN inf i USING (column_name)),
+     -- the annotator runs as a job awaited from a dr_ticks() scan, so an interrupt stops a slow LLM at once
+     ann_job AS (SELECT dr_annotate_job(tbl::VARCHAR, p.column_name, p.column_type, dr_annotation_descriptor(p, i), dr_llm_options()) AS ticket
+                 FROM prof p LEFT JOIN inf i USING (column_name)),
+     ann0 AS (SELECT unnest(x) AS a
+              FROM (SELECT x FROM (SELECT dr_annotate_await(j.ticket, k.scan) AS x FROM ann_job j, dr_ticks() k)
+                    WHERE x IS NOT NULL LIMIT 1)),
      -- found relationships override the annotator: referencing columns are foreign keys, referenced ones keys
      ann AS (SELECT a.column_name,
                     CASE WHEN a.column_name IN (SELECT r.to_column FROM rels WHERE r.kind = 'foreign_key' AND r.to_table = tbl::VARCHAR) THEN 'key'

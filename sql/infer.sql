@@ -18,7 +18,7 @@ replace(inference.cast_template, '__DR_COLUMN__', '"' || replace(column_name::VA
 --   as already typed.
 -- example: CREATE OR REPLACE TEMP TABLE raw AS SELECT * FROM (VALUES ('2024-01-31', '1,234.50', 'yes'), ('2024-02-29', '17.00', 'no'), ('n/a', '(5.25)', 'yes')) t(day, amount, flag); FROM infer_types('raw');
 CREATE OR REPLACE MACRO infer_types(tbl, null_tokens := NULL, min_parse_rate := NULL, decimal_separator := NULL) AS TABLE
-WITH inferred AS (
+WITH inferred AS NOT MATERIALIZED (
     UNPIVOT (
         SELECT dr_infer_type(COLUMNS(*),
                              coalesce(null_tokens, current_setting('dataraum_null_tokens'))::VARCHAR,
@@ -26,11 +26,11 @@ WITH inferred AS (
                              decimal_separator::VARCHAR)
         FROM query_table(tbl)
     ) ON COLUMNS(*) INTO NAME column_name VALUE inference
-), described AS (
+), described AS NOT MATERIALIZED (
     -- typeof over one row (NULLs for an empty input), not DESCRIBE: DESCRIBE in a macro body sees
     -- no macro parameters before DuckDB 2.0
     SELECT column_name, column_type, row_number() OVER () AS ordinal FROM (
-        UNPIVOT (SELECT typeof(COLUMNS(q.*)) FROM (SELECT 1) one LEFT JOIN (FROM query_table(tbl) LIMIT 1) q ON true)
+        UNPIVOT (SELECT typeof(COLUMNS(q.*)) FROM range(1) one LEFT JOIN (FROM query_table(tbl) LIMIT 1) q ON true)
         ON COLUMNS(*) INTO NAME column_name VALUE column_type)
 )
 SELECT described.column_name, described.column_type AS declared_type,

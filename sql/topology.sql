@@ -15,7 +15,7 @@
 CREATE OR REPLACE MACRO persistence_diagram(tbl, max_dim := 1, threshold := NULL, metric := 'euclidean',
                                             standardize := true, sample := NULL, modulus := 2, dedup := false,
                                             collapse := NULL) AS TABLE
-WITH dr_job AS (
+WITH dr_job AS NOT MATERIALIZED (
     SELECT dr_persistence_job(t, dr_check_integer(max_dim, 'persistence_diagram', 'max_dim', 0, 8)::INTEGER,
                               dr_check_double(threshold, 'persistence_diagram', 'threshold'), metric::VARCHAR,
                               dr_check_boolean(standardize, 'persistence_diagram', 'standardize'),

@@ -48,7 +48,9 @@ const MAX_PENDING: usize = 256;
 pub const TICK_COLUMN: &str = "scan";
 /// The row count `dr_ticks()` declares as its estimate (many, so that a join puts the
 /// one-row job on its build side).
-pub const TICKS_ESTIMATE: u64 = 1 << 40;
+pub const TICKS_ESTIMATE: u64 = 1 << 48;
+/// Scan tasks of one `dr_ticks()` (v2): more than one, so that the client's own thread runs one.
+pub const TICK_THREADS: u64 = 2;
 /// A `dr_ticks()` scan that no `dr_*_await` call linked to a job ends after this many rows.
 pub const UNLINKED_TICKS: u64 = 1000;
 
@@ -242,12 +244,13 @@ fn next_ticket() -> i64 {
 
 /// Deposits `job` for a later `dr_*_await`; returns its ticket.
 pub fn deposit(job: Arc<dyn Job>) -> FnResult<i64> {
+    let function = job.function().replace("_await", "_job");
     let mut t = table();
     t.pending.retain(|_, (at, _)| at.elapsed() < UNCLAIMED_TTL);
     if t.pending.len() >= MAX_PENDING {
         return Err(format!(
-            "{MAX_PENDING} prepared jobs wait for their dr_*_await call; pass each ticket on (the macros \
-             persistence_diagram and annotate_columns do) instead of keeping tickets"
+            "{function}: {MAX_PENDING} prepared jobs wait for their dr_*_await call; pass each ticket on (the \
+             macros persistence_diagram and annotate_columns do) instead of keeping tickets"
         ));
     }
     let mut ticket = next_ticket();

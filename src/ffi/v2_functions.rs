@@ -801,7 +801,8 @@ unsafe extern "C" fn ticks_bind(
     ctx: sys::duckdb_v2_context_handle,
     err: *mut sys::duckdb_v2_error_info_handle,
 ) {
-    let Some(meta) = user_data::<TicksInfo>(err, |p| sys::duckdb_v2_function_bind_get_user_data(info, p, ptr::null_mut()))
+    let Some(meta) =
+        user_data::<TicksInfo>(err, |p| sys::duckdb_v2_function_bind_get_user_data(info, p, ptr::null_mut()))
     else {
         return;
     };
@@ -810,7 +811,9 @@ unsafe extern "C" fn ticks_bind(
         let n = v2_str(job::TICK_COLUMN);
         get("result column", |e| sys::duckdb_v2_table_function_bind_add_result_column(result, &n, t.0, e))?;
         // Many rows, so that a join puts the one-row job on its build side.
-        get("cardinality", |e| sys::duckdb_v2_table_function_bind_set_cardinality(result, job::TICKS_ESTIMATE, false, e))
+        get("cardinality", |e| {
+            sys::duckdb_v2_table_function_bind_set_cardinality(result, job::TICKS_ESTIMATE, false, e)
+        })
     });
     if let Err(e) = outcome {
         report(err, &e);
@@ -822,7 +825,10 @@ unsafe extern "C" fn ticks_init(
     _ctx: sys::duckdb_v2_context_handle,
     err: *mut sys::duckdb_v2_error_info_handle,
 ) {
-    let _ = call("max threads", |e| sys::duckdb_v2_table_function_init_global_set_max_threads(info, 1, e));
+    // Two scan tasks: a worker thread runs its task to the end, so a single task taken by a
+    // worker would leave the client's thread waiting without refreshing the query's progress.
+    let _ =
+        call("max threads", |e| sys::duckdb_v2_table_function_init_global_set_max_threads(info, job::TICK_THREADS, e));
     let scan = match std::panic::catch_unwind(job::ScanHandle::new) {
         Ok(s) => s,
         Err(_) => return report(err, "dr_ticks: internal error (Rust panic)"),

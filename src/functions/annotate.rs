@@ -136,8 +136,13 @@ impl Job for AnnotateJob {
         "dr_annotate_await"
     }
     fn run(&self, ctl: &Control) -> FnResult<Value> {
+        // Progress: the columns answered, or the share of dataraum_llm_timeout_ms used (the
+        // wait never outlasts it), whichever is further.
+        let started = std::time::Instant::now();
+        let timeout = self.opts.timeout_ms.max(1) as f64 / 1000.0;
         let watch = |done: usize, total: usize| {
-            ctl.set_progress(if total == 0 { 0.0 } else { 0.95 * done as f64 / total as f64 });
+            let answered = if total == 0 { 0.0 } else { done as f64 / total as f64 };
+            ctl.set_progress(0.95 * answered.max(started.elapsed().as_secs_f64() / timeout));
             ctl.cancelled()
         };
         Ok(annotations_value(annotate_watched(&self.descs, &self.opts, &watch)))
@@ -238,7 +243,11 @@ pub const AWAIT_DOC: FunctionDoc = FunctionDoc {
 pub fn register(r: &mut Registrar) {
     use Ty::Varchar;
     let overloads = vec![vec![Varchar, Varchar, Varchar, Varchar], vec![Varchar, Varchar, Varchar, Varchar, Varchar]];
-    r.aggregate::<DrAnnotate>(AggregateSpec { name: DOC.name, overloads: overloads.clone(), return_type: return_type() });
+    r.aggregate::<DrAnnotate>(AggregateSpec {
+        name: DOC.name,
+        overloads: overloads.clone(),
+        return_type: return_type(),
+    });
     r.aggregate::<DrAnnotateJob>(AggregateSpec { name: JOB_DOC.name, overloads, return_type: Ty::BigInt });
     r.scalar::<DrAnnotateAwait>(ScalarSpec {
         name: AWAIT_DOC.name,

@@ -14,9 +14,7 @@ use std::ops::Range;
 
 use crate::ffi::entry::Registrar;
 use crate::ffi::job::deposit;
-use crate::ffi::{
-    Aggregate, AggregateSpec, Args, Column, Control, Data, FnResult, Job, Scalar, ScalarSpec, Ty, Value,
-};
+use crate::ffi::{Aggregate, AggregateSpec, Args, Column, Control, Data, FnResult, Job, Scalar, ScalarSpec, Ty, Value};
 use crate::kernels::topology::{
     betti_numbers, bottleneck_distance, diagram_summary, diagram_svg, persistence_from_distances,
     persistence_from_points, persistent_entropy, wasserstein_distance, Metric, PersistencePair, RipsOptions,
