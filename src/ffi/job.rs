@@ -285,9 +285,9 @@ pub fn poll(function: &str, ticket: i64, scan: Option<i64>) -> FnResult<Option<V
             }
         };
         if let Some(slot) = scan.and_then(|s| t.scans.get(&s).cloned()) {
-            let mut linked = slot.job.lock().unwrap_or_else(|e| e.into_inner());
-            if linked.is_none() {
-                *linked = Some((ticket, running.clone()));
+            let mut linked = slot.jobs.lock().unwrap_or_else(|e| e.into_inner());
+            if !linked.iter().any(|l| l.ticket == ticket) {
+                linked.push(Linked { ticket, running: running.clone(), delivered: false });
             }
         }
         running
@@ -301,21 +301,31 @@ pub fn poll(function: &str, ticket: i64, scan: Option<i64>) -> FnResult<Option<V
         t.delivered.pop_front();
     }
     if let Some(slot) = scan.and_then(|s| t.scans.get(&s).cloned()) {
-        slot.delivered.store(true, Ordering::Relaxed);
+        let mut linked = slot.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(l) = linked.iter_mut().find(|l| l.ticket == ticket) {
+            l.delivered = true;
+        }
     }
     outcome.map(Some)
 }
 
-/// The state of one `dr_ticks()` scan: which job it awaits, whether it was delivered.
+/// A job an await call linked to a `dr_ticks()` scan.
+struct Linked {
+    ticket: i64,
+    running: Arc<Running>,
+    delivered: bool,
+}
+
+/// The state of one `dr_ticks()` scan: the jobs it carries (several when a GROUP BY made one
+/// ticket per group and every tick polls each of them).
 #[derive(Default)]
 pub struct Scan {
     id: i64,
-    job: Mutex<Option<(i64, Arc<Running>)>>,
-    delivered: AtomicBool,
+    jobs: Mutex<Vec<Linked>>,
     ticks: AtomicU64,
 }
 
-/// Owned by a `dr_ticks()` scan's global state; dropping it cancels an undelivered job.
+/// Owned by a `dr_ticks()` scan's global state; dropping it cancels every undelivered job.
 pub struct ScanHandle(Arc<Scan>);
 
 impl ScanHandle {
@@ -334,21 +344,22 @@ impl ScanHandle {
     pub fn id(&self) -> i64 {
         self.0.id
     }
-    /// Whether the scan should produce another tick: not once its job was delivered, nor
-    /// after [`UNLINKED_TICKS`] ticks that no await linked to a job.
+    /// Whether the scan should produce another tick: not once every job linked to it was
+    /// delivered, nor after [`UNLINKED_TICKS`] ticks that no await linked to a job.
     pub fn next_tick(&self) -> bool {
-        if self.0.delivered.load(Ordering::Relaxed) {
-            return false;
+        let jobs = self.0.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        if !jobs.is_empty() {
+            return !jobs.iter().all(|l| l.delivered);
         }
-        let n = self.0.ticks.fetch_add(1, Ordering::Relaxed);
-        n < UNLINKED_TICKS || self.0.job.lock().unwrap_or_else(|e| e.into_inner()).is_some()
+        self.0.ticks.fetch_add(1, Ordering::Relaxed) < UNLINKED_TICKS
     }
-    /// The linked job's fraction done (0 before it is linked, 1 once delivered).
+    /// The linked jobs' mean fraction done (0 before one is linked, 1 once all are delivered).
     pub fn progress(&self) -> f64 {
-        if self.0.delivered.load(Ordering::Relaxed) {
-            return 1.0;
+        let jobs = self.0.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        if jobs.is_empty() {
+            return 0.0;
         }
-        self.0.job.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map_or(0.0, |(_, r)| r.ctl.progress())
+        jobs.iter().map(|l| if l.delivered { 1.0 } else { l.running.ctl.progress() }).sum::<f64>() / jobs.len() as f64
     }
 }
 
@@ -360,14 +371,12 @@ impl Default for ScanHandle {
 
 impl Drop for ScanHandle {
     fn drop(&mut self) {
-        let linked = self.0.job.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let linked = std::mem::take(&mut *self.0.jobs.lock().unwrap_or_else(|e| e.into_inner()));
         let mut t = table();
         t.scans.remove(&self.0.id);
-        if let Some((ticket, r)) = linked {
-            if !self.0.delivered.load(Ordering::Relaxed) {
-                r.ctl.cancel();
-                t.running.remove(&ticket);
-            }
+        for l in linked.into_iter().filter(|l| !l.delivered) {
+            l.running.ctl.cancel();
+            t.running.remove(&l.ticket);
         }
     }
 }
@@ -442,6 +451,23 @@ mod tests {
             std::thread::sleep(Duration::from_millis(5));
         }
         assert!(t0.elapsed() < Duration::from_secs(1), "{:?}", t0.elapsed());
+    }
+
+    #[test]
+    fn a_scan_carries_every_job_linked_to_it() {
+        let (a, b) = (deposit(sleepy(5).0).unwrap(), deposit(sleepy(60).0).unwrap());
+        let scan = ScanHandle::new();
+        let mut got = Vec::new();
+        while scan.next_tick() {
+            for t in [a, b] {
+                if let Some(Value::Int(n)) = poll("t", t, Some(scan.id())).unwrap() {
+                    got.push(n);
+                }
+            }
+        }
+        got.sort();
+        assert_eq!(got, vec![5, 60], "both jobs delivered before the ticks end");
+        assert_eq!(scan.progress(), 1.0);
     }
 
     #[test]
