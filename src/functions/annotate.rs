@@ -172,7 +172,7 @@ struct DrAnnotateAwait;
 
 impl Scalar for DrAnnotateAwait {
     fn invoke(args: &Args, row: usize) -> FnResult<Value> {
-        crate::functions::persistence::await_value("dr_annotate_await", args, row)
+        crate::functions::jobs::await_value("dr_annotate_await", args, row)
     }
 }
 

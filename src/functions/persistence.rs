@@ -294,25 +294,8 @@ struct DrPersistenceAwait;
 
 impl Scalar for DrPersistenceAwait {
     fn invoke(args: &Args, row: usize) -> FnResult<Value> {
-        await_value("dr_persistence_await", args, row)
+        crate::functions::jobs::await_value("dr_persistence_await", args, row)
     }
-}
-
-/// One poll of the job whose ticket is argument 0, from the `dr_ticks()` scan of argument 1:
-/// its result once, NULL while it runs.
-pub(crate) fn await_value(function: &str, args: &Args, row: usize) -> FnResult<Value> {
-    let int_at = |c: usize| -> Option<i64> {
-        let col = args.column(c);
-        match &col.data {
-            Data::I64(v) if col.is_valid(row) => Some(v[row]),
-            _ => None,
-        }
-    };
-    let Some(ticket) = int_at(0) else {
-        return Err(format!("{function}: the ticket is NULL; pass what the matching dr_*_job aggregate returned"));
-    };
-    let scan = if args.len() > 1 { int_at(1) } else { None };
-    Ok(crate::ffi::job::poll(function, ticket, scan)?.unwrap_or(Value::Null))
 }
 
 impl Aggregate for DrPersistenceJob {
