@@ -228,6 +228,17 @@ def test_annotate():
         answered = rows
         check(f"the LLM cache is intact (integrity_check {integrity}; {rows} rows: the answered batch)",
               integrity == "ok" and answered in (3, 10), (integrity, tables, rows))
+        # table_context awaits the same annotator (its LLM wait) as a job
+        srv.reset(default="hang")
+        con.execute("SET dataraum_cache_path = 'none'")
+        outcome, latency, _ = run_interrupted(con, "SELECT table_context('t', topology := false)", 1.5)
+        t0 = time.time()
+        while srv.stats()["inflight"] and time.time() - t0 < 3:
+            time.sleep(0.02)
+        check(f"table_context waiting on the LLM is interrupted within {LIMIT_S} s ({outcome}, "
+              f"{latency if latency is None else round(latency, 3)} s), no request left open",
+              outcome == "interrupted" and latency < LIMIT_S and srv.stats()["inflight"] == 0, (outcome, srv.stats()))
+        con.execute(f"SET dataraum_cache_path = '{cache}'")
         # a rerun asks only for the columns that were not answered, and gets the rest from the cache
         srv.reset(default="ok")
         out = con.execute("SELECT source, count(*) FROM annotate_columns('t') GROUP BY source ORDER BY source").fetchall()
