@@ -223,10 +223,20 @@ impl V2Target {
     /// # Safety
     /// As for [`V2Target::scalar`].
     pub(crate) unsafe fn table<T: TableRows>(&mut self, spec: &TableSpec) -> Result<(), String> {
+        self.build_table(spec, |me, h| me.configure_table::<T>(h, spec))
+    }
+
+    /// Creates a table function handle, lets `configure` set it up, and keeps it for
+    /// registration (or destroys it when `configure` fails).
+    unsafe fn build_table(
+        &mut self,
+        spec: &TableSpec,
+        configure: impl FnOnce(&Self, sys::duckdb_v2_table_function_handle) -> Result<(), String>,
+    ) -> Result<(), String> {
         let mut h: sys::duckdb_v2_table_function_handle = ptr::null_mut();
         call("create", |e| sys::duckdb_v2_table_function_create(self.factory, &mut h, e))?;
         let mut built = Built::Table(h);
-        match self.configure_table::<T>(h, spec) {
+        match configure(self, h) {
             Ok(()) => {
                 self.built.push((spec.name, built));
                 Ok(())
@@ -763,19 +773,7 @@ impl V2Target {
     /// # Safety
     /// As for [`V2Target::scalar`].
     pub(crate) unsafe fn ticks_table(&mut self, spec: &TableSpec) -> Result<(), String> {
-        let mut h: sys::duckdb_v2_table_function_handle = ptr::null_mut();
-        call("create", |e| sys::duckdb_v2_table_function_create(self.factory, &mut h, e))?;
-        let mut built = Built::Table(h);
-        match self.configure_ticks(h, spec) {
-            Ok(()) => {
-                self.built.push((spec.name, built));
-                Ok(())
-            }
-            Err(e) => {
-                built.destroy();
-                Err(e)
-            }
-        }
+        self.build_table(spec, |me, h| me.configure_ticks(h, spec))
     }
 
     unsafe fn configure_ticks(&self, h: sys::duckdb_v2_table_function_handle, spec: &TableSpec) -> Result<(), String> {
