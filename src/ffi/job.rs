@@ -160,13 +160,6 @@ pub struct Running {
     done: Arc<(Mutex<Outcome>, Condvar)>,
 }
 
-static THREADS: AtomicU64 = AtomicU64::new(0);
-
-/// Number of job threads still running (0 once every cancelled job has stopped).
-pub fn running_threads() -> u64 {
-    THREADS.load(Ordering::Relaxed)
-}
-
 impl Running {
     /// Starts `job` on a new thread.
     pub fn start(job: Arc<dyn Job>) -> FnResult<Running> {
@@ -174,7 +167,6 @@ impl Running {
         let done: Arc<(Mutex<Outcome>, Condvar)> = Arc::new((Mutex::new(None), Condvar::new()));
         let (c, d) = (ctl.clone(), done.clone());
         let function = job.function();
-        THREADS.fetch_add(1, Ordering::Relaxed);
         let spawned = std::thread::Builder::new().name("dataraum job".into()).spawn(move || {
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(&c)))
                 .unwrap_or_else(|_| Err(format!("{function}: internal error (Rust panic) in the background job")));
@@ -182,10 +174,8 @@ impl Running {
             let (m, cv) = &*d;
             *m.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
             cv.notify_all();
-            THREADS.fetch_sub(1, Ordering::Relaxed);
         });
         if let Err(e) = spawned {
-            THREADS.fetch_sub(1, Ordering::Relaxed);
             return Err(format!("{function}: cannot start a thread for the computation: {e}"));
         }
         Ok(Running { ctl, done })
@@ -242,9 +232,9 @@ fn next_ticket() -> i64 {
     ((z ^ (z >> 31)) >> 1) as i64
 }
 
-/// Deposits `job` for a later `dr_*_await`; returns its ticket.
-pub fn deposit(job: Arc<dyn Job>) -> FnResult<i64> {
-    let function = job.function().replace("_await", "_job");
+/// Deposits `job`, prepared by the aggregate `function`, for a later `dr_*_await`; returns
+/// its ticket.
+pub fn deposit(function: &str, job: Arc<dyn Job>) -> FnResult<i64> {
     let mut t = table();
     t.pending.retain(|_, (at, _)| at.elapsed() < UNCLAIMED_TTL);
     if t.pending.len() >= MAX_PENDING {
@@ -381,12 +371,6 @@ impl Drop for ScanHandle {
     }
 }
 
-/// Jobs deposited and not yet awaited, and jobs running (for `dr_metrics` and tests).
-pub fn counts() -> (usize, usize) {
-    let t = table();
-    (t.pending.len(), t.running.len())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -420,7 +404,7 @@ mod tests {
 
     #[test]
     fn a_job_is_delivered_once_and_progress_only_rises() {
-        let ticket = deposit(sleepy(30).0).unwrap();
+        let ticket = deposit("t", sleepy(30).0).unwrap();
         let scan = ScanHandle::new();
         let mut last = 0.0;
         let v = loop {
@@ -442,7 +426,7 @@ mod tests {
     #[test]
     fn dropping_the_scan_cancels_the_job() {
         let (job, exited) = sleepy(1_000_000);
-        let ticket = deposit(job).unwrap();
+        let ticket = deposit("t", job).unwrap();
         let scan = ScanHandle::new();
         assert!(poll("t", ticket, Some(scan.id())).unwrap().is_none());
         drop(scan);
@@ -455,7 +439,7 @@ mod tests {
 
     #[test]
     fn a_scan_carries_every_job_linked_to_it() {
-        let (a, b) = (deposit(sleepy(5).0).unwrap(), deposit(sleepy(60).0).unwrap());
+        let (a, b) = (deposit("t", sleepy(5).0).unwrap(), deposit("t", sleepy(60).0).unwrap());
         let scan = ScanHandle::new();
         let mut got = Vec::new();
         while scan.next_tick() {

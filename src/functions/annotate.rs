@@ -160,7 +160,7 @@ impl Aggregate for DrAnnotateJob {
     }
     fn finalize(agg: &mut AnnotateAgg) -> FnResult<Value> {
         let (descs, opts) = prepare(agg)?;
-        Ok(Value::Int(deposit(std::sync::Arc::new(AnnotateJob { descs, opts }))?))
+        Ok(Value::Int(deposit("dr_annotate_job", std::sync::Arc::new(AnnotateJob { descs, opts }))?))
     }
     fn state_bytes(agg: &AnnotateAgg) -> usize {
         DrAnnotate::state_bytes(agg)

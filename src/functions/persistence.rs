@@ -312,7 +312,7 @@ impl Aggregate for DrPersistenceJob {
     fn finalize(agg: &mut PointsAgg) -> FnResult<Value> {
         let opts = prepare(agg)?;
         let job = PersistenceJob { points: std::mem::take(&mut agg.points), opts };
-        Ok(Value::Int(deposit(std::sync::Arc::new(job))?))
+        Ok(Value::Int(deposit("dr_persistence_job", std::sync::Arc::new(job))?))
     }
 
     fn state_bytes(agg: &PointsAgg) -> usize {
