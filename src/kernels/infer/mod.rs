@@ -30,7 +30,15 @@
 //! (4, 9, 18, 38) so it costs nothing and leaves headroom.
 //!
 //! [`cast_expression`] renders the SQL that applies the inference in DuckDB.
+//!
+//! States serialise with [`InferState::write_body`] and [`InferState::read_body`] (see
+//! `body.rs`); the body carries the options, and [`InferState::try_combine`] refuses to
+//! merge states built with different ones. Because every part of the state is a sum, a
+//! maximum, a bottom-k set or a smallest-k list, a state read back and merged in any order
+//! finalizes to the same result as one pass over all rows.
 
+mod body;
+pub(crate) mod codec;
 mod parse;
 
 use std::sync::{Arc, OnceLock};
@@ -674,8 +682,10 @@ impl InferState {
     }
 
     /// Merges `other` into `self`; `other` is not modified. Counts add, so the result
-    /// does not depend on how the rows were split or in which order states merge.
+    /// does not depend on how the rows were split or in which order states merge. Both
+    /// states must have the same options ([`InferState::try_combine`] checks).
     pub fn combine(&mut self, other: &InferState) {
+        debug_assert!(other.is_empty() || self.same_options(other), "combine across options");
         if self.token_counts.is_empty() && !other.token_counts.is_empty() {
             self.token_counts = vec![0; self.shared.tokens.len()];
         }

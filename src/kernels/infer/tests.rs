@@ -728,3 +728,167 @@ fn three_decimals_keep_the_decimal_point() {
     assert_eq!(i.format.as_deref(), Some("decimal=, thousands=."));
     assert!(!i.ambiguous);
 }
+
+/// splitmix64 stream for reproducible random splits and corruptions.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        crate::kernels::profile::hash::fmix64(self.0)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Mixed text values: numbers both conventions, several date formats, booleans, null tokens,
+/// SQL NULLs (None), UUIDs, failures, and more distinct values than the sketch holds.
+fn mixed_column(n: usize) -> Vec<Option<Vec<u8>>> {
+    (0..n as u64)
+        .map(|k| {
+            let v = match k % 13 {
+                0 => return None,
+                1 => format!("{}", k * 7919 % 100_003),
+                2 => format!("{}.{:02}", k % 977, k % 100),
+                3 => format!("2021-{:02}-{:02}", k % 12 + 1, k % 28 + 1),
+                4 => format!("{:02}/{:02}/2019", k % 28 + 1, k % 12 + 1),
+                5 => ["NA", "null", "-", ""][(k % 4) as usize].to_string(),
+                6 => ["yes", "no", "TRUE", "f"][(k % 4) as usize].to_string(),
+                7 => format!("{:08x}-1234-5678-9abc-{:012x}", k, k * 31),
+                8 => format!("$ {},{:03}.50", k % 90, k % 1000),
+                9 => format!("bad value {}", k % 211),
+                10 => format!("1,{}", k % 10),
+                11 => format!("user{}@example.com", k % 500),
+                _ => format!("2020-01-{:02} 12:{:02}:00", k % 28 + 1, k % 60),
+            };
+            Some(v.into_bytes())
+        })
+        .collect()
+}
+
+fn state_of(rows: &[&Option<Vec<u8>>], o: &InferOptions) -> InferState {
+    let mut s = InferState::with_options(o.clone());
+    for v in rows {
+        match v {
+            Some(b) => s.add(b),
+            None => s.add_null(1),
+        }
+    }
+    s
+}
+
+fn body(s: &InferState) -> Vec<u8> {
+    let mut b = Vec::new();
+    s.write_body(&mut b);
+    b
+}
+
+/// Debug renders floats in their shortest round-trip form, so equal strings mean equal bits.
+fn bits(i: &Inference) -> String {
+    format!("{i:?}")
+}
+
+#[test]
+fn serialised_parts_merge_to_the_one_pass_result() {
+    let rows = mixed_column(20_000);
+    let all: Vec<&Option<Vec<u8>>> = rows.iter().collect();
+    let mut rng = Rng(42);
+    for o in [InferOptions::default(), InferOptions { sample_limit: 64, decimal: Some(','), ..Default::default() }] {
+        let whole = state_of(&all, &o);
+        let (expect, expect_bytes) = (bits(&whole.finalize()), body(&whole));
+        assert!(whole.finalize().distinct_count > o.sample_limit as u64, "the sketch must be full");
+        for parts in [1usize, 3, 17] {
+            for _ in 0..2 {
+                let mut split: Vec<Vec<&Option<Vec<u8>>>> = vec![Vec::new(); parts];
+                for r in &rows {
+                    split[rng.below(parts)].push(r);
+                }
+                let mut states: Vec<InferState> = split
+                    .iter()
+                    .map(|p| InferState::read_body(&body(&state_of(p, &o))).expect("own body reads back"))
+                    .collect();
+                for k in (1..states.len()).rev() {
+                    states.swap(k, rng.below(k + 1));
+                }
+                // a default-options identity adopts the options of the first non-empty state
+                let mut acc = InferState::default();
+                for s in &states {
+                    acc.try_combine(s).expect("same options");
+                }
+                assert_eq!(bits(&acc.finalize()), expect, "{parts} parts");
+                assert_eq!(body(&acc), expect_bytes, "{parts} parts: merged bytes");
+            }
+        }
+    }
+}
+
+#[test]
+fn body_round_trip_is_byte_identical() {
+    let rows = mixed_column(3_000);
+    let all: Vec<&Option<Vec<u8>>> = rows.iter().collect();
+    let o = InferOptions {
+        null_tokens: vec!["NA".into(), "ñ/a".into()],
+        min_parse_rate: 0.75,
+        sample_limit: 100,
+        decimal: Some('.'),
+    };
+    for s in [InferState::default(), state_of(&all, &InferOptions::default()), state_of(&all, &o)] {
+        let b = body(&s);
+        let back = InferState::read_body(&b).unwrap();
+        assert_eq!(body(&back), b);
+        assert_eq!(back.options(), s.options());
+        assert_eq!(bits(&back.finalize()), bits(&s.finalize()));
+    }
+}
+
+#[test]
+fn different_options_do_not_merge() {
+    let rows = mixed_column(100);
+    let all: Vec<&Option<Vec<u8>>> = rows.iter().collect();
+    let o = InferOptions { min_parse_rate: 0.8, ..Default::default() };
+    let mut a = state_of(&all, &InferOptions::default());
+    let b = state_of(&all, &o);
+    assert!(!a.same_options(&b));
+    let e = a.try_combine(&b).unwrap_err();
+    assert!(
+        e.starts_with("dr_infer_type: cannot merge states built with different options: min_parse_rate=0.9,"),
+        "{e}"
+    );
+    assert!(e.contains(" vs min_parse_rate=0.8, sample_limit=256, null_tokens=[\"\", \"NA\""), "{e}");
+    assert!(e.ends_with("decimal=auto"), "{e}");
+    // an empty state is the identity whatever its options
+    let before = body(&a);
+    a.try_combine(&InferState::with_options(o)).unwrap();
+    assert_eq!(body(&a), before);
+}
+
+#[test]
+fn corrupt_bodies_are_errors_not_panics() {
+    let rows = mixed_column(2_000);
+    let all: Vec<&Option<Vec<u8>>> = rows.iter().collect();
+    let b = body(&state_of(&all, &InferOptions { sample_limit: 32, ..Default::default() }));
+    for cut in 0..b.len() {
+        assert!(InferState::read_body(&b[..cut]).is_err(), "truncated at {cut} of {}", b.len());
+    }
+    let mut rng = Rng(7);
+    let mut ok = 0;
+    for _ in 0..4000 {
+        let mut c = b.clone();
+        for _ in 0..1 + rng.below(3) {
+            let at = rng.below(c.len());
+            c[at] ^= 1 << rng.below(8);
+        }
+        if let Ok(s) = InferState::read_body(&c) {
+            ok += 1;
+            // a state that reads is a valid one: canonical bytes, finalizes, merges
+            assert_eq!(body(&s), c);
+            let _ = s.finalize();
+            let mut t = s.clone();
+            t.try_combine(&s).unwrap();
+            let _ = t.finalize();
+        }
+    }
+    // flips in counters that stay consistent read fine; most flips are caught
+    assert!(ok < 4000, "{ok} of 4000 corrupted bodies read");
+}
