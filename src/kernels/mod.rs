@@ -5,6 +5,7 @@
 
 pub mod correlation;
 pub mod error;
+pub mod exact;
 pub mod infer;
 pub mod profile;
 pub mod relationships;
