@@ -69,6 +69,7 @@
 //! - `benford`: first significant digit of non-zero finite INTEGER/DECIMAL/DOUBLE values
 //!   (correct for |x| < 1), reported when there are ≥ 100 of them.
 
+mod codec;
 pub(crate) mod hash;
 pub mod render;
 pub mod sketch;
@@ -79,9 +80,70 @@ mod tests;
 use std::cmp::Ordering;
 use std::hash::Hash;
 
+use codec::{
+    corrupt, count, get_bool, get_bytes, get_i128, get_u128, get_u64, get_u8, get_usize, put_bytes, put_u64,
+};
 use hash::{hash_bytes, hash_i128, FastMap};
-use sketch::{Frequent, Hll, Kll, KLL_K};
+use sketch::{BucketQuantiles, HeavyHitters, Hll, LogHist};
 use stats::{Dist, Moments, Sum};
+
+/// Stand-in for `crate::kernels::exact::PowerSums` until that lands (same interface).
+#[derive(Clone, Default)]
+struct PowerSums {
+    m: Moments,
+    s: Sum,
+    n: u64,
+}
+
+impl PowerSums {
+    fn push(&mut self, x: f64) {
+        self.push_weighted(x, 1);
+    }
+    fn push_weighted(&mut self, x: f64, w: u64) {
+        self.m.push(x, w as f64);
+        self.s.add(x * w as f64);
+        self.n += w;
+    }
+    fn merge(&mut self, o: &PowerSums) {
+        self.m.merge(&o.m);
+        self.s.merge(&o.s);
+        self.n += o.n;
+    }
+    fn count(&self) -> u64 {
+        self.n
+    }
+    fn sum(&self) -> f64 {
+        self.s.value()
+    }
+    fn mean(&self) -> Option<f64> {
+        (self.n > 0).then_some(self.m.mean)
+    }
+    fn variance(&self) -> Option<f64> {
+        self.m.variance()
+    }
+    fn skewness(&self) -> Option<f64> {
+        self.m.skewness()
+    }
+    fn kurtosis(&self) -> Option<f64> {
+        self.m.kurtosis()
+    }
+    fn write_to(&self, out: &mut Vec<u8>) {
+        put_u64(out, self.n);
+        for v in [self.m.n, self.m.mean, self.m.m2, self.m.m3, self.m.m4, self.s.value()] {
+            put_u64(out, v.to_bits());
+        }
+    }
+    fn read_from(r: &mut &[u8]) -> Result<PowerSums, String> {
+        let n = get_u64(r)?;
+        let mut f = [0.0; 6];
+        for v in &mut f {
+            *v = f64::from_bits(get_u64(r)?);
+        }
+        let mut s = Sum::default();
+        s.add(f[5]);
+        Ok(PowerSums { m: Moments { n: f[0], mean: f[1], m2: f[2], m3: f[3], m4: f[4] }, s, n })
+    }
+}
 
 /// Options of one profile state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -281,6 +343,8 @@ const NAN_BITS: u64 = 0x7ff8_0000_0000_0000;
 /// Strings longer than this are keyed by prefix + hash.
 const MAX_KEY: usize = 256;
 const PREFIX: usize = 240;
+/// Seed of the 64-bit hash of byte keys (HyperLogLog and Count-Min).
+const BYTES_SEED: u64 = 0x5bd1_e995;
 
 #[inline(always)]
 fn float_key(x: f64) -> u64 {
@@ -305,6 +369,10 @@ trait Key: Clone + Eq + Hash {
     fn text_bytes(&self) -> &[u8] {
         &[]
     }
+    /// Appends the key to a state body.
+    fn write_key(&self, out: &mut Vec<u8>);
+    /// Reads a key written by `write_key`, refusing non-canonical ones.
+    fn read_key(r: &mut &[u8]) -> Result<Self, String>;
 }
 
 impl Key for i128 {
@@ -324,6 +392,12 @@ impl Key for i128 {
     }
     fn heap(&self) -> usize {
         0
+    }
+    fn write_key(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+    fn read_key(r: &mut &[u8]) -> Result<Self, String> {
+        get_i128(r)
     }
     fn numeric(&self, kind: ValueKind) -> (f64, Option<i128>, Option<u8>) {
         match kind {
@@ -354,6 +428,16 @@ impl Key for u64 {
     fn heap(&self) -> usize {
         0
     }
+    fn write_key(&self, out: &mut Vec<u8>) {
+        put_u64(out, *self);
+    }
+    fn read_key(r: &mut &[u8]) -> Result<Self, String> {
+        let k = get_u64(r)?;
+        if float_key(f64::from_bits(k)) != k {
+            return Err(corrupt("non-canonical double key"));
+        }
+        Ok(k)
+    }
     fn numeric(&self, _: ValueKind) -> (f64, Option<i128>, Option<u8>) {
         let x = f64::from_bits(*self);
         (x, None, stats::lead_digit_f64(x))
@@ -365,7 +449,7 @@ impl Key for Box<[u8]> {
         self.cmp(o)
     }
     fn hll_hash(&self) -> u64 {
-        hash_bytes(self, 0x5bd1_e995)
+        hash_bytes(self, BYTES_SEED)
     }
     fn render(&self, kind: ValueKind) -> String {
         let (body, cut) = if self.len() > MAX_KEY { (&self[..PREFIX], true) } else { (&self[..], false) };
@@ -380,6 +464,16 @@ impl Key for Box<[u8]> {
     }
     fn heap(&self) -> usize {
         self.len()
+    }
+    fn write_key(&self, out: &mut Vec<u8>) {
+        put_bytes(out, self);
+    }
+    fn read_key(r: &mut &[u8]) -> Result<Self, String> {
+        let b = get_bytes(r, PREFIX + 17, "key length")?;
+        if b.len() > MAX_KEY && b.last() != Some(&0xff) {
+            return Err(corrupt("long key without its hash"));
+        }
+        Ok(Box::from(b))
     }
     fn numeric(&self, _: ValueKind) -> (f64, Option<i128>, Option<u8>) {
         (f64::NAN, None, None)
@@ -410,14 +504,64 @@ fn bytes_key(s: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 // ---------------------------------------------------------------------------------------
 // Sketch mode
 
+/// Exact sum of `i128 · u64` terms: 256-bit two's complement `hi·2^128 + lo` (wrapping
+/// addition is associative, and |Σ| < 2^127 · 2^64 · 2^64 never wraps).
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+struct WideSum {
+    hi: i128,
+    lo: u128,
+}
+
+impl WideSum {
+    #[inline]
+    fn add_parts(&mut self, hi: i128, lo: u128) {
+        let (l, c) = self.lo.overflowing_add(lo);
+        self.lo = l;
+        self.hi = self.hi.wrapping_add(hi).wrapping_add(i128::from(c));
+    }
+
+    #[inline]
+    fn add_mul(&mut self, v: i128, w: u64) {
+        if let Some(t) = v.checked_mul(i128::from(w)) {
+            self.add_parts(if t < 0 { -1 } else { 0 }, t as u128);
+            return;
+        }
+        // |v|·w = hi·2^64 + lo, 192 bits
+        let m = v.unsigned_abs();
+        let lo = u128::from(m as u64) * u128::from(w);
+        let hi = (m >> 64) * u128::from(w);
+        let (low, c) = lo.overflowing_add(hi << 64);
+        let (mut h, mut l) = (((hi >> 64) + u128::from(c)) as i128, low);
+        if v < 0 {
+            l = !l;
+            h = !h;
+            let (l2, c) = l.overflowing_add(1);
+            l = l2;
+            h = h.wrapping_add(i128::from(c));
+        }
+        self.add_parts(h, l);
+    }
+
+    fn merge(&mut self, o: &WideSum) {
+        self.add_parts(o.hi, o.lo);
+    }
+
+    fn to_f64(self) -> f64 {
+        let small = (self.hi == 0 && self.lo <= i128::MAX as u128) || (self.hi == -1 && self.lo > i128::MAX as u128);
+        if small {
+            self.lo as i128 as f64
+        } else {
+            self.hi as f64 * 2f64.powi(128) + self.lo as f64
+        }
+    }
+}
+
 /// Streaming numeric summary used in sketch mode.
 #[derive(Clone)]
 struct NumSketch {
-    kll: Kll,
-    mom: Moments,
-    sum_f: Sum,
-    sum_i: i128,
-    sum_i_overflow: bool,
+    hist: LogHist,
+    pow: PowerSums,
+    sum_i: WideSum,
     zero: u64,
     neg: u64,
     nan: u64,
@@ -428,11 +572,9 @@ struct NumSketch {
 impl NumSketch {
     fn new() -> Self {
         NumSketch {
-            kll: Kll::new(KLL_K),
-            mom: Moments::default(),
-            sum_f: Sum::default(),
-            sum_i: 0,
-            sum_i_overflow: false,
+            hist: LogHist::default(),
+            pow: PowerSums::default(),
+            sum_i: WideSum::default(),
             zero: 0,
             neg: 0,
             nan: 0,
@@ -447,11 +589,7 @@ impl NumSketch {
             self.nan += w;
             return;
         }
-        if w == 1 {
-            self.kll.insert(x);
-        } else {
-            self.kll.insert_weighted(x, w);
-        }
+        self.hist.insert(x, w);
         if x < 0.0 {
             self.neg += w;
         }
@@ -465,13 +603,13 @@ impl NumSketch {
         if !moments {
             return;
         }
-        self.mom.push(x, w as f64);
-        match int {
-            Some(i) => match i.checked_mul(w as i128).and_then(|p| self.sum_i.checked_add(p)) {
-                Some(s) => self.sum_i = s,
-                None => self.sum_i_overflow = true,
-            },
-            None => self.sum_f.add(x * w as f64),
+        if w == 1 {
+            self.pow.push(x);
+        } else {
+            self.pow.push_weighted(x, w);
+        }
+        if let Some(i) = int {
+            self.sum_i.add_mul(i, w);
         }
         if let Some(d) = digit {
             self.digits[(d - 1) as usize] += w;
@@ -479,13 +617,9 @@ impl NumSketch {
     }
 
     fn merge(&mut self, o: &NumSketch) {
-        self.kll.merge(&o.kll);
-        self.mom.merge(&o.mom);
-        self.sum_f.merge(&o.sum_f);
-        match self.sum_i.checked_add(o.sum_i) {
-            Some(s) if !o.sum_i_overflow => self.sum_i = s,
-            _ => self.sum_i_overflow = true,
-        }
+        self.hist.merge(&o.hist);
+        self.pow.merge(&o.pow);
+        self.sum_i.merge(&o.sum_i);
         self.zero += o.zero;
         self.neg += o.neg;
         self.nan += o.nan;
@@ -494,6 +628,194 @@ impl NumSketch {
             self.digits[d] += o.digits[d];
         }
     }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        for v in [self.zero, self.neg, self.nan, self.inf] {
+            put_u64(out, v);
+        }
+        for &d in &self.digits {
+            put_u64(out, d);
+        }
+        out.extend_from_slice(&self.sum_i.hi.to_le_bytes());
+        out.extend_from_slice(&self.sum_i.lo.to_le_bytes());
+        self.pow.write_to(out);
+        self.hist.write(out);
+    }
+
+    fn read(r: &mut &[u8], n: u64) -> Result<NumSketch, String> {
+        let (zero, neg, nan, inf) = (get_u64(r)?, get_u64(r)?, get_u64(r)?, get_u64(r)?);
+        let mut digits = [0u64; 9];
+        let mut dsum = 0u128;
+        for d in &mut digits {
+            *d = get_u64(r)?;
+            dsum += u128::from(*d);
+        }
+        let sum_i = WideSum { hi: get_i128(r)?, lo: get_u128(r)? };
+        let pow = PowerSums::read_from(r)?;
+        let (hist, total) = LogHist::read(r)?;
+        let n128 = u128::from(n);
+        let ok = u128::from(total) + u128::from(nan) == n128
+            && [zero, neg, inf].iter().all(|&c| c <= n)
+            && dsum <= n128
+            && u128::from(pow.count()) <= n128;
+        if !ok {
+            return Err(corrupt("numeric counters do not add up"));
+        }
+        Ok(NumSketch { hist, pow, sum_i, zero, neg, nan, inf, digits })
+    }
+}
+
+/// Top values: Misra–Gries candidates and Count-Min sketch shape.
+const TOP_CAP: usize = 1024;
+const TOP_CM: (usize, u32) = (8, 12);
+/// Patterns: kept exactly up to this many distinct ones, then sketched.
+const PATTERN_EXACT: usize = 256;
+const PATTERN_CAP: usize = 128;
+const PATTERN_CM: (usize, u32) = (8, 9);
+/// Longest pattern in bytes (64 classes of ≤ 4 bytes, then `…`).
+const MAX_PATTERN: usize = 64 * 4 + 3;
+const PATTERN_SEED: u64 = 0x243f_6a88;
+
+/// `Aa9` pattern counts in sketch mode: exact while few, then heavy hitters. Whether a
+/// state is exact depends only on the distinct patterns of its rows (monotone in the
+/// union), so the switch is split-invariant.
+#[derive(Clone)]
+enum Patterns {
+    Exact(FastMap<Box<[u8]>, u64>),
+    Sketch(Box<HeavyHitters<Box<[u8]>>>),
+}
+
+impl Patterns {
+    fn hash(p: &[u8]) -> u64 {
+        hash_bytes(p, PATTERN_SEED)
+    }
+
+    fn new_sketch() -> Box<HeavyHitters<Box<[u8]>>> {
+        Box::new(HeavyHitters::new(PATTERN_CAP, PATTERN_CM.0, PATTERN_CM.1))
+    }
+
+    fn feed(hh: &mut HeavyHitters<Box<[u8]>>, map: &FastMap<Box<[u8]>, u64>) {
+        let mut v: Vec<(&Box<[u8]>, u64)> = map.iter().map(|(k, &c)| (k, c)).collect();
+        v.sort_unstable();
+        for (k, c) in v {
+            hh.add_with(&k[..], Self::hash(k), c, || k.clone());
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, pat: &[u8], w: u64) {
+        match self {
+            Patterns::Exact(map) => {
+                if let Some(c) = map.get_mut(pat) {
+                    *c += w;
+                    return;
+                }
+                map.insert(Box::from(pat), w);
+                if map.len() > PATTERN_EXACT {
+                    let mut hh = Self::new_sketch();
+                    Self::feed(&mut hh, map);
+                    *self = Patterns::Sketch(hh);
+                }
+            }
+            Patterns::Sketch(hh) => hh.add_with(pat, Self::hash(pat), w, || Box::from(pat)),
+        }
+    }
+
+    fn merge(&mut self, o: &Patterns) {
+        match (&mut *self, o) {
+            (Patterns::Exact(_), Patterns::Exact(om)) => {
+                let mut v: Vec<(&Box<[u8]>, &u64)> = om.iter().collect();
+                v.sort_unstable();
+                for (k, &c) in v {
+                    self.add(k, c);
+                }
+            }
+            (Patterns::Sketch(hh), Patterns::Exact(om)) => Self::feed(hh, om),
+            (Patterns::Exact(map), Patterns::Sketch(ohh)) => {
+                let mut hh = ohh.clone();
+                Self::feed(&mut hh, map);
+                *self = Patterns::Sketch(hh);
+            }
+            (Patterns::Sketch(hh), Patterns::Sketch(ohh)) => hh.merge(ohh),
+        }
+    }
+
+    fn top(&self) -> Vec<(String, u64)> {
+        match self {
+            Patterns::Exact(map) => top_patterns(map.iter().map(|(k, &c)| (&k[..], c))),
+            Patterns::Sketch(hh) => top_patterns(hh.heavy(|k| Self::hash(k)).into_iter().map(|(k, c)| (&k[..], c))),
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        match self {
+            Patterns::Exact(map) => map.capacity() * 25 + map.keys().map(|k| k.len()).sum::<usize>(),
+            Patterns::Sketch(hh) => hh.bytes() + hh.candidates().items().map(|(k, _)| k.len()).sum::<usize>(),
+        }
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        let put = |k: &Box<[u8]>, out: &mut Vec<u8>| put_bytes(out, k);
+        match self {
+            Patterns::Exact(map) => {
+                out.push(0);
+                let mut v: Vec<(&Box<[u8]>, &u64)> = map.iter().collect();
+                v.sort_unstable();
+                put_u64(out, v.len() as u64);
+                for (k, &c) in v {
+                    put(k, out);
+                    put_u64(out, c);
+                }
+            }
+            Patterns::Sketch(hh) => {
+                out.push(1);
+                hh.write(out, |a, b| a.cmp(b), put);
+            }
+        }
+    }
+
+    fn read(r: &mut &[u8], n: u64) -> Result<Patterns, String> {
+        let get = |r: &mut &[u8]| get_bytes(r, MAX_PATTERN, "pattern").map(Box::from);
+        match get_u8(r)? {
+            0 => {
+                let len = count(r, PATTERN_EXACT, 16, "patterns")?;
+                let mut map = FastMap::default();
+                let mut prev: Option<Box<[u8]>> = None;
+                let mut total = 0u64;
+                for _ in 0..len {
+                    let k = get(r)?;
+                    let c = get_u64(r)?;
+                    if c == 0 || prev.as_ref().is_some_and(|p| *p >= k) {
+                        return Err(corrupt("patterns unsorted or zero count"));
+                    }
+                    total = total.checked_add(c).ok_or_else(|| corrupt("pattern count overflow"))?;
+                    prev = Some(k.clone());
+                    map.insert(k, c);
+                }
+                if total != n {
+                    return Err(corrupt("pattern counts do not add up"));
+                }
+                Ok(Patterns::Exact(map))
+            }
+            1 => {
+                let hh = HeavyHitters::read(r, (PATTERN_CAP, PATTERN_CM.0, PATTERN_CM.1), |a, b| a.cmp(b), get)?;
+                if hh.n() != n {
+                    return Err(corrupt("pattern sketch count does not add up"));
+                }
+                Ok(Patterns::Sketch(Box::new(hh)))
+            }
+            t => Err(corrupt(format_args!("pattern store tag {t}"))),
+        }
+    }
+}
+
+/// The text a pattern is computed from: the key's prefix for long values.
+fn pattern_source(s: &[u8]) -> &[u8] {
+    if s.len() > MAX_KEY {
+        &s[..PREFIX]
+    } else {
+        s
+    }
 }
 
 /// Constant-size summary of a column once the exact map overflows.
@@ -501,37 +823,35 @@ impl NumSketch {
 struct Sketch<K: Key> {
     n: u64,
     hll: Hll,
-    freq: Frequent<K>,
+    top: HeavyHitters<K>,
     min: Option<K>,
     max: Option<K>,
     num: Option<NumSketch>,
-    patterns: Option<Frequent<Box<[u8]>>>,
+    patterns: Option<Patterns>,
 }
-
-const FREQ_CAP: usize = 1024;
-const PATTERN_CAP: usize = 256;
 
 impl<K: Key> Sketch<K> {
     fn new(kind: ValueKind) -> Self {
         Sketch {
             n: 0,
             hll: Hll::default(),
-            freq: Frequent::new(FREQ_CAP),
+            top: HeavyHitters::new(TOP_CAP, TOP_CM.0, TOP_CM.1),
             min: None,
             max: None,
             num: kind.has_quantiles().then(NumSketch::new),
-            patterns: matches!(kind, ValueKind::Text).then(|| Frequent::new(PATTERN_CAP)),
+            patterns: matches!(kind, ValueKind::Text).then(|| Patterns::Exact(FastMap::default())),
         }
     }
 
     /// Adds `w` copies of `k`.
     #[inline]
     fn add(&mut self, k: &K, w: u64, kind: ValueKind) {
+        let h = k.hll_hash();
         self.n += w;
-        self.hll.insert(k.hll_hash());
-        self.freq.add_with(k, w, || k.clone());
-        if self.patterns.is_some() {
-            self.add_pattern(k.text_bytes(), w);
+        self.hll.insert(h);
+        self.top.add_with(k, h, w, || k.clone());
+        if let Some(p) = &mut self.patterns {
+            p.add(&stats::pattern(k.text_bytes()), w);
         }
         if let Some(num) = &mut self.num {
             num.add(k.numeric(kind), w, kind.has_moments());
@@ -544,17 +864,10 @@ impl<K: Key> Sketch<K> {
         }
     }
 
-    fn add_pattern(&mut self, s: &[u8], w: u64) {
-        if let Some(p) = &mut self.patterns {
-            let pat = stats::pattern(s);
-            p.add_with(&pat[..], w, || pat.clone().into_boxed_slice());
-        }
-    }
-
     fn merge(&mut self, o: &Sketch<K>) {
         self.n += o.n;
         self.hll.merge(&o.hll);
-        self.freq.merge(&o.freq);
+        self.top.merge(&o.top);
         if let Some(m) = &o.min {
             if self.min.as_ref().is_none_or(|s| m.key_cmp(s) == Ordering::Less) {
                 self.min = Some(m.clone());
@@ -575,10 +888,60 @@ impl<K: Key> Sketch<K> {
 
     fn bytes(&self) -> usize {
         self.hll.bytes()
-            + self.freq.len() * (std::mem::size_of::<K>() + 16)
-            + self.freq.items().map(|(k, _)| k.heap()).sum::<usize>()
-            + self.num.as_ref().map_or(0, |n| n.kll.bytes())
-            + self.patterns.as_ref().map_or(0, |p| p.len() * 48)
+            + self.top.bytes()
+            + self.top.candidates().items().map(|(k, _)| k.heap()).sum::<usize>()
+            + self.num.as_ref().map_or(0, |n| n.hist.bytes())
+            + self.patterns.as_ref().map_or(0, Patterns::bytes)
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        put_u64(out, self.n);
+        self.hll.write(out);
+        self.top.write(out, K::key_cmp, K::write_key);
+        for m in [&self.min, &self.max] {
+            match m {
+                Some(k) => {
+                    out.push(1);
+                    k.write_key(out);
+                }
+                None => out.push(0),
+            }
+        }
+        if let Some(num) = &self.num {
+            num.write(out);
+        }
+        if let Some(p) = &self.patterns {
+            p.write(out);
+        }
+    }
+
+    fn read(r: &mut &[u8], kind: ValueKind, n: u64) -> Result<Self, String> {
+        if get_u64(r)? != n {
+            return Err(corrupt("sketch count does not add up"));
+        }
+        let hll = Hll::read(r)?;
+        let top = HeavyHitters::read(r, (TOP_CAP, TOP_CM.0, TOP_CM.1), K::key_cmp, K::read_key)?;
+        if top.n() != n {
+            return Err(corrupt("top-value sketch count does not add up"));
+        }
+        let mut mm = [None, None];
+        for m in &mut mm {
+            if get_bool(r)? {
+                *m = Some(K::read_key(r)?);
+            }
+        }
+        let [min, max] = mm;
+        let ok = match (&min, &max) {
+            (Some(a), Some(b)) => kind.has_quantiles() && a.key_cmp(b) != Ordering::Greater,
+            (None, None) => !kind.has_quantiles() || n == 0,
+            _ => false,
+        };
+        if !ok {
+            return Err(corrupt("sketch min/max"));
+        }
+        let num = if kind.has_quantiles() { Some(NumSketch::read(r, n)?) } else { None };
+        let patterns = if matches!(kind, ValueKind::Text) { Some(Patterns::read(r, n)?) } else { None };
+        Ok(Sketch { n, hll, top, min, max, num, patterns })
     }
 }
 
@@ -654,6 +1017,54 @@ impl<K: Key> Values<K> {
         match self {
             Values::Exact { map, key_bytes } => map.capacity() * (std::mem::size_of::<K>() + 9) + key_bytes,
             Values::Sketch(sk) => sk.bytes(),
+        }
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            Values::Exact { map, .. } => {
+                out.push(0);
+                let entries = sorted_entries(map);
+                put_u64(out, entries.len() as u64);
+                for (k, c) in entries {
+                    k.write_key(out);
+                    put_u64(out, c);
+                }
+            }
+            Values::Sketch(sk) => {
+                out.push(1);
+                sk.write(out);
+            }
+        }
+    }
+
+    /// Reads values of `kind` holding `n` non-NULL values under `opts`.
+    fn read(r: &mut &[u8], opts: &ProfileOptions, kind: ValueKind, n: u64) -> Result<Self, String> {
+        match get_u8(r)? {
+            0 => {
+                let len = count(r, opts.exact_limit, 16, "exact values")?;
+                let mut map: FastMap<K, u64> = FastMap::default();
+                map.reserve(len);
+                let (mut total, mut key_bytes) = (0u64, 0usize);
+                let mut prev: Option<K> = None;
+                for _ in 0..len {
+                    let k = K::read_key(r)?;
+                    let c = get_u64(r)?;
+                    if c == 0 || prev.as_ref().is_some_and(|p| p.key_cmp(&k) != Ordering::Less) {
+                        return Err(corrupt("exact values unsorted or zero count"));
+                    }
+                    total = total.checked_add(c).ok_or_else(|| corrupt("exact count overflow"))?;
+                    key_bytes += k.heap();
+                    prev = Some(k.clone());
+                    map.insert(k, c);
+                }
+                if total != n || key_bytes > opts.exact_bytes {
+                    return Err(corrupt("exact value counts do not add up"));
+                }
+                Ok(Values::Exact { map, key_bytes })
+            }
+            1 => Ok(Values::Sketch(Box::new(Sketch::read(r, kind, n)?))),
+            t => Err(corrupt(format_args!("value store tag {t}"))),
         }
     }
 }
@@ -764,6 +1175,50 @@ impl TextStats {
         if let Some(m) = &o.max {
             self.add_minmax(m);
         }
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        put_u64(out, self.len_n);
+        out.extend_from_slice(&self.len_sum.to_le_bytes());
+        for v in [self.min_len, self.max_len, self.empty, self.blank, self.untrimmed, self.non_ascii] {
+            put_u64(out, v);
+        }
+        for m in [&self.min, &self.max] {
+            match m {
+                Some(b) => {
+                    out.push(1);
+                    put_bytes(out, b);
+                }
+                None => out.push(0),
+            }
+        }
+    }
+
+    fn read(r: &mut &[u8], rows: u64) -> Result<TextStats, String> {
+        let len_n = get_u64(r)?;
+        let len_sum = get_u128(r)?;
+        let mut v = [0u64; 6];
+        for x in &mut v {
+            *x = get_u64(r)?;
+        }
+        let [min_len, max_len, empty, blank, untrimmed, non_ascii] = v;
+        let mut mm = [None, None];
+        for m in &mut mm {
+            if get_bool(r)? {
+                *m = Some(get_bytes(r, u32::MAX as usize, "min/max text")?.to_vec());
+            }
+        }
+        let [min, max] = mm;
+        let ok = len_n <= rows
+            && [empty, blank, untrimmed, non_ascii].iter().all(|&c| c <= len_n)
+            && (len_n == 0 || min_len <= max_len)
+            && len_sum <= u128::from(len_n) * u128::from(max_len)
+            && min.is_some() == max.is_some()
+            && min <= max;
+        if !ok {
+            return Err(corrupt("text statistics do not add up"));
+        }
+        Ok(TextStats { len_n, len_sum, min_len, max_len, empty, blank, untrimmed, non_ascii, min, max })
     }
 }
 
@@ -983,11 +1438,12 @@ impl ProfileState {
                     map.insert(Box::from(&key[..]), 1);
                 }
                 Values::Sketch(sk) => {
+                    let h = hash_bytes(&key, BYTES_SEED);
                     sk.n += 1;
-                    sk.hll.insert(hash_bytes(&key, 0x5bd1_e995));
-                    sk.freq.add_with(&key[..], 1, || Box::from(&key[..]));
-                    if matches!(kind, ValueKind::Text) {
-                        sk.add_pattern(s, 1);
+                    sk.hll.insert(h);
+                    sk.top.add_with(&key[..], h, 1, || Box::from(&key[..]));
+                    if let Some(p) = &mut sk.patterns {
+                        p.add(&stats::pattern(pattern_source(s)), 1);
                     }
                     return;
                 }
@@ -1057,6 +1513,124 @@ impl ProfileState {
             (Store::Bytes(a), Store::Bytes(b)) => a.merge(b, &opts, kind),
             _ => {}
         }
+    }
+
+    /// The options the state was created with.
+    pub fn options(&self) -> ProfileOptions {
+        self.opts
+    }
+
+    /// In sketch mode, the largest relative width 2^(shift − 52) of a quantile bucket:
+    /// every sketch-mode quantile is within that fraction of |exact quantile| (module
+    /// docs). `None` in exact mode, for kinds without quantiles, or when the buckets
+    /// span several binades (shift > 52).
+    pub fn quantile_resolution(&self) -> Option<f64> {
+        let hist = match &self.store {
+            Store::Int(Values::Sketch(sk)) => &sk.num.as_ref()?.hist,
+            Store::Float(Values::Sketch(sk)) => &sk.num.as_ref()?.hist,
+            _ => return None,
+        };
+        hist.resolution()
+    }
+
+    /// Appends the state body: options, kind, counters, then the exact map (entries in
+    /// key order, so equal states give equal bytes) or the sketches. The envelope
+    /// (magic, version, input type, checksum) is the caller's.
+    pub fn write_body(&self, out: &mut Vec<u8>) {
+        let o = &self.opts;
+        for v in [o.exact_limit, o.top_k, o.bins, o.exact_bytes] {
+            put_u64(out, v as u64);
+        }
+        match self.kind {
+            ValueKind::Unknown => out.push(0),
+            ValueKind::Integer => out.push(1),
+            ValueKind::Float => out.push(2),
+            ValueKind::Float32 => out.push(3),
+            ValueKind::Decimal { scale } => out.extend_from_slice(&[4, scale]),
+            ValueKind::Temporal(u) => out.extend_from_slice(&[5, u as u8]),
+            ValueKind::Boolean => out.push(6),
+            ValueKind::Text => out.push(7),
+            ValueKind::Blob => out.push(8),
+            ValueKind::Other => out.push(9),
+        }
+        for v in [self.rows, self.nulls, self.conflicts] {
+            put_u64(out, v);
+        }
+        self.text.write(out);
+        match &self.store {
+            Store::Empty => out.push(0),
+            Store::Int(v) => {
+                out.push(1);
+                v.write(out);
+            }
+            Store::Float(v) => {
+                out.push(2);
+                v.write(out);
+            }
+            Store::Bytes(v) => {
+                out.push(3);
+                v.write(out);
+            }
+        }
+    }
+
+    /// Reads a body written by [`ProfileState::write_body`]. Never panics; a truncated,
+    /// inconsistent or oversized body is an `Err`.
+    pub fn read_body(bytes: &[u8]) -> Result<ProfileState, String> {
+        let r = &mut &bytes[..];
+        let opts = ProfileOptions {
+            exact_limit: get_usize(r, 1 << 40, "exact_limit")?,
+            top_k: get_usize(r, 1 << 20, "top_k")?,
+            bins: get_usize(r, 1 << 16, "bins")?,
+            exact_bytes: get_usize(r, 1 << 48, "exact_bytes")?,
+        };
+        let units = [
+            TemporalUnit::Date,
+            TemporalUnit::Time,
+            TemporalUnit::TimestampSec,
+            TemporalUnit::TimestampMs,
+            TemporalUnit::TimestampUs,
+            TemporalUnit::TimestampNs,
+            TemporalUnit::TimestampTzUs,
+        ];
+        let kind = match get_u8(r)? {
+            0 => ValueKind::Unknown,
+            1 => ValueKind::Integer,
+            2 => ValueKind::Float,
+            3 => ValueKind::Float32,
+            4 => match get_u8(r)? {
+                scale @ 0..=38 => ValueKind::Decimal { scale },
+                s => return Err(corrupt(format_args!("decimal scale {s}"))),
+            },
+            5 => {
+                let u = get_u8(r)?;
+                ValueKind::Temporal(*units.get(u as usize).ok_or_else(|| corrupt(format_args!("temporal unit {u}")))?)
+            }
+            6 => ValueKind::Boolean,
+            7 => ValueKind::Text,
+            8 => ValueKind::Blob,
+            9 => ValueKind::Other,
+            t => return Err(corrupt(format_args!("value kind {t}"))),
+        };
+        let (rows, nulls, conflicts) = (get_u64(r)?, get_u64(r)?, get_u64(r)?);
+        let n = rows
+            .checked_sub(nulls)
+            .and_then(|x| x.checked_sub(conflicts))
+            .ok_or_else(|| corrupt("more NULLs than rows"))?;
+        let text = TextStats::read(r, rows)?;
+        let store = match (get_u8(r)?, kind) {
+            (0, ValueKind::Unknown) if n == 0 && conflicts == 0 => Store::Empty,
+            (1, ValueKind::Integer | ValueKind::Decimal { .. } | ValueKind::Temporal(_) | ValueKind::Boolean) => {
+                Store::Int(Values::read(r, &opts, kind, n)?)
+            }
+            (2, ValueKind::Float | ValueKind::Float32) => Store::Float(Values::read(r, &opts, kind, n)?),
+            (3, ValueKind::Text | ValueKind::Blob | ValueKind::Other) => Store::Bytes(Values::read(r, &opts, kind, n)?),
+            (t, _) => return Err(corrupt(format_args!("store tag {t} for {kind:?}"))),
+        };
+        if !r.is_empty() {
+            return Err(corrupt(format_args!("{} trailing bytes", r.len())));
+        }
+        Ok(ProfileState { opts, kind, rows, nulls, conflicts, store, text })
     }
 
     /// Approximate heap bytes held by the state.
@@ -1213,11 +1787,12 @@ impl ProfileState {
                             }
                         };
                         let mom = Moments::two_pass(&finite, mean);
-                        set_moments(p, sum, &mom);
+                        set_moments(p, sum, mom.mean, mom.variance(), mom.skewness(), mom.kurtosis());
                     }
                     p.benford = stats::benford(&digits);
                 }
-                set_distribution(p, &Dist::new(items), true, self.opts.bins);
+                let d = Dist::new(items);
+                set_distribution(p, &|q| d.quantile(q), &d, true, self.opts.bins);
             }
             Values::Sketch(sk) => {
                 let n = sk.n;
@@ -1228,23 +1803,35 @@ impl ProfileState {
                 p.distinct_count = est;
                 p.distinct_is_exact = false;
                 p.cardinality_ratio = Some(est as f64 / n as f64);
-                let dup = sk.freq.items().any(|(_, c)| c >= 2);
-                p.is_unique = Some(!dup && est as f64 >= 0.97 * n as f64);
-                p.is_constant = Some(false);
-                // Entropy: known heavy counters, the rest spread evenly.
-                let known: u64 = sk.freq.items().map(|x| x.1).sum();
-                let m = sk.freq.len() as u64;
-                let rest = n.saturating_sub(known);
-                let others = est.saturating_sub(m).max(u64::from(rest > 0));
-                let mut h = stats::entropy(sk.freq.items().map(|x| x.1), n);
+                // Everything below uses split-invariant parts only: n, the HLL estimate
+                // and the reported heavy hitters (sorted, so float sums run in one order).
+                let mut heavy: Vec<(String, u64)> =
+                    sk.top.heavy(K::hll_hash).into_iter().map(|(k, c)| (k.render(kind), c)).collect();
+                heavy.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                p.is_unique = Some(heavy.is_empty() && est as f64 >= 0.97 * n as f64);
+                p.is_constant = Some(est <= 1);
+                // Entropy: the heavy hitters, the rest spread evenly over the remaining
+                // (HLL-estimated) distinct values.
+                let mut known = 0u64;
+                let counts: Vec<u64> = heavy
+                    .iter()
+                    .map(|h| {
+                        let c = h.1.min(n - known);
+                        known += c;
+                        c
+                    })
+                    .collect();
+                let rest = n - known;
+                let others = est.saturating_sub(heavy.len() as u64).max(u64::from(rest > 0));
+                let mut h = stats::entropy(counts.into_iter(), n);
                 if rest > 0 && others > 0 {
                     let pr = rest as f64 / n as f64;
                     h -= pr * (pr / others as f64).log2();
                 }
                 p.entropy = Some(h);
-                p.top_values = top_k(sk.freq.items(), self.opts.top_k, kind, rows);
+                p.top_values = heavy.into_iter().take(self.opts.top_k).map(|(s, c)| (s, c, c as f64 / rows)).collect();
                 if let Some(pf) = &sk.patterns {
-                    p.top_patterns = Some(top_patterns(pf.items().map(|(k, c)| (&k[..], c))));
+                    p.top_patterns = Some(pf.top());
                 }
                 if let (Some(mi), Some(ma)) = (&sk.min, &sk.max) {
                     p.min = Some(mi.render(kind));
@@ -1260,58 +1847,61 @@ impl ProfileState {
                             p.nan_count = Some(num.nan);
                             p.inf_count = Some(num.inf);
                         }
-                        if num.mom.n > 0.0 {
-                            let scale = match kind {
-                                ValueKind::Decimal { scale } => render::pow10(scale),
-                                _ => 1.0,
+                        if num.pow.count() > 0 {
+                            let sum = match kind {
+                                ValueKind::Decimal { scale } => num.sum_i.to_f64() / render::pow10(scale),
+                                ValueKind::Integer => num.sum_i.to_f64(),
+                                _ => num.pow.sum(),
                             };
-                            let sum = if kind.is_float() || num.sum_i_overflow {
-                                if kind.is_float() {
-                                    num.sum_f.value()
-                                } else {
-                                    num.mom.mean * num.mom.n
-                                }
-                            } else {
-                                num.sum_i as f64 / scale
-                            };
-                            set_moments(p, sum, &num.mom);
+                            let pw = &num.pow;
+                            let mean = pw.mean().unwrap_or(f64::NAN);
+                            set_moments(p, sum, mean, pw.variance(), pw.skewness(), pw.kurtosis());
                         }
                         p.benford = stats::benford(&num.digits);
                     }
-                    set_distribution(p, &Dist::new(num.kll.weighted_items()), false, self.opts.bins);
+                    let bq = BucketQuantiles::new(num.hist.buckets());
+                    let d = Dist::new(bq.weighted_items());
+                    set_distribution(p, &|q| bq.quantile(q), &d, false, self.opts.bins);
                 }
             }
         }
     }
 }
 
-fn set_moments(p: &mut Profile, sum: f64, mom: &Moments) {
+fn set_moments(
+    p: &mut Profile,
+    sum: f64,
+    mean: f64,
+    variance: Option<f64>,
+    skewness: Option<f64>,
+    kurtosis: Option<f64>,
+) {
     let fin = |x: f64| x.is_finite().then_some(x);
     p.sum = fin(sum);
-    p.mean = fin(mom.mean);
-    p.variance = mom.variance();
+    p.mean = fin(mean);
+    p.variance = variance;
     p.stddev = p.variance.map(f64::sqrt);
-    p.skewness = mom.skewness();
-    p.kurtosis = mom.kurtosis();
+    p.skewness = skewness;
+    p.kurtosis = kurtosis;
     p.cv = match (p.stddev, p.mean) {
         (Some(s), Some(m)) if m != 0.0 => fin(s / m.abs()),
         _ => None,
     };
 }
 
-/// Quantiles, MAD, outliers and histogram from a sorted weighted list.
-fn set_distribution(p: &mut Profile, d: &Dist, exact: bool, bins: usize) {
+/// Quantiles from `quantile`; MAD, outliers and histogram from a sorted weighted list.
+fn set_distribution(p: &mut Profile, quantile: &dyn Fn(f64) -> Option<f64>, d: &Dist, exact: bool, bins: usize) {
     if d.n() == 0 {
         return;
     }
     p.quantiles_exact = Some(exact);
-    p.p01 = d.quantile(0.01);
-    p.p05 = d.quantile(0.05);
-    p.p25 = d.quantile(0.25);
-    p.p50 = d.quantile(0.5);
-    p.p75 = d.quantile(0.75);
-    p.p95 = d.quantile(0.95);
-    p.p99 = d.quantile(0.99);
+    p.p01 = quantile(0.01);
+    p.p05 = quantile(0.05);
+    p.p25 = quantile(0.25);
+    p.p50 = quantile(0.5);
+    p.p75 = quantile(0.75);
+    p.p95 = quantile(0.95);
+    p.p99 = quantile(0.99);
     if let (Some(q1), Some(q3), Some(med)) = (p.p25, p.p75, p.p50) {
         let iqr = q3 - q1;
         if iqr.is_finite() {

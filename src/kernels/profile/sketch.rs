@@ -1,31 +1,56 @@
-//! The three mergeable sketches a column state switches to once its exact value map
-//! outgrows the budget: HyperLogLog for distinct counts, Misra–Gries "frequent items"
-//! for top values, and KLL for quantiles.
+//! The mergeable sketches a column state switches to once its exact value map outgrows
+//! the budget: HyperLogLog for distinct counts, Misra–Gries candidates checked by a
+//! Count-Min sketch for top values (and text patterns), and an adaptive log-linear bucket
+//! histogram for quantiles.
+//!
+//! Every sketch here except the Misra–Gries candidate set is a deterministic function of
+//! the multiset of values fed to it, whatever the split and merge order; what is
+//! reported from the candidates is invariant too (see [`HeavyHitters`]). So a column
+//! profile in sketch mode depends only on the multiset of its values.
 //!
 //! - HyperLogLog (Flajolet, Fusy, Gandouet, Meunier 2007) with p = 14 (16 384 one-byte
 //!   registers, 16 KiB, standard error 1.04/√m ≈ 0.81 %), estimated with Ertl's improved
 //!   raw estimator ("New cardinality estimation algorithms for HyperLogLog sketches",
 //!   2017, Algorithm 6), which needs neither bias tables nor a linear-counting switch.
-//!   Merge = register-wise max: order-independent.
-//! - Misra–Gries with the median purge of datasketches' `frequent_items` (Anderson et al.,
-//!   "A high-performance algorithm for identifying frequent items in data streams", 2017):
-//!   counters are lower bounds; each count is under-estimated by at most `offset`
-//!   ≤ 2n / capacity. Merge adds counters, then purges.
-//! - KLL (Karnin, Lang, Liberty, "Optimal quantile approximation in streams", FOCS 2016)
-//!   with k = 1024 and capacity decay c = 2/3: a stack of compactors, level h holding items
-//!   of weight 2^h. Expected normalised rank error ≈ 2.3 / k^0.97 ≈ 0.27 % (datasketches'
-//!   empirical constant); measured ≤ 0.5 % on 1M values in the tests. Weighted inserts
-//!   place an item on each level whose bit is set in the weight, so converting an exact
-//!   value→count map loses nothing. Compaction uses a fixed-seed xorshift coin, so a
-//!   given input order always gives the same sketch.
+//!   Merge = register-wise max.
+//! - [`MisraGries`] with the purge of Agarwal et al. ("Mergeable summaries", PODS 2012,
+//!   §3): counters are lower bounds; whenever more than 3·cap/2 are held, the
+//!   (cap+1)-th largest counter is subtracted from all and the non-positive ones are
+//!   dropped. Each purge removes at least (cap+1)·v of mass for the v it subtracts, so
+//!   after any sequence of inserts and merges a count is under-estimated by at most
+//!   n/(cap+1): every value with a true count above n/(cap+1) is a candidate, in every
+//!   split.
+//! - [`CountMin`] (Cormode & Muthukrishnan, "An improved data stream summary: the
+//!   count-min sketch and its applications", 2005): D rows of W counters, merge = add,
+//!   so it is linear and split-invariant. An estimate never under-counts; a row
+//!   over-counts x by at most ε·n with probability ≥ 1 − 1/(εW) (Markov), rows are
+//!   independent.
+//! - [`HeavyHitters`]: reports the candidates whose Count-Min estimate reaches
+//!   τ = 2n/(cap+1). With cap = 1024 and an 8 × 4096 sketch, a value whose true count is
+//!   ≤ n/(cap+1) passes only if every row over-counts it by ≥ n/(cap+1):
+//!   probability ≤ ((cap+1)/W)^D = (1025/4096)^8 ≈ 1.5·10⁻⁵ per candidate (Markov; far
+//!   smaller unless a few heavy values take most of the mass). Every other reported
+//!   value is a candidate in every split, so the report is split-invariant. Values with
+//!   a share below 2/(cap+1) ≈ 0.2 % of the non-NULL values are never reported.
+//! - [`LogHist`]: each non-NaN double x maps to its order-preserving 64-bit key (sign
+//!   flip of the bits, −0 → +0); a bucket is `key >> shift` and keeps (count, min, max).
+//!   The state keeps the smallest shift with at most [`HIST_BUCKETS`] non-empty buckets.
+//!   That count is monotone in the multiset and nested in the shift
+//!   ((k >> a) >> (b − a) = k >> b), so a part never needs a larger shift than the union:
+//!   merging = re-bucket both at the larger shift, add, coarsen while over the limit — a
+//!   function of the union. For shift ≤ 52 a bucket spans at most 2^(shift−52)·|x|
+//!   (log-linear, like HDR histograms); [`LogHist::resolution`] reports it.
 //!
-//! Memory (constant): HLL 16 KiB; KLL ≤ ~3k = 3072 doubles (24 KiB); frequent items ≤
-//! `capacity` keys.
+//! Memory (constant): HLL 16 KiB; Count-Min 8 × 4096 × 8 B = 256 KiB for values and
+//! 8 × 512 × 8 B = 32 KiB for patterns; Misra–Gries ≤ 1536 keys; the histogram ≤ 3584
+//! buckets of 32 B in a 4096-slot table (≈ 132 KiB).
 
 use std::borrow::Borrow;
+use std::cmp::Ordering;
 use std::hash::Hash;
 
-use super::hash::FastMap;
+use super::codec::{corrupt, count, get_f64, get_u64, get_u8, put_u64, take};
+use super::hash::{fmix64, FastMap};
 
 /// HyperLogLog precision: 2^P registers.
 const P: u32 = 14;
@@ -90,6 +115,20 @@ impl Hll {
     pub fn bytes(&self) -> usize {
         self.regs.len()
     }
+
+    /// Appends the registers.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.regs);
+    }
+
+    /// Reads registers written by [`Hll::write`].
+    pub fn read(r: &mut &[u8]) -> Result<Hll, String> {
+        let regs = take(r, M)?;
+        if regs.iter().any(|&x| u32::from(x) > Q + 1) {
+            return Err(corrupt("HyperLogLog register out of range"));
+        }
+        Ok(Hll { regs: regs.to_vec() })
+    }
 }
 
 fn sigma(mut x: f64) -> f64 {
@@ -126,19 +165,23 @@ fn tau(mut x: f64) -> f64 {
     }
 }
 
-/// Misra–Gries frequent items with lower-bound counters.
+
+/// Misra–Gries candidates with the Agarwal et al. purge (see the module comment).
 #[derive(Clone)]
-pub struct Frequent<K: Eq + Hash> {
+pub struct MisraGries<K: Eq + Hash> {
     cap: usize,
     map: FastMap<K, u64>,
-    offset: u64,
     scratch: Vec<u64>,
 }
 
-impl<K: Eq + Hash + Clone> Frequent<K> {
-    /// A summary that holds at most `cap` counters (after each purge, about `cap / 2`).
+impl<K: Eq + Hash + Clone> MisraGries<K> {
+    /// A summary guaranteeing every value above n/(cap+1) is kept; holds ≤ 3·cap/2 keys.
     pub fn new(cap: usize) -> Self {
-        Frequent { cap: cap.max(4), map: FastMap::default(), offset: 0, scratch: Vec::new() }
+        MisraGries { cap: cap.max(4), map: FastMap::default(), scratch: Vec::new() }
+    }
+
+    fn limit(&self) -> usize {
+        self.cap + self.cap / 2
     }
 
     /// Adds weight `w` to the item borrowed as `q`, creating it with `make` when absent.
@@ -152,214 +195,533 @@ impl<K: Eq + Hash + Clone> Frequent<K> {
             return;
         }
         self.map.insert(make(), w);
-        if self.map.len() > self.cap {
+        if self.map.len() > self.limit() {
             self.purge();
         }
     }
 
+    /// Subtracts the (cap+1)-th largest counter from all; drops the non-positive ones.
     fn purge(&mut self) {
         let mut counts = std::mem::take(&mut self.scratch);
         counts.clear();
         counts.extend(self.map.values().copied());
-        let mid = counts.len() / 2;
-        let med = *counts.select_nth_unstable(mid).1;
+        if counts.len() > self.cap {
+            // (cap+1)-th largest = index len − cap − 1 in ascending order
+            let idx = counts.len() - self.cap - 1;
+            let v = *counts.select_nth_unstable(idx).1;
+            self.map.retain(|_, c| {
+                *c = c.saturating_sub(v);
+                *c > 0
+            });
+        }
         self.scratch = counts;
-        self.map.retain(|_, c| {
-            if *c > med {
-                *c -= med;
-                true
-            } else {
-                false
-            }
-        });
-        self.offset += med;
     }
 
-    /// Adds every counter of `other`; never changes `other`.
-    pub fn merge(&mut self, other: &Frequent<K>) {
+    /// Adds every counter of `other`, then purges; never changes `other`.
+    pub fn merge(&mut self, other: &MisraGries<K>) {
         for (k, &c) in &other.map {
             *self.map.entry(k.clone()).or_insert(0) += c;
         }
-        self.offset += other.offset;
-        while self.map.len() > self.cap {
+        if self.map.len() > self.limit() {
             self.purge();
         }
+        self.map.shrink_to(self.limit() + 1);
     }
 
-    /// Counters (lower bounds of the true counts).
+    /// The candidates with their lower-bound counts.
     pub fn items(&self) -> impl Iterator<Item = (&K, u64)> {
         self.map.iter().map(|(k, &c)| (k, c))
     }
 
-    /// The largest possible under-count of any item.
-    pub fn max_error(&self) -> u64 {
-        self.offset
-    }
-
-    /// Number of counters held.
+    /// Number of candidates held.
     pub fn len(&self) -> usize {
         self.map.len()
     }
 
-    /// True when no counter is held.
+    /// True when no candidate is held.
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
     }
-}
 
-/// KLL quantile sketch over doubles (NaN never inserted).
-#[derive(Clone)]
-pub struct Kll {
-    k: usize,
-    n: u64,
-    size: usize,
-    /// Σ caps, cached; recomputed whenever the number of levels changes.
-    limit: usize,
-    caps: Vec<usize>,
-    levels: Vec<Vec<f64>>,
-    rng: u64,
-}
-
-/// Default KLL accuracy parameter (≈ 0.27 % normalised rank error).
-pub const KLL_K: usize = 1024;
-
-impl Kll {
-    /// An empty sketch with accuracy parameter `k`.
-    pub fn new(k: usize) -> Self {
-        let k = k.max(16);
-        let mut s =
-            Kll { k, n: 0, size: 0, limit: k, caps: Vec::new(), levels: vec![Vec::new()], rng: 0x9e37_79b9_7f4a_7c15 };
-        s.refresh_caps();
-        s
+    /// Heap bytes of the table (keys' own heap not included).
+    pub fn bytes(&self) -> usize {
+        self.map.capacity() * (std::mem::size_of::<(K, u64)>() + 1)
     }
 
-    fn cap_of(k: usize, levels: usize, h: usize) -> usize {
-        let depth = (levels - 1 - h) as i32;
-        let c = (k as f64 * (2.0f64 / 3.0).powi(depth)).ceil() as usize;
-        c.max(8)
-    }
-
-    /// Recomputes the cached per-level capacities and their total.
-    fn refresh_caps(&mut self) {
-        let (k, l) = (self.k, self.levels.len());
-        self.caps.clear();
-        self.caps.extend((0..l).map(|h| Self::cap_of(k, l, h)));
-        self.limit = self.caps.iter().sum();
-    }
-
-    /// Inserts one value of weight 1.
-    #[inline]
-    pub fn insert(&mut self, x: f64) {
-        self.levels[0].push(x);
-        self.n += 1;
-        self.size += 1;
-        if self.size >= self.limit {
-            self.compress();
+    /// Appends the candidates in `cmp` order (canonical bytes for one state).
+    pub fn write(&self, out: &mut Vec<u8>, cmp: impl Fn(&K, &K) -> Ordering, put: impl Fn(&K, &mut Vec<u8>)) {
+        let mut v: Vec<(&K, u64)> = self.items().collect();
+        v.sort_unstable_by(|a, b| cmp(a.0, b.0));
+        put_u64(out, v.len() as u64);
+        for (k, c) in v {
+            put(k, out);
+            put_u64(out, c);
         }
     }
 
-    /// Inserts `x` with integer weight `w` (one item per set bit of `w`).
-    pub fn insert_weighted(&mut self, x: f64, w: u64) {
-        for bit in 0..64 {
-            if (w >> bit) & 1 == 1 {
-                while self.levels.len() <= bit {
-                    self.levels.push(Vec::new());
-                }
-                self.levels[bit].push(x);
-                self.size += 1;
+    /// Reads what [`MisraGries::write`] wrote: strictly increasing keys, positive counts
+    /// summing to at most `n`.
+    pub fn read(
+        r: &mut &[u8],
+        cap: usize,
+        n: u64,
+        cmp: impl Fn(&K, &K) -> Ordering,
+        get: impl Fn(&mut &[u8]) -> Result<K, String>,
+    ) -> Result<Self, String> {
+        let mut mg = MisraGries::new(cap);
+        let len = count(r, mg.limit(), 9, "top-value candidates")?;
+        let mut prev: Option<K> = None;
+        let mut total = 0u64;
+        for _ in 0..len {
+            let k = get(r)?;
+            let c = get_u64(r)?;
+            if c == 0 || prev.as_ref().is_some_and(|p| cmp(p, &k) != Ordering::Less) {
+                return Err(corrupt("candidate keys unsorted or zero count"));
             }
+            total = total.checked_add(c).filter(|&t| t <= n).ok_or_else(|| corrupt("candidate counts exceed n"))?;
+            prev = Some(k.clone());
+            mg.map.insert(k, c);
+        }
+        Ok(mg)
+    }
+}
+
+/// Count-Min sketch: `rows` × 2^`bits` counters; row i indexes with bits
+/// `[i·bits, (i+1)·bits)` of a 128-bit hash (the value's 64-bit hash and its remix).
+#[derive(Clone)]
+pub struct CountMin {
+    rows: usize,
+    bits: u32,
+    n: u64,
+    cells: Vec<u64>,
+}
+
+impl CountMin {
+    /// An empty sketch; `rows · bits` ≤ 128.
+    pub fn new(rows: usize, bits: u32) -> Self {
+        debug_assert!(rows as u32 * bits <= 128 && bits < 32);
+        CountMin { rows, bits, n: 0, cells: vec![0; rows << bits] }
+    }
+
+    #[inline(always)]
+    fn wide(h: u64) -> u128 {
+        (u128::from(fmix64(h ^ 0x6a09_e667_f3bc_c908)) << 64) | u128::from(h)
+    }
+
+    #[inline(always)]
+    fn cell(&self, wide: u128, i: usize) -> usize {
+        let mask = (1u128 << self.bits) - 1;
+        (i << self.bits) | ((wide >> (i as u32 * self.bits)) & mask) as usize
+    }
+
+    /// Adds `w` to the value with 64-bit hash `h`.
+    #[inline]
+    pub fn add(&mut self, h: u64, w: u64) {
+        let wide = Self::wide(h);
+        for i in 0..self.rows {
+            let c = self.cell(wide, i);
+            self.cells[c] += w;
         }
         self.n += w;
-        self.refresh_caps();
-        self.compress();
     }
 
-    fn coin(&mut self) -> bool {
-        let mut x = self.rng;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.rng = x;
-        x & 1 == 1
+    /// Upper bound of the count of the value with hash `h`.
+    pub fn estimate(&self, h: u64) -> u64 {
+        let wide = Self::wide(h);
+        (0..self.rows).map(|i| self.cells[self.cell(wide, i)]).min().unwrap_or(0)
     }
 
-    /// Lazy compaction (Karnin–Lang–Liberty; datasketches' lazy variant): while the
-    /// sketch is over its total capacity, halve the lowest level that is over its own.
-    fn compress(&mut self) {
-        while self.size >= self.limit {
-            let Some(h) = (0..self.levels.len()).find(|&h| self.levels[h].len() >= self.caps[h]) else {
-                break;
-            };
-            if h + 1 == self.levels.len() {
-                self.levels.push(Vec::new());
-                self.refresh_caps();
-                // Lower levels just lost capacity: release what they no longer need.
-                for (l, &c) in self.levels.iter_mut().zip(&self.caps) {
-                    l.shrink_to(c + c / 2);
-                }
-            }
-            let keep_first = self.coin();
-            let offset = usize::from(self.coin());
-            let (low, high) = self.levels.split_at_mut(h + 1);
-            let lvl = &mut low[h];
-            let up = &mut high[0];
-            lvl.sort_unstable_by(|a, b| a.total_cmp(b));
-            // An odd item stays on this level; the rest is halved into the next.
-            let (start, end, kept) = if lvl.len() % 2 == 1 {
-                if keep_first {
-                    (1, lvl.len(), Some(lvl[0]))
-                } else {
-                    (0, lvl.len() - 1, lvl.last().copied())
-                }
-            } else {
-                (0, lvl.len(), None)
-            };
-            let before = lvl.len();
-            up.extend(lvl[start..end].iter().skip(offset).step_by(2).copied());
-            let moved = (end - start) / 2;
-            lvl.clear();
-            lvl.extend(kept);
-            self.size -= before - moved - lvl.len();
-        }
-    }
-
-    /// Adds `other` into `self`; never changes `other`.
-    pub fn merge(&mut self, other: &Kll) {
-        while self.levels.len() < other.levels.len() {
-            self.levels.push(Vec::new());
-        }
-        for (h, l) in other.levels.iter().enumerate() {
-            self.levels[h].extend_from_slice(l);
-        }
-        self.n += other.n;
-        self.size += other.size;
-        self.refresh_caps();
-        self.compress();
-        // Keep memory bounded after a large merge: capacity back to about the level cap.
-        for (l, &c) in self.levels.iter_mut().zip(&self.caps) {
-            l.shrink_to(c + c / 2);
-        }
-    }
-
-    /// Total weight (number of values summarised).
-    pub fn count(&self) -> u64 {
+    /// Total weight added.
+    pub fn n(&self) -> u64 {
         self.n
     }
 
-    /// The retained items with their weights, sorted by value.
-    pub fn weighted_items(&self) -> Vec<(f64, u64)> {
-        let mut v: Vec<(f64, u64)> = Vec::with_capacity(self.size);
-        for (h, l) in self.levels.iter().enumerate() {
-            let w = 1u64 << h.min(63);
-            v.extend(l.iter().map(|&x| (x, w)));
+    /// Cell-wise sum; never changes `other` (same shape required).
+    pub fn merge(&mut self, other: &CountMin) {
+        debug_assert_eq!(self.cells.len(), other.cells.len());
+        for (a, b) in self.cells.iter_mut().zip(&other.cells) {
+            *a += b;
         }
-        v.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-        v
+        self.n += other.n;
     }
 
     /// Heap bytes.
     pub fn bytes(&self) -> usize {
-        self.levels.iter().map(|l| l.capacity() * 8).sum::<usize>() + self.levels.capacity() * 24
+        self.cells.len() * 8
+    }
+
+    /// Appends n and the cells.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        put_u64(out, self.n);
+        out.reserve(self.cells.len() * 8);
+        for &c in &self.cells {
+            put_u64(out, c);
+        }
+    }
+
+    /// Reads a sketch of this shape; every row must sum to n.
+    pub fn read(r: &mut &[u8], rows: usize, bits: u32) -> Result<CountMin, String> {
+        let n = get_u64(r)?;
+        let bytes = take(r, (rows << bits) * 8)?;
+        let cells: Vec<u64> =
+            bytes.chunks_exact(8).map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])).collect();
+        for row in cells.chunks_exact(1 << bits) {
+            if row.iter().map(|&c| u128::from(c)).sum::<u128>() != u128::from(n) {
+                return Err(corrupt("Count-Min row does not sum to n"));
+            }
+        }
+        Ok(CountMin { rows, bits, n, cells })
+    }
+}
+
+/// Misra–Gries candidates filtered by a Count-Min sketch (see the module comment): the
+/// reported set depends only on the multiset of values, with the stated probability.
+#[derive(Clone)]
+pub struct HeavyHitters<K: Eq + Hash> {
+    mg: MisraGries<K>,
+    cm: CountMin,
+}
+
+impl<K: Eq + Hash + Clone> HeavyHitters<K> {
+    /// `cap` Misra–Gries counters, a `rows` × 2^`bits` Count-Min sketch.
+    pub fn new(cap: usize, rows: usize, bits: u32) -> Self {
+        HeavyHitters { mg: MisraGries::new(cap), cm: CountMin::new(rows, bits) }
+    }
+
+    /// Adds `w` copies of the item borrowed as `q` whose 64-bit hash is `h`.
+    #[inline]
+    pub fn add_with<Q: ?Sized + Hash + Eq>(&mut self, q: &Q, h: u64, w: u64, make: impl FnOnce() -> K)
+    where
+        K: Borrow<Q>,
+    {
+        self.cm.add(h, w);
+        self.mg.add_with(q, w, make);
+    }
+
+    /// Merges `other`; never changes it.
+    pub fn merge(&mut self, other: &HeavyHitters<K>) {
+        self.cm.merge(&other.cm);
+        self.mg.merge(&other.mg);
+    }
+
+    /// Total weight added.
+    pub fn n(&self) -> u64 {
+        self.cm.n()
+    }
+
+    /// The reported values: candidates whose Count-Min estimate reaches 2n/(cap+1), with
+    /// that estimate (an upper bound of the true count), in no particular order.
+    pub fn heavy(&self, hash: impl Fn(&K) -> u64) -> Vec<(&K, u64)> {
+        let n = u128::from(self.cm.n());
+        let cap1 = self.mg.cap as u128 + 1;
+        self.mg
+            .items()
+            .map(|(k, _)| (k, self.cm.estimate(hash(k))))
+            .filter(|&(_, e)| u128::from(e) * cap1 >= 2 * n && e > 0)
+            .collect()
+    }
+
+    /// The Misra–Gries candidates (for tests and diagnostics).
+    pub fn candidates(&self) -> &MisraGries<K> {
+        &self.mg
+    }
+
+    /// Heap bytes (keys' own heap not included).
+    pub fn bytes(&self) -> usize {
+        self.mg.bytes() + self.cm.bytes()
+    }
+
+    /// Appends the candidates and the Count-Min sketch.
+    pub fn write(&self, out: &mut Vec<u8>, cmp: impl Fn(&K, &K) -> Ordering, put: impl Fn(&K, &mut Vec<u8>)) {
+        self.cm.write(out);
+        self.mg.write(out, cmp, put);
+    }
+
+    /// Reads what [`HeavyHitters::write`] wrote for this shape.
+    pub fn read(
+        r: &mut &[u8],
+        (cap, rows, bits): (usize, usize, u32),
+        cmp: impl Fn(&K, &K) -> Ordering,
+        get: impl Fn(&mut &[u8]) -> Result<K, String>,
+    ) -> Result<Self, String> {
+        let cm = CountMin::read(r, rows, bits)?;
+        let mg = MisraGries::read(r, cap, cm.n(), cmp, get)?;
+        Ok(HeavyHitters { mg, cm })
+    }
+}
+
+/// Most non-empty buckets a [`LogHist`] keeps (fills a 4096-slot table to 7/8).
+pub const HIST_BUCKETS: usize = 3584;
+
+/// One histogram bucket: how many values, and the smallest and largest of them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bucket {
+    /// Values in the bucket.
+    pub count: u64,
+    /// Smallest value.
+    pub min: f64,
+    /// Largest value.
+    pub max: f64,
+}
+
+/// The order-preserving 64-bit key of a non-NaN double (−0 and +0 share one key).
+#[inline(always)]
+pub fn order_key(x: f64) -> u64 {
+    let b = if x == 0.0 { 0 } else { x.to_bits() };
+    if b >> 63 == 1 {
+        !b
+    } else {
+        b | (1 << 63)
+    }
+}
+
+#[inline(always)]
+fn shr(k: u64, s: u32) -> u64 {
+    k.checked_shr(s).unwrap_or(0)
+}
+
+/// Adaptive log-linear bucket histogram of doubles (see the module comment).
+#[derive(Clone, Default)]
+pub struct LogHist {
+    shift: u32,
+    map: FastMap<u64, Bucket>,
+}
+
+impl LogHist {
+    /// Adds `w` copies of the non-NaN `x`.
+    #[inline]
+    pub fn insert(&mut self, x: f64, w: u64) {
+        let x = if x == 0.0 { 0.0 } else { x };
+        let key = order_key(x);
+        loop {
+            let id = shr(key, self.shift);
+            if let Some(b) = self.map.get_mut(&id) {
+                b.count += w;
+                if x < b.min {
+                    b.min = x;
+                }
+                if x > b.max {
+                    b.max = x;
+                }
+                return;
+            }
+            if self.map.len() < HIST_BUCKETS {
+                self.map.insert(id, Bucket { count: w, min: x, max: x });
+                return;
+            }
+            self.rebucket(self.shift + 1);
+        }
+    }
+
+    fn put(map: &mut FastMap<u64, Bucket>, id: u64, b: &Bucket) {
+        map.entry(id)
+            .and_modify(|a| {
+                a.count += b.count;
+                a.min = a.min.min(b.min);
+                a.max = a.max.max(b.max);
+            })
+            .or_insert(*b);
+    }
+
+    /// Re-buckets at shift `to` (≥ the current one), then coarsens while over the limit.
+    fn rebucket(&mut self, mut to: u32) {
+        loop {
+            let d = to - self.shift;
+            let mut m = FastMap::with_capacity_and_hasher(self.map.len().min(HIST_BUCKETS), Default::default());
+            for (&id, b) in &self.map {
+                Self::put(&mut m, shr(id, d), b);
+            }
+            self.map = m;
+            self.shift = to;
+            if self.map.len() <= HIST_BUCKETS {
+                return;
+            }
+            to += 1;
+        }
+    }
+
+    /// Merges `other`; never changes it. The result is the histogram of the union.
+    pub fn merge(&mut self, other: &LogHist) {
+        let s = self.shift.max(other.shift);
+        if s > self.shift {
+            self.rebucket(s);
+        }
+        let d = s - other.shift;
+        for (&id, b) in &other.map {
+            Self::put(&mut self.map, shr(id, d), b);
+        }
+        if self.map.len() > HIST_BUCKETS {
+            self.rebucket(self.shift + 1);
+        }
+        self.map.shrink_to(HIST_BUCKETS);
+    }
+
+    /// The current shift (0 = every value in its own bucket).
+    pub fn shift(&self) -> u32 {
+        self.shift
+    }
+
+    /// Largest relative bucket width 2^(shift − 52) (`None` above shift 52, where a
+    /// bucket spans several binades).
+    pub fn resolution(&self) -> Option<f64> {
+        (self.shift <= 52).then(|| (f64::from(self.shift) - 52.0).exp2())
+    }
+
+    /// The non-empty buckets in value order.
+    pub fn buckets(&self) -> Vec<Bucket> {
+        let mut v: Vec<(u64, Bucket)> = self.map.iter().map(|(&k, &b)| (k, b)).collect();
+        v.sort_unstable_by_key(|x| x.0);
+        v.into_iter().map(|x| x.1).collect()
+    }
+
+    /// Heap bytes.
+    pub fn bytes(&self) -> usize {
+        self.map.capacity() * (std::mem::size_of::<(u64, Bucket)>() + 1)
+    }
+
+    /// Appends the shift and the buckets in key order.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        out.push(self.shift as u8);
+        let mut v: Vec<(u64, Bucket)> = self.map.iter().map(|(&k, &b)| (k, b)).collect();
+        v.sort_unstable_by_key(|x| x.0);
+        put_u64(out, v.len() as u64);
+        for (id, b) in v {
+            put_u64(out, id);
+            put_u64(out, b.count);
+            put_u64(out, b.min.to_bits());
+            put_u64(out, b.max.to_bits());
+        }
+    }
+
+    /// Reads what [`LogHist::write`] wrote; returns it with its total count.
+    pub fn read(r: &mut &[u8]) -> Result<(LogHist, u64), String> {
+        let shift = u32::from(get_u8(r)?);
+        if shift > 64 {
+            return Err(corrupt(format_args!("histogram shift {shift}")));
+        }
+        let len = count(r, HIST_BUCKETS, 32, "histogram buckets")?;
+        let mut map = FastMap::with_capacity_and_hasher(len, Default::default());
+        let mut prev: Option<u64> = None;
+        let mut total = 0u64;
+        for _ in 0..len {
+            let id = get_u64(r)?;
+            let b = Bucket { count: get_u64(r)?, min: get_f64(r)?, max: get_f64(r)? };
+            let ok = prev.is_none_or(|p| p < id)
+                && b.count > 0
+                && b.min <= b.max
+                && b.min.to_bits() != (-0.0f64).to_bits()
+                && b.max.to_bits() != (-0.0f64).to_bits()
+                && shr(order_key(b.min), shift) == id
+                && shr(order_key(b.max), shift) == id
+                && (b.count > 1 || b.min == b.max);
+            if !ok {
+                return Err(corrupt("histogram bucket out of order or inconsistent"));
+            }
+            total = total.checked_add(b.count).ok_or_else(|| corrupt("histogram count overflow"))?;
+            prev = Some(id);
+            map.insert(id, b);
+        }
+        Ok((LogHist { shift, map }, total))
+    }
+}
+
+/// The value at position `j` (0-based) among the `count` values of a bucket: its min and
+/// max at the ends, linear in between (exact when count ≤ 2 or min = max).
+pub fn bucket_value(b: &Bucket, j: u64) -> f64 {
+    if j == 0 || b.min == b.max {
+        return b.min;
+    }
+    if j + 1 >= b.count {
+        return b.max;
+    }
+    between(b.min, b.max, j as f64 / (b.count - 1) as f64)
+}
+
+/// `lo + (hi − lo)·t` clamped to `[lo, hi]`; an infinite end gives the finite one.
+pub fn between(lo: f64, hi: f64, t: f64) -> f64 {
+    match (lo.is_finite(), hi.is_finite()) {
+        (true, true) => (lo * (1.0 - t) + hi * t).clamp(lo, hi),
+        (false, true) => hi,
+        (true, false) => lo,
+        (false, false) => {
+            if t <= 0.5 {
+                lo
+            } else {
+                hi
+            }
+        }
+    }
+}
+
+/// Quantiles of a bucket list (value order) with DuckDB's `quantile_cont` ranks.
+pub struct BucketQuantiles {
+    buckets: Vec<Bucket>,
+    cum: Vec<u64>,
+    n: u64,
+}
+
+impl BucketQuantiles {
+    /// Over `buckets` in value order.
+    pub fn new(buckets: Vec<Bucket>) -> Self {
+        let mut acc = 0u64;
+        let cum = buckets
+            .iter()
+            .map(|b| {
+                acc += b.count;
+                acc
+            })
+            .collect();
+        BucketQuantiles { buckets, cum, n: acc }
+    }
+
+    /// The buckets.
+    pub fn buckets(&self) -> &[Bucket] {
+        &self.buckets
+    }
+
+    /// Estimated value at 0-based rank `r`: within the bucket holding that rank.
+    fn at(&self, r: u64) -> f64 {
+        let i = self.cum.partition_point(|&c| c <= r).min(self.buckets.len() - 1);
+        let before = if i == 0 { 0 } else { self.cum[i - 1] };
+        bucket_value(&self.buckets[i], r.saturating_sub(before))
+    }
+
+    /// `quantile_cont(q)` as [`super::stats::Dist::quantile`], ranks located by bucket.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        if self.n == 0 {
+            return None;
+        }
+        let rn = q * (self.n - 1) as f64;
+        let (lo_r, hi_r) = (rn.floor(), rn.ceil());
+        let lo = self.at(lo_r as u64);
+        if lo_r == hi_r {
+            return Some(lo);
+        }
+        let hi = self.at(hi_r as u64);
+        if lo == hi {
+            return Some(lo);
+        }
+        let d = rn - lo_r;
+        Some(lo * (1.0 - d) + hi * d)
+    }
+
+    /// A sorted weighted list standing for the values (for MAD, outlier counts and the
+    /// histogram): per bucket its min and max with weight 1 and the other count − 2
+    /// values at its midpoint. Every item lies inside its bucket.
+    pub fn weighted_items(&self) -> Vec<(f64, u64)> {
+        let mut v = Vec::with_capacity(self.buckets.len() * 3);
+        for b in &self.buckets {
+            if b.count == 1 || b.min == b.max {
+                v.push((b.min, b.count));
+                continue;
+            }
+            v.push((b.min, 1));
+            if b.count > 2 {
+                v.push((between(b.min, b.max, 0.5), b.count - 2));
+            }
+            v.push((b.max, 1));
+        }
+        v
     }
 }
 
@@ -397,35 +759,91 @@ mod tests {
     }
 
     #[test]
-    fn frequent_finds_heavy_hitters_with_bounded_error() {
-        let mut f: Frequent<u64> = Frequent::new(64);
-        let mut n = 0u64;
-        for i in 0..100_000u64 {
-            let k = if i % 10 == 0 {
-                7
-            } else if i % 25 == 0 {
-                9
-            } else {
-                1000 + i
-            };
-            f.add_with(&k, 1, || k);
-            n += 1;
+    fn misra_gries_keeps_every_value_above_n_over_cap_plus_one() {
+        // 4 heavy values just above n/65 and 60 000 singletons, in 3 parts merged.
+        let cap = 64;
+        let mut parts: Vec<MisraGries<u64>> = (0..3).map(|_| MisraGries::new(cap)).collect();
+        let n = 100_000u64;
+        let heavy_each = n / 65 + 30;
+        let mut i = 0u64;
+        let mut stream = Vec::new();
+        for h in 0..4 {
+            stream.extend(std::iter::repeat_n(h, heavy_each as usize));
         }
-        let c7 = f.items().find(|(k, _)| **k == 7).map(|x| x.1).unwrap_or(0);
-        assert!(c7 <= 10_000 && c7 + f.max_error() >= 10_000);
-        assert!(f.max_error() <= 2 * n / 64);
-        assert!(f.len() <= 64);
+        while (stream.len() as u64) < n {
+            stream.push(1000 + i);
+            i += 1;
+        }
+        // interleave deterministically
+        let mut rng = 0x1234_5678u64;
+        for k in (1..stream.len()).rev() {
+            rng = fmix64(rng + 1);
+            stream.swap(k, (rng % (k as u64 + 1)) as usize);
+        }
+        for (j, &x) in stream.iter().enumerate() {
+            parts[j % 3].add_with(&x, 1, || x);
+        }
+        let mut all = parts[2].clone();
+        all.merge(&parts[0]);
+        all.merge(&parts[1]);
+        for h in 0..4u64 {
+            let c = all.items().find(|(k, _)| **k == h).map_or(0, |x| x.1);
+            assert!(c > 0 && c <= heavy_each && c + n / (cap as u64 + 1) >= heavy_each, "{h}: {c}");
+        }
+        assert!(all.len() <= cap + cap / 2);
     }
 
     #[test]
-    fn kll_weighted_insert_preserves_total_weight() {
-        let mut k = Kll::new(64);
-        k.insert_weighted(1.0, 1_000_003);
-        for i in 0..5000 {
-            k.insert(i as f64);
+    fn count_min_never_undercounts_and_merges_linearly() {
+        let (mut a, mut b, mut u) = (CountMin::new(8, 12), CountMin::new(8, 12), CountMin::new(8, 12));
+        for i in 0..50_000u64 {
+            let h = hash_i128(i128::from(i % 5000));
+            if i % 3 == 0 { &mut a } else { &mut b }.add(h, 1);
+            u.add(h, 1);
         }
-        let total: u64 = k.weighted_items().iter().map(|x| x.1).sum();
-        assert_eq!(total, 1_005_003);
-        assert_eq!(k.count(), 1_005_003);
+        a.merge(&b);
+        assert_eq!(a.cells, u.cells);
+        for v in 0..5000 {
+            let e = u.estimate(hash_i128(v));
+            assert!((10..=10 + 2 * 50_000 / 4096).contains(&e), "{v}: {e}");
+        }
+    }
+
+    #[test]
+    fn log_hist_is_a_function_of_the_multiset() {
+        let xs: Vec<f64> = (0..100_000u64).map(|i| (fmix64(i) >> 11) as f64 * 1e-9 - 2e6).collect();
+        let mut whole = LogHist::default();
+        xs.iter().for_each(|&x| whole.insert(x, 1));
+        let mut parts: Vec<LogHist> = (0..5).map(|_| LogHist::default()).collect();
+        for (i, &x) in xs.iter().enumerate().rev() {
+            parts[(i * 7) % 5].insert(x, 1);
+        }
+        let mut m = LogHist::default();
+        m.merge(&parts[3]);
+        for p in [&parts[1], &parts[4], &parts[0], &parts[2]] {
+            m.merge(p);
+        }
+        assert_eq!(m.shift(), whole.shift());
+        assert_eq!(m.buckets(), whole.buckets());
+        assert!(whole.buckets().len() <= HIST_BUCKETS && whole.shift() > 0);
+        assert_eq!(whole.buckets().iter().map(|b| b.count).sum::<u64>(), 100_000);
+    }
+
+    #[test]
+    fn bucket_quantiles_stay_inside_the_exact_bucket() {
+        let mut h = LogHist::default();
+        let mut xs: Vec<f64> = (1..=200_000u64).map(|i| (i as f64).powf(1.7)).collect();
+        xs.iter().for_each(|&x| h.insert(x, 1));
+        xs.sort_unstable_by(f64::total_cmp);
+        let res = h.resolution().expect("shift ≤ 52");
+        let q = BucketQuantiles::new(h.buckets());
+        for pct in 1..100 {
+            let p = f64::from(pct) / 100.0;
+            let rn = p * (xs.len() - 1) as f64;
+            let (lo, hi) = (xs[rn.floor() as usize], xs[rn.ceil() as usize]);
+            let exact = lo + (hi - lo) * (rn - rn.floor());
+            let got = q.quantile(p).expect("quantile");
+            assert!((got - exact).abs() <= res * hi.abs(), "p{pct}: {got} vs {exact} (res {res})");
+        }
     }
 }
