@@ -17,29 +17,45 @@
 //!
 //! When the map holds more than [`ProfileOptions::exact_limit`] distinct values (or its
 //! keys more than [`ProfileOptions::exact_bytes`] bytes) the state switches, once, to
-//! constant-size sketches (see [`sketch`]): HyperLogLog (p = 14, ≈0.8 % standard error)
-//! for `distinct_count`, Misra–Gries for `top_values`, KLL (k = 1024; documented
-//! normalised rank error ≤ 0.5 %, expected ≈ 0.3 %, measured 0.1 % worst over 99
-//! percentiles of 1.2M values merged from 6 states) for quantiles, plus streaming counters and Pébay moments.
-//! The switch is mergeable: whether a combined state is in sketch mode depends only on
-//! the union of its rows (distinct counts of a union only grow). In sketch mode:
-//! - `distinct_is_exact = false`, `quantiles_exact = false`;
-//! - `mad`, `iqr_outlier_count`, `modified_z_outlier_count` and `histogram` are estimated
-//!   from the KLL sample (counts scaled by item weights);
-//! - `top_values` counts are Misra–Gries lower bounds (under-count ≤ 2n/1024);
-//! - `entropy` is estimated from the top counters plus the remaining mass spread evenly
-//!   over the remaining (HLL-estimated) distinct values;
-//! - `is_unique` is an estimate (no counter ≥ 2 and HLL within 3 % of n);
-//! - `top_patterns` come from a Misra–Gries summary of patterns;
-//! - min, max, counts, sums, lengths and Benford digits stay exact; moments are exact up
-//!   to floating-point rounding, which then depends on the combine order.
+//! constant-size sketches (see [`sketch`]). The switch is mergeable: whether a combined
+//! state is in sketch mode depends only on the union of its rows (distinct counts of a
+//! union only grow). **Sketch mode is split-invariant too**: every sketch is a function
+//! of the multiset of values (HyperLogLog registers, Count-Min cells, the log-linear
+//! quantile buckets, exact power sums, counters), except the Misra–Gries candidate set,
+//! from which only values that are candidates in every split are reported (with
+//! probability ≥ 1 − 1.5·10⁻⁵ per candidate, see [`sketch::HeavyHitters`]). So a state
+//! may be serialised ([`ProfileState::write_body`]), shipped and merged in any order: the
+//! profile depends only on the values. In sketch mode:
+//! - `distinct_count`: HyperLogLog (p = 14, ≈ 0.8 % standard error; 3 % tested);
+//!   `distinct_is_exact = false`, `quantiles_exact = false`;
+//! - quantiles: located by rank in ≤ 3584 log-linear buckets (count, min, max) of the
+//!   order-preserving bits of the value, interpolated linearly inside the bucket, so
+//!   each lies in the same bucket as the exact one: error ≤ that bucket's max − min ≤
+//!   2^(shift−52)·|x| ([`ProfileState::quantile_resolution`]; 2^-7…2^-10 on 200k-row
+//!   test columns, exact for buckets of one value);
+//! - `mad`, `iqr_outlier_count`, `modified_z_outlier_count`, `histogram`: from the bucket
+//!   list as weighted points (each bucket's min and max with weight 1, the rest at its
+//!   midpoint): every point is off by less than its bucket's width;
+//! - `top_values`: Misra–Gries candidates (cap 1024, Agarwal et al. purge) whose
+//!   Count-Min estimate (8 × 4096) reaches 2n/1025; count = that estimate, an upper
+//!   bound (over by ≤ 2n/4096 with probability ≥ 1 − 2^-8), `share = count / rows`.
+//!   Values below ≈ 0.2 % of the non-NULL values are not reported;
+//! - `entropy`: the reported heavy values plus the remaining mass spread evenly over the
+//!   remaining (HLL-estimated) distinct values; `is_unique`: no heavy value and HLL
+//!   within 3 % of n; `is_constant`: HLL estimate ≤ 1;
+//! - `top_patterns`: counted exactly while ≤ 256 distinct patterns, then Misra–Gries
+//!   (cap 128) + Count-Min (8 × 512) as for top values (patterns ≥ 1.6 % of values);
+//! - min, max, counts, sums, lengths and Benford digits stay exact; moments and the
+//!   float sum come from exact power sums ([`crate::kernels::exact::PowerSums`]) rounded
+//!   once, integer and decimal sums from a 256-bit integer.
 //!
 //! Memory per state: exact mode ≤ `exact_limit` entries (hash-map buckets of ≈ 25 B for
 //! numbers, ≈ 25 B + key bytes for strings; keys capped at 257 B and their total at
 //! `exact_bytes`); measured 2.8 MiB for 100 000 distinct BIGINTs, 4.4 MiB for 100 000
-//! distinct 17-character strings. Sketch mode is constant: HLL 16 KiB + KLL ≈ 30 KiB +
-//! 1024 top-value counters + 256 pattern counters; measured 60–160 KiB for numbers,
-//! < 600 KiB for strings in the worst case (1024 keys of 257 B).
+//! distinct 17-character strings. Sketch mode is bounded by **1 MiB**: HLL 16 KiB +
+//! Count-Min 256 KiB + ≤ 1536 candidates (≤ 257 B keys) + ≤ 3584 buckets (≈ 132 KiB) +
+//! exact power sums (≈ 1 KiB for typical data) + patterns (≤ 256 exact or 32 KiB sketch +
+//! 192 candidates); measured in `tests::sketch_states_stay_under_one_mebibyte`.
 //!
 //! Speed (release, one thread, 2-core machine under load; `tests::throughput`): exact
 //! mode 5–10 ns per row for BIGINT, 70–100 ns per VARCHAR row; sketch mode (10M
@@ -80,70 +96,11 @@ mod tests;
 use std::cmp::Ordering;
 use std::hash::Hash;
 
-use codec::{
-    corrupt, count, get_bool, get_bytes, get_i128, get_u128, get_u64, get_u8, get_usize, put_bytes, put_u64,
-};
+use crate::kernels::exact::PowerSums;
+use codec::{corrupt, count, get_bool, get_bytes, get_i128, get_u128, get_u64, get_u8, get_usize, put_bytes, put_u64};
 use hash::{hash_bytes, hash_i128, FastMap};
 use sketch::{BucketQuantiles, HeavyHitters, Hll, LogHist};
 use stats::{Dist, Moments, Sum};
-
-/// Stand-in for `crate::kernels::exact::PowerSums` until that lands (same interface).
-#[derive(Clone, Default)]
-struct PowerSums {
-    m: Moments,
-    s: Sum,
-    n: u64,
-}
-
-impl PowerSums {
-    fn push(&mut self, x: f64) {
-        self.push_weighted(x, 1);
-    }
-    fn push_weighted(&mut self, x: f64, w: u64) {
-        self.m.push(x, w as f64);
-        self.s.add(x * w as f64);
-        self.n += w;
-    }
-    fn merge(&mut self, o: &PowerSums) {
-        self.m.merge(&o.m);
-        self.s.merge(&o.s);
-        self.n += o.n;
-    }
-    fn count(&self) -> u64 {
-        self.n
-    }
-    fn sum(&self) -> f64 {
-        self.s.value()
-    }
-    fn mean(&self) -> Option<f64> {
-        (self.n > 0).then_some(self.m.mean)
-    }
-    fn variance(&self) -> Option<f64> {
-        self.m.variance()
-    }
-    fn skewness(&self) -> Option<f64> {
-        self.m.skewness()
-    }
-    fn kurtosis(&self) -> Option<f64> {
-        self.m.kurtosis()
-    }
-    fn write_to(&self, out: &mut Vec<u8>) {
-        put_u64(out, self.n);
-        for v in [self.m.n, self.m.mean, self.m.m2, self.m.m3, self.m.m4, self.s.value()] {
-            put_u64(out, v.to_bits());
-        }
-    }
-    fn read_from(r: &mut &[u8]) -> Result<PowerSums, String> {
-        let n = get_u64(r)?;
-        let mut f = [0.0; 6];
-        for v in &mut f {
-            *v = f64::from_bits(get_u64(r)?);
-        }
-        let mut s = Sum::default();
-        s.add(f[5]);
-        Ok(PowerSums { m: Moments { n: f[0], mean: f[1], m2: f[2], m3: f[3], m4: f[4] }, s, n })
-    }
-}
 
 /// Options of one profile state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -755,7 +712,7 @@ impl Patterns {
     }
 
     fn write(&self, out: &mut Vec<u8>) {
-        let put = |k: &Box<[u8]>, out: &mut Vec<u8>| put_bytes(out, k);
+        let put = <Box<[u8]> as Key>::write_key;
         match self {
             Patterns::Exact(map) => {
                 out.push(0);
@@ -890,7 +847,7 @@ impl<K: Key> Sketch<K> {
         self.hll.bytes()
             + self.top.bytes()
             + self.top.candidates().items().map(|(k, _)| k.heap()).sum::<usize>()
-            + self.num.as_ref().map_or(0, |n| n.hist.bytes())
+            + self.num.as_ref().map_or(0, |n| n.hist.bytes() + n.pow.heap_bytes())
             + self.patterns.as_ref().map_or(0, Patterns::bytes)
     }
 

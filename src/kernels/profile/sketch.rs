@@ -165,7 +165,6 @@ fn tau(mut x: f64) -> f64 {
     }
 }
 
-
 /// Misra–Gries candidates with the Agarwal et al. purge (see the module comment).
 #[derive(Clone)]
 pub struct MisraGries<K: Eq + Hash> {
@@ -363,8 +362,10 @@ impl CountMin {
     pub fn read(r: &mut &[u8], rows: usize, bits: u32) -> Result<CountMin, String> {
         let n = get_u64(r)?;
         let bytes = take(r, (rows << bits) * 8)?;
-        let cells: Vec<u64> =
-            bytes.chunks_exact(8).map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])).collect();
+        let cells: Vec<u64> = bytes
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+            .collect();
         for row in cells.chunks_exact(1 << bits) {
             if row.iter().map(|&c| u128::from(c)).sum::<u128>() != u128::from(n) {
                 return Err(corrupt("Count-Min row does not sum to n"));

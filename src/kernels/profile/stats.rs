@@ -1,15 +1,13 @@
 //! Finalize-time statistics over a sorted, weighted value list `(value, count)`: in exact
-//! mode the list is the whole value→count map, in sketch mode it is the KLL sample
-//! (weights 2^level), so quantiles, MAD, outlier counts and the histogram share one code
-//! path.
+//! mode the list is the whole value→count map, in sketch mode the list derived from the
+//! quantile buckets (`sketch::BucketQuantiles::weighted_items`), so MAD, outlier counts
+//! and the histogram share one code path.
 //!
 //! - Quantiles: DuckDB `quantile_cont` — position `q·(n−1)`, linear interpolation
 //!   `lo·(1 − d) + hi·d` between the neighbouring order statistics (Hyndman & Fan
 //!   type 7; DuckDB's `CastInterpolation` for doubles, which keeps ±∞ endpoints).
-//! - Moments: two-pass central moments in exact mode; Pébay's pairwise update/merge
-//!   ("Formulas for robust, one-pass parallel computation of covariances and
-//!   arbitrary-order statistical moments", Sandia SAND2008-6212, eq. 3.1) in sketch
-//!   mode. Skewness and kurtosis use DuckDB's estimators:
+//! - Moments: two-pass central moments in exact mode (sketch mode uses the exact power
+//!   sums of `kernels::exact`). Skewness and kurtosis use DuckDB's estimators:
 //!   `g1 = √(n(n−1))/(n−2) · m3/m2^1.5` and
 //!   `g2 = (n−1)/((n−2)(n−3)) · ((n+1)·m4/m2² − 3(n−1))` with `m_k` the biased central
 //!   moments; NULL for n ≤ 2 (skewness), n ≤ 3 (kurtosis) or zero variance, as DuckDB.
@@ -135,7 +133,7 @@ pub fn sparkline(hist: &[(f64, f64, u64)]) -> String {
         .collect()
 }
 
-/// Weighted central moments up to order 4 (Pébay 2008).
+/// Weighted central moments up to order 4 (two-pass, from a sorted weighted list).
 #[derive(Clone, Copy, Default, Debug)]
 pub struct Moments {
     /// Total weight.
@@ -151,44 +149,6 @@ pub struct Moments {
 }
 
 impl Moments {
-    /// Adds `x` with weight `w`.
-    #[inline]
-    pub fn push(&mut self, x: f64, w: f64) {
-        if self.n == 0.0 {
-            *self = Moments { n: w, mean: x, m2: 0.0, m3: 0.0, m4: 0.0 };
-            return;
-        }
-        self.merge(&Moments { n: w, mean: x, m2: 0.0, m3: 0.0, m4: 0.0 });
-    }
-
-    /// Pairwise combination; never changes `b`.
-    pub fn merge(&mut self, b: &Moments) {
-        if b.n == 0.0 {
-            return;
-        }
-        if self.n == 0.0 {
-            *self = *b;
-            return;
-        }
-        let (na, nb) = (self.n, b.n);
-        let n = na + nb;
-        let d = b.mean - self.mean;
-        let dn = d / n;
-        let dn2 = dn * dn;
-        let t = d * dn * na * nb;
-        let m4 = self.m4
-            + b.m4
-            + t * dn2 * (na * na - na * nb + nb * nb)
-            + 6.0 * dn2 * (na * na * b.m2 + nb * nb * self.m2)
-            + 4.0 * dn * (na * b.m3 - nb * self.m3);
-        let m3 = self.m3 + b.m3 + t * dn * (na - nb) + 3.0 * dn * (na * b.m2 - nb * self.m2);
-        self.m2 += b.m2 + t;
-        self.m3 = m3;
-        self.m4 = m4;
-        self.mean += nb * dn;
-        self.n = n;
-    }
-
     /// Two-pass moments of a sorted weighted list of finite values, given the mean.
     pub fn two_pass(items: &[(f64, u64)], mean: f64) -> Moments {
         let mut m = Moments { mean, ..Default::default() };
@@ -252,11 +212,6 @@ impl Sum {
             self.c += (x - t) + self.s;
         }
         self.s = t;
-    }
-    /// Merges another sum.
-    pub fn merge(&mut self, o: &Sum) {
-        self.add(o.s);
-        self.c += o.c;
     }
     /// The compensated total.
     pub fn value(&self) -> f64 {
@@ -412,27 +367,6 @@ mod tests {
         let w = Dist::new(vec![(1.0, 3), (5.0, 1)]);
         assert_eq!(w.quantile(0.5), Some(1.0));
         assert_eq!(w.count_outside(1.0, 4.0), 1);
-    }
-
-    #[test]
-    fn moments_merge_equals_two_pass() {
-        let xs = [1.0, 2.0, 4.0, 8.0, 16.0, 3.5, -2.0];
-        let mut a = Moments::default();
-        let mut b = Moments::default();
-        for (i, &x) in xs.iter().enumerate() {
-            if i % 2 == 0 {
-                a.push(x, 1.0)
-            } else {
-                b.push(x, 1.0)
-            }
-        }
-        a.merge(&b);
-        let mean = xs.iter().sum::<f64>() / xs.len() as f64;
-        let items: Vec<(f64, u64)> = xs.iter().map(|&x| (x, 1)).collect();
-        let t = Moments::two_pass(&items, mean);
-        for (p, q) in [(a.m2, t.m2), (a.m3, t.m3), (a.m4, t.m4), (a.mean, t.mean)] {
-            assert!((p - q).abs() <= 1e-9 * q.abs().max(1.0), "{p} vs {q}");
-        }
     }
 
     #[test]

@@ -734,7 +734,10 @@ fn fingerprint(p: &Profile) -> Vec<String> {
         format!("{:?} {:?} {:?} {:?}", p.zero_count, p.negative_count, p.nan_count, p.inf_count),
         format!("{:?}", [p.p01, p.p05, p.p25, p.p50, p.p75, p.p95, p.p99].map(b)),
         format!("{:?} {:?} {:?}", p.quantiles_exact, p.iqr_outlier_count, p.modified_z_outlier_count),
-        format!("{:?}", p.histogram.as_ref().map(|h| h.iter().map(|x| (b(Some(x.0)), b(Some(x.1)), x.2)).collect::<Vec<_>>())),
+        format!(
+            "{:?}",
+            p.histogram.as_ref().map(|h| h.iter().map(|x| (b(Some(x.0)), b(Some(x.1)), x.2)).collect::<Vec<_>>())
+        ),
         format!("{:?}", p.top_values.iter().map(|t| (&t.0, t.1, b(Some(t.2)))).collect::<Vec<_>>()),
         format!("{:?} {:?} {:?} {:?}", b(p.entropy), p.min_length, b(p.avg_length), p.max_length),
         format!("{:?} {:?} {:?} {:?}", p.empty_count, p.blank_count, p.untrimmed_count, p.non_ascii_count),
@@ -1041,7 +1044,10 @@ fn sample_states() -> Vec<ProfileState> {
         s.add_nulls(3);
         out.push(s);
         let mut s = ProfileState::with_options(opts);
-        s.update_f64(&(0..300).map(|_| normal(&mut rng)).chain([f64::NAN, f64::INFINITY, -0.0]).collect::<Vec<_>>(), None);
+        s.update_f64(
+            &(0..300).map(|_| normal(&mut rng)).chain([f64::NAN, f64::INFINITY, -0.0]).collect::<Vec<_>>(),
+            None,
+        );
         out.push(s);
         let mut s = ProfileState::with_options(opts);
         (0..200).for_each(|i| s.add_text(format!("k{}-{}", i % 70, "x".repeat(i % 5)).as_bytes()));
@@ -1102,7 +1108,11 @@ fn corrupt_bodies_are_errors_never_panics() {
             let flips = 1 + rng.next() % 3;
             for _ in 0..flips {
                 // half the flips in the first 512 bytes (options, counters, tags)
-                let i = if rng.next() % 2 == 0 { rng.next() as usize % body.len().min(512) } else { rng.next() as usize % body.len() };
+                let i = if rng.next() % 2 == 0 {
+                    rng.next() as usize % body.len().min(512)
+                } else {
+                    rng.next() as usize % body.len()
+                };
                 b[i] ^= 1 << (rng.next() % 8);
             }
             if let Ok(t) = ProfileState::read_body(&b) {
