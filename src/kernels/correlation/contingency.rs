@@ -156,7 +156,7 @@ pub fn normalized_mi(t: &Table) -> Option<f64> {
     }
 }
 
-/// Count, mean and centred sum of squares of a group (Welford; merged with Chan et al.).
+/// Count, mean and centred sum of squares of a group (merged with Chan et al.).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Moments {
     /// Number of values.
@@ -168,13 +168,6 @@ pub struct Moments {
 }
 
 impl Moments {
-    /// Adds one value (Welford 1962).
-    pub fn push(&mut self, x: f64) {
-        self.n += 1.0;
-        let d = x - self.mean;
-        self.mean += d / self.n;
-        self.m2 += d * (x - self.mean);
-    }
     /// Merges another group (Chan, Golub, LeVeque 1979, eq. 2.1b).
     pub fn merge(&mut self, o: &Moments) {
         if o.n == 0.0 {

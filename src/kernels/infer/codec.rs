@@ -80,6 +80,27 @@ impl<'a> Reader<'a> {
     pub(crate) fn f64(&mut self) -> Result<f64, String> {
         Ok(f64::from_bits(self.u64()?))
     }
+    pub(crate) fn bool(&mut self) -> Result<bool, String> {
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            b => Err(self.err(format_args!("flag byte {b}"))),
+        }
+    }
+
+    /// Runs a reader of `&mut &[u8]` on the rest of the input and advances past what it read.
+    pub(crate) fn with_slice<T>(&mut self, f: impl FnOnce(&mut &'a [u8]) -> Result<T, String>) -> Result<T, String> {
+        let mut b = self.buf;
+        let v = f(&mut b).map_err(|e| self.err(e))?;
+        self.buf = b;
+        Ok(v)
+    }
+
+    /// Bytes left.
+    pub(crate) fn remaining(&self) -> usize {
+        self.buf.len()
+    }
+
     /// A u64 that must lie in `lo..=hi`, as usize.
     pub(crate) fn usize_in(&mut self, lo: usize, hi: usize, field: &str) -> Result<usize, String> {
         let x = self.u64()?;

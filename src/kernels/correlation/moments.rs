@@ -1,0 +1,404 @@
+//! Exact sums behind Pearson's r (per column pair) and η (per category of a pair): `n, Σx,
+//! Σy, Σx², Σy², Σxy` and `n, Σx, Σx²` held in the fixed-point superaccumulators of
+//! [`crate::kernels::exact`], so merging in any order and any split gives the same sums,
+//! bytes and results, bit for bit.
+//!
+//! The per-row work is integer arithmetic. Each batch of a numeric column is put on one
+//! fixed-point grid: with `t` the top bit of its largest magnitude, a value `x` splits into
+//! `X·2^u + x_lo` where `X` is an integer below 2^62 (`u = t − 62`, at least the double grid
+//! 2^−1074) and `x_lo` the bits of `x` below `2^u` (zero unless `x` is more than 2^9 times
+//! smaller than the largest value). A pair then adds `X·Y` into a 192-bit integer per row,
+//! one batch's sums go into the superaccumulators once, and the rare rows with a low part add
+//! the exact cross terms `x_hi·y_lo + x_lo·y_hi + x_lo·y_lo` (products of doubles, exact in
+//! the 2^−2148 grid). Columns valid on every row of a batch share their `Σx, Σx²` across
+//! pairs; only `Σxy` is per pair.
+
+use crate::kernels::exact::{BigFixed, ExactSum};
+use crate::kernels::infer::codec::Reader;
+
+/// `x = ±m·2^(p−1074)`: sign, integer mantissa (< 2^53), bit position p ≥ 0. None for ±∞/NaN.
+#[inline]
+fn split(x: f64) -> Option<(bool, u64, i64)> {
+    let b = x.to_bits();
+    let be = ((b >> 52) & 0x7ff) as i64;
+    if be == 0x7ff {
+        return None;
+    }
+    let frac = b & ((1 << 52) - 1);
+    Some(if be == 0 { (b >> 63 == 1, frac, 0) } else { (b >> 63 == 1, frac | (1 << 52), be - 1) })
+}
+
+/// Adds the exact product `a·b·2^shift` (shift 0 or 1) of two finite doubles.
+fn add_product(s: &mut ExactSum<2>, a: f64, b: f64, shift: i64) {
+    let (Some((na, ma, pa)), Some((nb, mb, pb))) = (split(a), split(b)) else { return };
+    let m = ma as u128 * mb as u128;
+    let ok = s.add(na != nb, &[m as u64, (m >> 64) as u64], ExactSum::<2>::LSB + pa + pb + shift).is_ok();
+    debug_assert!(ok, "a product of doubles lies on the grid");
+}
+
+/// A signed 192-bit integer accumulator of i128 terms.
+#[derive(Clone, Copy, Default)]
+struct Wide {
+    lo: u128,
+    hi: i64,
+}
+
+impl Wide {
+    #[inline(always)]
+    fn add(&mut self, p: i128) {
+        let (s, c) = self.lo.overflowing_add(p as u128);
+        self.lo = s;
+        self.hi = self.hi.wrapping_add((p >> 127) as i64).wrapping_add(c as i64);
+    }
+
+    fn merge(&mut self, o: &Wide) {
+        let (s, c) = self.lo.overflowing_add(o.lo);
+        self.lo = s;
+        self.hi = self.hi.wrapping_add(o.hi).wrapping_add(c as i64);
+    }
+
+    /// Adds the accumulated value times `2^unit` to `s`.
+    fn fold<const K: u32>(&self, s: &mut ExactSum<K>, unit: i64) {
+        let neg = self.hi < 0;
+        let (lo, hi) = if neg {
+            let lo = (!self.lo).wrapping_add(1);
+            (lo, (!self.hi as u64).wrapping_add(u64::from(lo == 0)))
+        } else {
+            (self.lo, self.hi as u64)
+        };
+        let ok = s.add(neg, &[lo as u64, (lo >> 64) as u64, hi], unit).is_ok();
+        debug_assert!(ok, "a batch sum lies on the grid");
+    }
+}
+
+fn fold_i128<const K: u32>(v: i128, s: &mut ExactSum<K>, unit: i64) {
+    let m = v.unsigned_abs();
+    let ok = s.add(v < 0, &[m as u64, (m >> 64) as u64], unit).is_ok();
+    debug_assert!(ok, "a batch sum lies on the grid");
+}
+
+/// One batch of a numeric column on its fixed-point grid.
+pub(crate) struct ColumnBatch {
+    /// `X` per row (0 where NULL).
+    x: Vec<i64>,
+    /// The value per row (0.0 where NULL).
+    v: Vec<f64>,
+    /// Rows whose value has bits below the grid, ascending, with their low part.
+    low: Vec<(u32, f64)>,
+    /// Exponent of the unit of `X`.
+    unit: i64,
+    /// Sums over the valid rows when every row is valid (shared by the column's pairs).
+    full: Option<GroupSums>,
+}
+
+impl ColumnBatch {
+    /// `values[r]` valid where `valid[r]` (finite, as the state's words guarantee).
+    pub(crate) fn new(values: &[f64], valid: &[bool]) -> Self {
+        let top = values
+            .iter()
+            .zip(valid)
+            .filter_map(|(&x, &ok)| if ok { split(x) } else { None })
+            .filter(|s| s.1 != 0)
+            .map(|(_, m, p)| p + 64 - i64::from(m.leading_zeros()))
+            .max()
+            .unwrap_or(0);
+        let q = (top - 62).max(0);
+        let mut x = vec![0i64; values.len()];
+        let mut v = vec![0.0f64; values.len()];
+        let mut low = Vec::new();
+        for (r, (&val, &ok)) in values.iter().zip(valid).enumerate() {
+            let Some((neg, m, p)) = split(val).filter(|_| ok) else { continue };
+            v[r] = val;
+            let d = q - p;
+            let xi = if d <= 0 {
+                (m << (-d)) as i64
+            } else if d <= 52 {
+                let hi = m >> d;
+                if hi << d != m {
+                    // x minus its truncation to the grid: the low bits, exact in binary64
+                    let xh = f64::from_bits(val.to_bits() & !((1u64 << d) - 1));
+                    low.push((r as u32, val - xh));
+                }
+                hi as i64
+            } else {
+                low.push((r as u32, val));
+                0
+            };
+            x[r] = if neg { -xi } else { xi };
+        }
+        let mut b = ColumnBatch { x, v, low, unit: q - 1074, full: None };
+        if valid.iter().all(|&ok| ok) {
+            let mut g = GroupSums::default();
+            let (mut s1, mut s2) = (0i128, Wide::default());
+            for &xi in &b.x {
+                s1 += i128::from(xi);
+                s2.add(i128::from(xi) * i128::from(xi));
+            }
+            g.n = valid.len() as u64;
+            fold_i128(s1, &mut g.s1, b.unit);
+            s2.fold(&mut g.s2, 2 * b.unit);
+            for &(r, lo) in &b.low {
+                g.add_low(b.v[r as usize], lo);
+            }
+            b.full = Some(g);
+        }
+        b
+    }
+}
+
+/// Exact `n, Σx, Σx²` of one group (η) or one column batch.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct GroupSums {
+    n: u64,
+    s1: ExactSum<1>,
+    s2: ExactSum<2>,
+}
+
+impl GroupSums {
+    /// Adds the low-part terms of a value `x = x_hi + lo`: `lo` to Σx, `2·x_hi·lo + lo²` to Σx².
+    fn add_low(&mut self, x: f64, lo: f64) {
+        let hi = x - lo;
+        self.s1.add_f64(lo);
+        add_product(&mut self.s2, hi, lo, 1);
+        add_product(&mut self.s2, lo, lo, 0);
+    }
+
+    /// Adds `other` (not modified).
+    pub(crate) fn merge(&mut self, o: &GroupSums) {
+        self.n += o.n;
+        self.s1.merge(&o.s1);
+        self.s2.merge(&o.s2);
+    }
+
+    /// Number of values.
+    pub(crate) fn count(&self) -> u64 {
+        self.n
+    }
+
+    /// Inline plus heap bytes.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        std::mem::size_of::<Self>() + self.s1.heap_bytes() + self.s2.heap_bytes()
+    }
+
+    /// Count, mean and centred sum of squares, each correctly rounded from the exact sums
+    /// (`M2 = (n·Σx² − (Σx)²)/n`).
+    pub(crate) fn moments(&self) -> super::contingency::Moments {
+        let n = self.n.max(1);
+        let s1 = self.s1.to_big();
+        let nm2 = self.s2.to_big().mul_u128(u128::from(n)).sub(&s1.mul(&s1));
+        super::contingency::Moments {
+            n: self.n as f64,
+            mean: s1.div_to_f64(&[n]),
+            m2: if nm2.signum() > 0 { nm2.div_to_f64(&[n]) } else { 0.0 },
+        }
+    }
+
+    pub(crate) fn write_to(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.n.to_le_bytes());
+        self.s1.write_to(out);
+        self.s2.write_to(out);
+    }
+
+    pub(crate) fn read_from(r: &mut Reader) -> Result<Self, String> {
+        let n = r.u64()?;
+        let (s1, s2) = r.with_slice(|b| Ok((ExactSum::<1>::read_from(b)?, ExactSum::<2>::read_from(b)?)))?;
+        if (n == 0 && !(s1.is_zero() && s2.is_zero())) || s2.signum() < 0 || (s2.is_zero() && !s1.is_zero()) {
+            return Err(r.err("inconsistent sums"));
+        }
+        Ok(GroupSums { n, s1, s2 })
+    }
+
+    /// Adds the valid values of `b` grouped by `ids` (u32::MAX = skip) into `groups[id]`.
+    pub(crate) fn add_grouped(groups: &mut [GroupSums], b: &ColumnBatch, valid: &[bool], ids: &[u32]) {
+        let mut acc: Vec<(u64, i128, Wide)> = vec![(0, 0, Wide::default()); groups.len()];
+        for (r, &id) in ids.iter().enumerate() {
+            if id != u32::MAX && valid[r] {
+                if let Some(a) = acc.get_mut(id as usize) {
+                    let xi = i128::from(b.x[r]);
+                    a.0 += 1;
+                    a.1 += xi;
+                    a.2.add(xi * xi);
+                }
+            }
+        }
+        for (g, a) in groups.iter_mut().zip(&acc) {
+            if a.0 > 0 {
+                g.n += a.0;
+                fold_i128(a.1, &mut g.s1, b.unit);
+                a.2.fold(&mut g.s2, 2 * b.unit);
+            }
+        }
+        for &(r, lo) in &b.low {
+            let r = r as usize;
+            if let (Some(&id), true) = (ids.get(r), valid[r]) {
+                if let Some(g) = groups.get_mut(id as usize) {
+                    g.add_low(b.v[r], lo);
+                }
+            }
+        }
+    }
+}
+
+/// Exact `n, Σx, Σy, Σx², Σy², Σxy` of a numeric pair over its complete rows.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct PairSums {
+    x: GroupSums,
+    y: GroupSums,
+    sxy: ExactSum<2>,
+}
+
+impl PairSums {
+    /// Number of complete rows.
+    pub(crate) fn count(&self) -> u64 {
+        self.x.n
+    }
+
+    /// Inline plus heap bytes.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.x.heap_bytes() + self.y.heap_bytes() + std::mem::size_of::<ExactSum<2>>() + self.sxy.heap_bytes()
+    }
+
+    /// Adds `other` (not modified).
+    pub(crate) fn merge(&mut self, o: &PairSums) {
+        self.x.merge(&o.x);
+        self.y.merge(&o.y);
+        self.sxy.merge(&o.sxy);
+    }
+
+    /// Adds the complete rows of one batch of columns `a` and `b`.
+    pub(crate) fn add_batch(&mut self, a: &ColumnBatch, va: &[bool], b: &ColumnBatch, vb: &[bool]) {
+        let mut xy = [Wide::default(); 4];
+        match (&a.full, &b.full) {
+            (Some(fa), Some(fb)) => {
+                self.x.merge(fa);
+                self.y.merge(fb);
+                let n = a.x.len().min(b.x.len());
+                let (xs, ys) = (&a.x[..n], &b.x[..n]);
+                let mut cx = xs.chunks_exact(4);
+                let mut cy = ys.chunks_exact(4);
+                for (p, q) in (&mut cx).zip(&mut cy) {
+                    for k in 0..4 {
+                        xy[k].add(i128::from(p[k]) * i128::from(q[k]));
+                    }
+                }
+                for (p, q) in cx.remainder().iter().zip(cy.remainder()) {
+                    xy[0].add(i128::from(*p) * i128::from(*q));
+                }
+            }
+            _ => {
+                let (mut n, mut sx, mut sy) = (0u64, 0i128, 0i128);
+                let (mut sxx, mut syy) = (Wide::default(), Wide::default());
+                // branch-free: an incomplete row adds zeros (NULLs are scattered, a branch
+                // would mispredict)
+                for r in 0..a.x.len().min(b.x.len()).min(va.len()).min(vb.len()) {
+                    let keep = va[r] & vb[r];
+                    let mask = -i64::from(keep);
+                    let (p, q) = (i128::from(a.x[r] & mask), i128::from(b.x[r] & mask));
+                    n += u64::from(keep);
+                    sx += p;
+                    sy += q;
+                    sxx.add(p * p);
+                    syy.add(q * q);
+                    xy[0].add(p * q);
+                }
+                self.x.n += n;
+                self.y.n += n;
+                fold_i128(sx, &mut self.x.s1, a.unit);
+                fold_i128(sy, &mut self.y.s1, b.unit);
+                sxx.fold(&mut self.x.s2, 2 * a.unit);
+                syy.fold(&mut self.y.s2, 2 * b.unit);
+                let complete = |r: usize| va[r] && vb[r];
+                for &(r, lo) in &a.low {
+                    if complete(r as usize) {
+                        self.x.add_low(a.v[r as usize], lo);
+                    }
+                }
+                for &(r, lo) in &b.low {
+                    if complete(r as usize) {
+                        self.y.add_low(b.v[r as usize], lo);
+                    }
+                }
+            }
+        }
+        let (x0, rest) = xy.split_at_mut(1);
+        for w in rest.iter() {
+            x0[0].merge(w);
+        }
+        x0[0].fold(&mut self.sxy, a.unit + b.unit);
+        // cross terms of the rows where either side has a low part
+        let (mut i, mut j) = (0, 0);
+        while i < a.low.len() || j < b.low.len() {
+            let ra = a.low.get(i).map_or(u32::MAX, |t| t.0);
+            let rb = b.low.get(j).map_or(u32::MAX, |t| t.0);
+            let r = ra.min(rb);
+            let la = if ra == r {
+                i += 1;
+                a.low[i - 1].1
+            } else {
+                0.0
+            };
+            let lb = if rb == r {
+                j += 1;
+                b.low[j - 1].1
+            } else {
+                0.0
+            };
+            let r = r as usize;
+            if va[r] && vb[r] {
+                let (ha, hb) = (a.v[r] - la, b.v[r] - lb);
+                add_product(&mut self.sxy, ha, lb, 0);
+                add_product(&mut self.sxy, la, hb, 0);
+                add_product(&mut self.sxy, la, lb, 0);
+            }
+        }
+    }
+
+    /// `(n·Σxy − ΣxΣy, n·Σx² − (Σx)², n·Σy² − (Σy)²)`, exact.
+    fn co(&self) -> (BigFixed, BigFixed, BigFixed) {
+        let n = u128::from(self.x.n);
+        let (sx, sy) = (self.x.s1.to_big(), self.y.s1.to_big());
+        let c = self.sxy.to_big().mul_u128(n).sub(&sx.mul(&sy));
+        let p = self.x.s2.to_big().mul_u128(n).sub(&sx.mul(&sx));
+        let q = self.y.s2.to_big().mul_u128(n).sub(&sy.mul(&sy));
+        (c, p, q)
+    }
+
+    /// Whether both sides vary over the complete rows.
+    pub(crate) fn both_vary(&self) -> bool {
+        let (_, p, q) = self.co();
+        p.signum() > 0 && q.signum() > 0
+    }
+
+    /// Pearson's r = C/√(P·Q) from the exact C, P, Q (as `exact::CoSums::pearson`): C and
+    /// P·Q rounded once each after a common power-of-two scaling; None for n < 2 or a
+    /// constant side.
+    pub(crate) fn pearson(&self) -> Option<f64> {
+        if self.x.n < 2 {
+            return None;
+        }
+        let (c, p, q) = self.co();
+        if p.signum() <= 0 || q.signum() <= 0 {
+            return None;
+        }
+        let pq = p.mul(&q);
+        let v = pq.top_bit()?.div_euclid(2);
+        let r = c.to_f64_scaled(-v) / pq.to_f64_scaled(-2 * v).sqrt();
+        r.is_finite().then(|| r.clamp(-1.0, 1.0))
+    }
+
+    pub(crate) fn write_to(&self, out: &mut Vec<u8>) {
+        self.x.write_to(out);
+        self.y.write_to(out);
+        self.sxy.write_to(out);
+    }
+
+    pub(crate) fn read_from(r: &mut Reader) -> Result<Self, String> {
+        let x = GroupSums::read_from(r)?;
+        let y = GroupSums::read_from(r)?;
+        let sxy = r.with_slice(ExactSum::<2>::read_from)?;
+        if x.n != y.n || ((x.s2.is_zero() || y.s2.is_zero()) && !sxy.is_zero()) {
+            return Err(r.err("inconsistent pair sums"));
+        }
+        Ok(PairSums { x, y, sxy })
+    }
+}
