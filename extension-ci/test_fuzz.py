@@ -332,6 +332,29 @@ SPECS = {
                            f"SELECT 'b', dr_table_sketch({{'x': u.x, 'other': u.id}}) FROM {T} u)",
                            f"SELECT dr_pair_candidates('t', x) FROM {T}"],
         base=("SELECT {CALL} FROM " + SKETCHES, ["n", "k"], {})),
+    # state BLOBs (#15): the _state aggregates take their parent's arguments, the merges take BLOBs
+    "dr_profile_state": dict(data=lambda T, S: [f"SELECT octet_length(dr_profile_state(x)) FROM {T}", f"SELECT dr_profile_state(COLUMNS(*), 5, 3) FROM {T}"],
+                             base=("SELECT {CALL} FROM f_integer_typical", ["x", "10000", "10"], {})),
+    "dr_profile_merge": dict(data=lambda T, S: [f"SELECT dr_profile_merge(s) FROM (SELECT dr_profile_state(x, 5) s FROM {T} GROUP BY id % 3)",
+                                                f"SELECT dr_profile_merge(x) FROM {T}"],
+                             base=("SELECT {CALL} FROM (SELECT dr_profile_state(x) AS s FROM f_integer_typical GROUP BY id % 3)", ["s"], {})),
+    "dr_infer_state": dict(data=lambda T, S: [f"SELECT octet_length(dr_infer_state(x)) FROM {T}", f"SELECT dr_infer_state(x::VARCHAR) FROM {T}"],
+                           base=("SELECT {CALL} FROM f_varchar_typical", ["x", "'NA,-'", "0.9", "'.'"], {})),
+    "dr_infer_merge": dict(data=lambda T, S: [f"SELECT dr_infer_merge(s) FROM (SELECT dr_infer_state(x::VARCHAR) s FROM {T} GROUP BY id % 3)",
+                                              f"SELECT dr_infer_merge(x) FROM {T}"],
+                           base=("SELECT {CALL} FROM (SELECT dr_infer_state(x) AS s FROM f_varchar_typical GROUP BY id % 3)", ["s"], {})),
+    "dr_correlations_state": dict(data=lambda T, S: [f"SELECT octet_length(dr_correlations_state(t)) FROM {T} t",
+                                                     f"SELECT dr_correlations_state({{'a': x, 'b': x, 'id': id}}, '', 1000) FROM {T}"],
+                                  base=("SELECT {CALL} FROM f_double_typical t", ["t", "''", "1000"], {})),
+    "dr_correlations_merge": dict(data=lambda T, S: [f"SELECT dr_correlations_merge(s) FROM (SELECT dr_correlations_state(t) s FROM {T} t GROUP BY id % 3)",
+                                                     f"SELECT dr_correlations_merge(x, 2) FROM {T}"],
+                                  base=("SELECT {CALL} FROM (SELECT dr_correlations_state(t) AS s FROM f_double_typical t GROUP BY id % 3)", ["s", "2"], {})),
+    "dr_state_combine": dict(data=lambda T, S: [f"SELECT dr_state_info(dr_state_combine(s)) FROM (SELECT dr_profile_state(x) s FROM {T} GROUP BY id % 3)",
+                                                f"SELECT dr_state_combine(x) FROM {T}"],
+                             base=("SELECT {CALL} FROM (SELECT dr_infer_state(x) AS s FROM f_varchar_typical GROUP BY id % 3)", ["s"], {})),
+    "dr_state_info": dict(data=lambda T, S: [f"SELECT dr_state_info(s) FROM (SELECT dr_correlations_state(t) s FROM {T} t)",
+                                             f"SELECT dr_state_info(x) FROM {T}"],
+                          base=("SELECT {CALL} FROM (SELECT dr_profile_state(x) AS s FROM f_integer_typical)", ["s"], {})),
     # option checks of the table macros: their message names whatever macro and option they are given
     "dr_check_integer": dict(data=lambda T, S: [f"SELECT dr_check_integer(x, 'dr_check_integer', 'x', 0, 100) FROM {T}"],
                              base=("SELECT {CALL}", ["5", "'dr_check_integer'", "'o'", "0", "10"], {}), accept=["must be a whole number"],
@@ -421,6 +444,26 @@ SPECS = {
     "annotate_table": dict(data=gen_table("annotate_table"), tables=True, base=("FROM {CALL}", ["'f_integer_typical'"], {})),
     "column_correlations": dict(data=lambda T, S: [f"FROM column_correlations({S})", f"FROM column_correlations({S}, methods := 'kendall,theils_u', sample_size := 7)"],
                                 tables=True, base=("FROM {CALL}", ["'f_double_typical'"], {"methods": "'pearson,spearman'", "sample_size": "1000"})),
+    "profile_states": dict(data=lambda T, S: [f"SELECT column_name, octet_length(state) FROM profile_states({S})",
+                                              f"FROM profile_states({S}, exact_limit := 2, top_k := 1)"],
+                           tables=True, base=("FROM {CALL}", ["'f_integer_typical'"], {"exact_limit": "NULL", "top_k": "10"})),
+    "profile_merged": dict(data=lambda T, S: [[f"CREATE OR REPLACE TEMP TABLE fz_st AS FROM profile_states({S}, exact_limit := 3)",
+                                               "FROM profile_merged('fz_st')"], f"FROM profile_merged({S})"],
+                           tables=True, pre=["CREATE OR REPLACE TEMP TABLE fz_states AS FROM profile_states('f_integer_typical')"],
+                           base=("FROM {CALL}", ["'fz_states'"], {})),
+    "infer_states": dict(data=gen_table("infer_states"), tables=True,
+                         base=("FROM {CALL}", ["'f_varchar_typical'"], {"null_tokens": "NULL", "min_parse_rate": "NULL", "decimal_separator": "NULL"})),
+    "infer_merged": dict(data=lambda T, S: [[f"CREATE OR REPLACE TEMP TABLE fz_st AS FROM infer_states({S})",
+                                             "FROM infer_merged('fz_st')"], f"FROM infer_merged({S})"],
+                         tables=True, pre=["CREATE OR REPLACE TEMP TABLE fz_states AS FROM infer_states('f_varchar_typical')"],
+                         base=("FROM {CALL}", ["'fz_states'"], {})),
+    "correlation_states": dict(data=lambda T, S: [f"SELECT octet_length(state) FROM correlation_states({S})",
+                                                  f"FROM correlation_states({S}, methods := 'kendall,theils_u', sample_size := 7)"],
+                               tables=True, base=("FROM {CALL}", ["'f_double_typical'"], {"methods": "'pearson,spearman'", "sample_size": "1000"})),
+    "correlations_merged": dict(data=lambda T, S: [[f"CREATE OR REPLACE TEMP TABLE fz_st AS FROM correlation_states({S})",
+                                                    "FROM correlations_merged('fz_st')"], f"FROM correlations_merged({S})"],
+                                tables=True, pre=["CREATE OR REPLACE TEMP TABLE fz_states AS FROM correlation_states('f_double_typical')"],
+                                base=("FROM {CALL}", ["'fz_states'"], {})),
     "column_dependencies": dict(data=gen_table("column_dependencies"), tables=True, base=("FROM {CALL}", ["'f_integer_typical'"], {})),
     "persistence_diagram": dict(
         data=lambda T, S: [f"FROM persistence_diagram({S})", f"FROM persistence_diagram({S}, max_dim := 2, metric := 'manhattan', standardize := false)"],
@@ -598,6 +641,18 @@ def make_probes(functions, settings, seed):
         if "dr_pair_candidates" in names:
             add(tier1, "blobs", "dr_pair_candidates", f"SELECT dr_pair_candidates(n, k) FROM (SELECT 'a' AS n, {b} AS k UNION ALL "
                 f"SELECT 'b', dr_table_sketch(t) FROM f_integer_typical t)", base_needs)
+    # random blobs and damaged states where state BLOBs are expected
+    state_src = "(SELECT dr_profile_state(x, 5) FROM f_integer_typical)"
+    state_mutants = [f"{state_src}[1:{n}]" for n in [0, 4, 6, 7, 8, 16, 20, 40, 100]]
+    for _ in range(16):
+        pos = rng.randrange(1, 300)
+        byte = rng.choice(["\\xFF", "\\x00", "\\x7F", "\\x80", "\\xFE"])
+        state_mutants.append(f"{state_src}[1:{pos - 1}] || '{byte}'::BLOB || {state_src}[{pos + 1}:]")
+    state_mutants += [f"{state_src} || {state_src}", f"'DRST'::BLOB || {state_src}"]
+    for b in blobs[:20] + state_mutants:
+        for fn in ("dr_profile_merge", "dr_infer_merge", "dr_correlations_merge", "dr_state_combine", "dr_state_info"):
+            if fn in names:
+                add(tier1, "blobs", fn, f"SELECT {fn}({b})")
     for b in blobs[:15]:
         for fn, sql in [("dr_context_markdown", f"SELECT dr_context_markdown({b}::VARCHAR)"),
                         ("dr_context_format", f"SELECT dr_context_format(TRY_CAST({b} AS VARCHAR), 'json', 100)"),

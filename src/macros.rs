@@ -24,6 +24,7 @@ pub const SQL_FILES: &[(&str, &str)] = &[
     ("topology.sql", include_str!("../sql/topology.sql")),
     ("relationships.sql", include_str!("../sql/relationships.sql")),
     ("context.sql", include_str!("../sql/context.sql")),
+    ("states.sql", include_str!("../sql/states.sql")),
 ];
 
 /// Scalar or table macro.

@@ -80,6 +80,7 @@ pub fn functions() -> Vec<FunctionDoc> {
         functions::catalog::HISTORY_DOC,
         functions::catalog::DIFF_DOC,
     ];
+    docs.extend(functions::states::DOCS);
     docs.extend(functions::persistence::DOCS);
     docs.push(functions::jobs::TICKS_DOC);
     docs.extend([functions::selftest::SCALAR_DOC, functions::selftest::AGGREGATE_DOC, functions::selftest::TABLE_DOC]);
@@ -119,6 +120,7 @@ pub fn register_all(r: &mut Registrar) {
     functions::dbt::register(r);
     functions::relationships::register(r);
     functions::catalog::register(r);
+    functions::states::register(r);
     functions::persistence::register(r);
     functions::jobs::register(r);
     functions::selftest::register(r);

@@ -19,9 +19,11 @@ use crate::registry::{FunctionDoc, Kind};
 /// Aggregate state.
 #[derive(Default)]
 pub struct CorrAgg {
-    state: CorrState,
-    configured: bool,
-    threads: usize,
+    pub(crate) state: CorrState,
+    pub(crate) configured: bool,
+    pub(crate) threads: usize,
+    /// The row's SQL type (its column names and types), from the first update.
+    pub(crate) input_type: Option<String>,
 }
 
 /// FNV-1a then a 64-bit finaliser: stable across runs and threads (states merge).
@@ -104,7 +106,7 @@ pub(crate) fn read_fields<'a>(row: &'a Column<'a>) -> FnResult<&'a [(String, Col
     }
 }
 
-struct DrCorrelations;
+pub(crate) struct DrCorrelations;
 
 impl Aggregate for DrCorrelations {
     type State = CorrAgg;
@@ -116,7 +118,7 @@ impl Aggregate for DrCorrelations {
             fields.iter().map(|(name, c)| ColumnMeta { name: name.clone(), role: role_of(c) }).collect();
         if !agg.configured {
             let mut o = CorrOptions::default();
-            if args.len() >= 4 {
+            if args.len() >= 3 {
                 if let Some(m) = args.str_at(1, rows.start) {
                     let tokens: Vec<String> =
                         m.split(',').map(|s| s.trim().to_ascii_lowercase()).filter(|s| !s.is_empty()).collect();
@@ -143,10 +145,13 @@ impl Aggregate for DrCorrelations {
                     }
                     o.sample_size = n as usize;
                 }
-                agg.threads = args.column(3).f64_at(rows.start).map_or(1, |t| t.max(1.0) as usize);
+                if args.len() >= 4 {
+                    agg.threads = args.column(3).f64_at(rows.start).map_or(1, |t| t.max(1.0) as usize);
+                }
             }
             agg.state = CorrState::new(metas.clone(), o);
             agg.configured = true;
+            agg.input_type = Some(row.ty.sql());
         }
         let n = rows.len();
         let mut masks: Vec<Vec<u64>> = Vec::with_capacity(fields.len());
@@ -194,6 +199,7 @@ impl Aggregate for DrCorrelations {
             target.state = source.state.clone();
             target.configured = true;
             target.threads = source.threads;
+            target.input_type.clone_from(&source.input_type);
             return Ok(());
         }
         target.state.combine(&source.state).map_err(|e| e.message)
@@ -231,7 +237,7 @@ impl Aggregate for DrCorrelations {
     }
 }
 
-fn return_type() -> Ty {
+pub(crate) fn return_type() -> Ty {
     use Ty::*;
     let corr = Ty::structure(&[
         ("column_a", Varchar),

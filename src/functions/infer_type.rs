@@ -23,10 +23,12 @@ const EMPTY_TOKEN: &str = "<empty>";
 /// Aggregate state.
 #[derive(Default)]
 pub struct InferAgg {
-    state: InferState,
-    configured: bool,
+    pub(crate) state: InferState,
+    pub(crate) configured: bool,
     /// Declared type of a non-VARCHAR input, with its NULL and non-NULL counts.
-    typed: Option<(String, u64, u64)>,
+    pub(crate) typed: Option<(String, u64, u64)>,
+    /// The input's SQL type (for state BLOBs), from the first update.
+    pub(crate) input_type: Option<String>,
 }
 
 /// Parses the comma-separated null-token list of the setting / argument.
@@ -51,7 +53,7 @@ pub fn parse_decimal_separator(s: Option<&str>) -> Result<Option<char>, String> 
     }
 }
 
-struct DrInferType;
+pub(crate) struct DrInferType;
 
 impl Aggregate for DrInferType {
     type State = InferAgg;
@@ -72,6 +74,7 @@ impl Aggregate for DrInferType {
             }
             agg.state = InferState::try_with_options(o).map_err(|e| e.message)?;
             agg.configured = true;
+            agg.input_type = Some(args.column(0).ty.sql());
         }
         let col = args.column(0);
         match &col.data {
@@ -102,6 +105,9 @@ impl Aggregate for DrInferType {
         if source.configured && !target.configured {
             target.state = InferState::with_options(source.state.options().clone());
             target.configured = true;
+        }
+        if target.input_type.is_none() {
+            target.input_type.clone_from(&source.input_type);
         }
         target.state.combine(&source.state);
         match (&mut target.typed, &source.typed) {
@@ -178,7 +184,7 @@ impl Aggregate for DrInferType {
     }
 }
 
-fn return_type() -> Ty {
+pub(crate) fn return_type() -> Ty {
     use Ty::*;
     Ty::structure(&[
         ("inferred_type", Varchar),

@@ -19,4 +19,5 @@ pub mod profile;
 pub mod relationships;
 pub mod render;
 pub mod selftest;
+pub mod states;
 pub mod version;

@@ -18,9 +18,11 @@ use crate::registry::{FunctionDoc, Kind};
 /// Aggregate state: the kernel state plus whether options were applied.
 #[derive(Default)]
 pub struct ProfileAgg {
-    state: ProfileState,
+    pub(crate) state: ProfileState,
     /// The options applied to `state`, once the first update has read them.
-    options: Option<ProfileOptions>,
+    pub(crate) options: Option<ProfileOptions>,
+    /// The input's SQL type (for state BLOBs), from the first update.
+    pub(crate) input_type: Option<String>,
 }
 
 /// Valid values of `rows`, copied out through `get` (for unaligned row runs and
@@ -142,7 +144,7 @@ fn feed(s: &mut ProfileState, col: &Column, rows: Range<usize>) -> FnResult<()> 
     Ok(())
 }
 
-struct DrProfile;
+pub(crate) struct DrProfile;
 
 impl Aggregate for DrProfile {
     type State = ProfileAgg;
@@ -168,6 +170,7 @@ impl Aggregate for DrProfile {
             }
             agg.state = ProfileState::with_options(o);
             agg.options = Some(o);
+            agg.input_type = Some(args.column(0).ty.sql());
         }
         feed(&mut agg.state, args.column(0), rows)
     }
@@ -180,6 +183,9 @@ impl Aggregate for DrProfile {
                 target.state = ProfileState::with_options(o);
                 target.options = Some(o);
             }
+        }
+        if target.input_type.is_none() {
+            target.input_type.clone_from(&source.input_type);
         }
         target.state.combine(&source.state);
         Ok(())

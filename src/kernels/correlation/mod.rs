@@ -407,6 +407,11 @@ impl CorrState {
         &self.options
     }
 
+    /// Rows added so far (every `update_rows` row, merged states included).
+    pub fn row_count(&self) -> u64 {
+        self.rows
+    }
+
     fn init(&mut self, columns: Vec<ColumnMeta>) {
         let p = columns.len();
         let np = p * p.saturating_sub(1) / 2;
