@@ -391,21 +391,26 @@ pub(crate) struct Identity {
 }
 
 fn check_identity(kind: StateKind, have: &mut Option<Identity>, new: &Identity) -> FnResult<()> {
+    // The two sides in sorted order: the message does not depend on which state came first.
+    let pair = |a: &str, b: &str| if a <= b { (a.to_string(), b.to_string()) } else { (b.to_string(), a.to_string()) };
     match have {
         None => {
             *have = Some(new.clone());
             Ok(())
         }
-        Some(h) if h.input_type != new.input_type => Err(format!(
-            "cannot merge a state of a {} input with a state of a {} input; build every {} state from the same column type (cast where the files differ)",
-            h.input_type,
-            new.input_type,
-            kind.name()
-        )),
-        Some(h) if h.options != new.options => Err(format!(
-            "cannot merge states built with different options: '{}' and '{}'; build every state with the same options",
-            h.options, new.options
-        )),
+        Some(h) if h.input_type != new.input_type => {
+            let (a, b) = pair(&h.input_type, &new.input_type);
+            Err(format!(
+                "cannot merge states of different input types, {a} and {b}; build every {} state from the same column type (cast where the files differ)",
+                kind.name()
+            ))
+        }
+        Some(h) if h.options != new.options => {
+            let (a, b) = pair(&h.options, &new.options);
+            Err(format!(
+                "cannot merge states built with different options: '{a}' and '{b}'; build every state with the same options"
+            ))
+        }
         Some(_) => Ok(()),
     }
 }
@@ -526,7 +531,7 @@ impl AnyMerging {
             }
             Some(k) if k == kind => Ok(()),
             Some(k) => Err(format!(
-                "cannot combine a {} state with a {} state; combine states of one kind per call",
+                "cannot combine {} states with {} states; combine states of one kind per call",
                 k.name(),
                 kind.name()
             )),
