@@ -53,7 +53,7 @@ COLUMNS = """
     (hash(i * 7) % 50)::SMALLINT AS code,
     (hash(i * 11) % 1000000)::DOUBLE / 1000 AS uniform,
     exp(((hash(i * 13) % 1000000) / 1e6) * 25) AS heavy_tail,
-    CASE WHEN i % 53 = 0 THEN NULL ELSE ((hash(i * 17) % 20000) - 10000)::DOUBLE / 7 END AS with_nulls,
+    CASE WHEN i % 53 = 0 THEN NULL ELSE ((hash(i * 17) % 20000)::BIGINT - 10000)::DOUBLE / 7 END AS with_nulls,
     (hash(i * 19) % 100)::DOUBLE / 10 AS few_doubles,
     ln(1 + (hash(i * 23) % 1000000)) AS log_scale,
     CASE WHEN hash(i * 29) % 10 < 4 THEN 'hot' ELSE 'k' || (hash(i * 31) % 200) END AS category,

@@ -689,21 +689,7 @@ impl BucketQuantiles {
 
     /// `quantile_cont(q)` as [`super::stats::Dist::quantile`], ranks located by bucket.
     pub fn quantile(&self, q: f64) -> Option<f64> {
-        if self.n == 0 {
-            return None;
-        }
-        let rn = q * (self.n - 1) as f64;
-        let (lo_r, hi_r) = (rn.floor(), rn.ceil());
-        let lo = self.at(lo_r as u64);
-        if lo_r == hi_r {
-            return Some(lo);
-        }
-        let hi = self.at(hi_r as u64);
-        if lo == hi {
-            return Some(lo);
-        }
-        let d = rn - lo_r;
-        Some(lo * (1.0 - d) + hi * d)
+        super::stats::quantile_cont(self.n, q, |r| self.at(r))
     }
 
     /// A sorted weighted list standing for the values (for MAD, outlier counts and the

@@ -16,6 +16,28 @@
 //!   freedom, p-value = Q(4, χ²/2) = e^{−x}(1 + x + x²/2 + x³/6) (closed form for even df).
 //! - Shannon entropy in bits, as DuckDB's `entropy`: −Σ p·log2 p over value counts.
 
+/// `quantile_cont(q)` over `n` values whose value at 0-based rank `r` is `at(r)`; None when
+/// empty. Position `q·(n−1)`, linear interpolation between the neighbouring ranks.
+pub fn quantile_cont(n: u64, q: f64, at: impl Fn(u64) -> f64) -> Option<f64> {
+    if n == 0 {
+        return None;
+    }
+    let rn = q * (n - 1) as f64;
+    let lo_r = rn.floor();
+    let hi_r = rn.ceil();
+    let lo = at(lo_r as u64);
+    if lo_r == hi_r {
+        return Some(lo);
+    }
+    let hi = at(hi_r as u64);
+    if lo == hi {
+        return Some(lo);
+    }
+    // DuckDB's double interpolation: keeps ±∞ endpoints finite-safe (no ∞ − ∞).
+    let d = rn - lo_r;
+    Some(lo * (1.0 - d) + hi * d)
+}
+
 /// A sorted weighted list with cumulative counts.
 pub struct Dist {
     items: Vec<(f64, u64)>,
@@ -53,23 +75,7 @@ impl Dist {
 
     /// `quantile_cont(q)`; None when empty.
     pub fn quantile(&self, q: f64) -> Option<f64> {
-        if self.n == 0 {
-            return None;
-        }
-        let rn = q * (self.n - 1) as f64;
-        let lo_r = rn.floor();
-        let hi_r = rn.ceil();
-        let lo = self.at(lo_r as u64);
-        if lo_r == hi_r {
-            return Some(lo);
-        }
-        let hi = self.at(hi_r as u64);
-        if lo == hi {
-            return Some(lo);
-        }
-        // DuckDB's double interpolation: keeps ±∞ endpoints finite-safe (no ∞ − ∞).
-        let d = rn - lo_r;
-        Some(lo * (1.0 - d) + hi * d)
+        quantile_cont(self.n, q, |r| self.at(r))
     }
 
     /// Number of values strictly below `lo` or strictly above `hi`.
