@@ -132,7 +132,7 @@ test-fuzz: release $(VENV2)/.ok
 demo: release
 	$(VENV2)/bin/python extension-ci/demo.py $(EXT_RELEASE)
 
-bench: release
+bench: release build/venv-ray/.ok
 	$(VENV2)/bin/python test/bench/bench_all.py $(EXT_RELEASE)
 
 docs:

@@ -257,7 +257,7 @@ impl Stateful for DrProfile {
         a.state.write_body(&mut body);
         Ok(Saved {
             empty: false,
-            rows: a.state.finalize().row_count,
+            rows: a.state.row_count(),
             input_type: a.input_type.clone().unwrap_or_default(),
             options: profile_options_text(&o),
             body,
@@ -294,8 +294,7 @@ impl Stateful for DrInferType {
             None => {
                 body.push(INFER_TEXT);
                 a.state.write_body(&mut body);
-                let inf = a.state.finalize();
-                inf.non_null_count + inf.null_count
+                a.state.row_count()
             }
         };
         let input_type = a.input_type.clone().or_else(|| a.typed.as_ref().map(|t| t.0.clone())).unwrap_or_default();

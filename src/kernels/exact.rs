@@ -1044,6 +1044,17 @@ impl PowerSums {
     }
 }
 
+/// Pearson's `r = C/√(P·Q)` from the exact `C = nΣxy − ΣxΣy` and positive `P = nΣx² − (Σx)²`,
+/// `Q = nΣy² − (Σy)²`: `P·Q` is exact, C and P·Q are rounded once each after a common
+/// power-of-two scaling (no overflow), then one division and one square root; within ~2 ulp,
+/// clamped to [−1, 1].
+pub fn pearson_of(c: &BigFixed, p: &BigFixed, q: &BigFixed) -> Option<f64> {
+    let pq = p.mul(q);
+    let v = pq.top_bit()?.div_euclid(2);
+    let r = c.to_f64_scaled(-v) / pq.to_f64_scaled(-2 * v).sqrt();
+    r.is_finite().then(|| r.clamp(-1.0, 1.0))
+}
+
 // ---------------------------------------------------------------------------------------
 // CoSums: Pearson of a column pair.
 // ---------------------------------------------------------------------------------------
@@ -1208,11 +1219,7 @@ impl CoSums {
         if p.signum() <= 0 || q.signum() <= 0 {
             return None;
         }
-        let c = self.co(&self.sxy, &self.sx, &self.sy);
-        let pq = p.mul(&q);
-        let v = pq.top_bit()?.div_euclid(2);
-        let r = c.to_f64_scaled(-v) / pq.to_f64_scaled(-2 * v).sqrt();
-        r.is_finite().then(|| r.clamp(-1.0, 1.0))
+        pearson_of(&self.co(&self.sxy, &self.sx, &self.sy), &p, &q)
     }
 
     /// Heap bytes held by the five sums.

@@ -369,9 +369,8 @@ impl PairSums {
         p.signum() > 0 && q.signum() > 0
     }
 
-    /// Pearson's r = C/√(P·Q) from the exact C, P, Q (as `exact::CoSums::pearson`): C and
-    /// P·Q rounded once each after a common power-of-two scaling; None for n < 2 or a
-    /// constant side.
+    /// Pearson's r from the exact C, P, Q ([`crate::kernels::exact::pearson_of`]); None for
+    /// n < 2 or a constant side.
     pub(crate) fn pearson(&self) -> Option<f64> {
         if self.x.n < 2 {
             return None;
@@ -380,10 +379,7 @@ impl PairSums {
         if p.signum() <= 0 || q.signum() <= 0 {
             return None;
         }
-        let pq = p.mul(&q);
-        let v = pq.top_bit()?.div_euclid(2);
-        let r = c.to_f64_scaled(-v) / pq.to_f64_scaled(-2 * v).sqrt();
-        r.is_finite().then(|| r.clamp(-1.0, 1.0))
+        crate::kernels::exact::pearson_of(&c, &p, &q)
     }
 
     pub(crate) fn write_to(&self, out: &mut Vec<u8>) {

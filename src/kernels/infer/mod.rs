@@ -947,6 +947,11 @@ impl InferState {
         });
     }
 
+    /// Rows added so far: values, SQL NULLs and null tokens.
+    pub fn row_count(&self) -> u64 {
+        self.non_null + self.sql_nulls + self.token_counts.iter().sum::<u64>()
+    }
+
     /// The inference from everything added so far; the state is not consumed.
     pub fn finalize(&self) -> Inference {
         let n = self.non_null;

@@ -1473,6 +1473,11 @@ impl ProfileState {
         }
     }
 
+    /// Rows added so far, NULLs included.
+    pub fn row_count(&self) -> u64 {
+        self.rows
+    }
+
     /// The options the state was created with.
     pub fn options(&self) -> ProfileOptions {
         self.opts
