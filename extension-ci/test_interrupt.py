@@ -99,9 +99,11 @@ def run_interrupted(con, sql, after, until=None, deadline=20.0):
 
     def fire():
         t0 = time.time()
-        time.sleep(after)
-        while until is not None and not until(list(samples)) and time.time() - t0 < deadline:
+        stop.wait(after)
+        while until is not None and not until(list(samples)) and time.time() - t0 < deadline and not stop.is_set():
             time.sleep(0.05)
+        if stop.is_set():  # the query ended first: an interrupt now could hit the next query
+            return
         fired.append(time.time())
         con.interrupt()
 

@@ -122,6 +122,13 @@ pub struct Saved {
     body: Vec<u8>,
 }
 
+impl Saved {
+    /// The parts of a state that saw no input (merges with anything).
+    fn empty() -> Saved {
+        Saved { empty: true, rows: 0, input_type: String::new(), options: String::new(), body: vec![] }
+    }
+}
+
 /// Writes a state BLOB.
 pub fn encode(kind: StateKind, s: &Saved) -> FnResult<Vec<u8>> {
     let text = |t: &str, what: &str| -> FnResult<u16> {
@@ -251,7 +258,7 @@ impl Stateful for DrProfile {
     const KIND: StateKind = StateKind::Profile;
     fn save(a: &ProfileAgg) -> FnResult<Saved> {
         let Some(o) = a.options else {
-            return Ok(Saved { empty: true, rows: 0, input_type: String::new(), options: String::new(), body: vec![] });
+            return Ok(Saved::empty());
         };
         let mut body = Vec::new();
         a.state.write_body(&mut body);
@@ -281,7 +288,7 @@ impl Stateful for DrInferType {
     const KIND: StateKind = StateKind::Infer;
     fn save(a: &InferAgg) -> FnResult<Saved> {
         if !a.configured && a.typed.is_none() {
-            return Ok(Saved { empty: true, rows: 0, input_type: String::new(), options: String::new(), body: vec![] });
+            return Ok(Saved::empty());
         }
         let mut body = Vec::new();
         let rows = match &a.typed {
@@ -331,7 +338,7 @@ impl Stateful for DrCorrelations {
     const KIND: StateKind = StateKind::Correlations;
     fn save(a: &CorrAgg) -> FnResult<Saved> {
         if !a.configured {
-            return Ok(Saved { empty: true, rows: 0, input_type: String::new(), options: String::new(), body: vec![] });
+            return Ok(Saved::empty());
         }
         let mut body = Vec::new();
         a.state.write_body(&mut body);
