@@ -283,6 +283,49 @@ print('stages:', c2.execute("SELECT stages FROM dr_metrics() WHERE function_name
     check(f"[{venv.split('-')[-1]}] a running dr_persistence reports its stage in dr_metrics().progress, cleared after",
           "after: None" in pr.stdout and "seen: 0" not in pr.stdout and "> H2 " in pr.stdout, pr.stdout + pr.stderr)
 
+# 8. dr_metrics() CPU time against the OS: the process's own CPU clock (getrusage, every thread)
+#    and the per-thread clocks in /proc/self/task are the oracle. A query dominated by our
+#    callbacks (a profile over 3M rows on DuckDB's threads; a persistence finalize on the
+#    worker pool) is charged at most the process CPU it used, and at least 80 % of what the
+#    threads other than the client's used (1.5.6's client thread spins while it waits, which
+#    is DuckDB's CPU, not ours).
+for venv in (VENV2, VENV1):
+    pr = py(venv, f'''
+import duckdb, os, resource, time
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return (r.ru_utime + r.ru_stime) * 1000
+def others():
+    tick, main, ms = os.sysconf("SC_CLK_TCK"), str(os.getpid()), 0.0
+    for t in os.listdir("/proc/self/task"):
+        if t == main:
+            continue
+        try:
+            st = open(f"/proc/self/task/{{t}}/stat").read()
+        except OSError:
+            continue
+        f = st[st.rindex(")") + 2:].split()
+        ms += (int(f[11]) + int(f[12])) * 1000 / tick
+    return ms
+con = duckdb.connect(config={{'allow_unsigned_extensions': 'true'}})
+con.execute("LOAD '{EXT}'").fetchall()
+con.execute("SET threads = 2")
+con.execute("CREATE TABLE t AS SELECT range AS a, (range * 0.37) % 101 AS b, (range % 5000)::VARCHAR AS c FROM range(3000000)")
+con.execute("CREATE TABLE pts AS SELECT (i * 7919 % 1000) / 1000.0 AS x, (i * 104729 % 997) / 997.0 AS y, (i * 1299709 % 991) / 991.0 AS z FROM range(900) t(i)")
+for name, q in [("dr_profile", "SELECT dr_profile(a), dr_profile(b), dr_profile(c) FROM t"),
+                ("dr_persistence", "SELECT len(dr_persistence([x, y, z], 1)) FROM pts")]:
+    con.execute("SELECT dr_metrics_reset()").fetchall()
+    c0, o0, w0 = cpu(), others(), time.perf_counter()
+    con.execute(q).fetchall()
+    c1, o1, w1 = cpu(), others(), time.perf_counter()
+    ours, wall, util = con.execute(f"SELECT cpu_ms, wall_ms, coalesce(utilisation, 0) FROM dr_metrics() WHERE function_name = '{{name}}'").fetchone()
+    print(name, f"process_cpu_ms={{c1 - c0:.1f}} other_threads_ms={{o1 - o0:.1f}} ours_cpu_ms={{ours:.1f}} query_ms={{(w1 - w0) * 1000:.1f}} wall_ms={{wall:.1f}} util={{util:.3f}}")
+    ok = 0.8 * (o1 - o0) - 30 <= ours <= (c1 - c0) + 5 and ours > 50 and 0 < wall <= (w1 - w0) * 1000 + 1 and util <= 1.05
+    print(name, "OK" if ok else "BAD")
+''')
+    check(f"[{venv.split('-')[-1]}] dr_metrics().cpu_ms: at most the process CPU (getrusage), at least 80 % of the non-client threads' (/proc) for a callback-bound query; wall_ms within the query",
+          pr.stdout.count(" OK") == 2, pr.stdout + pr.stderr)
+
 passed = sum(results)
 print(f"{passed} passed, {len(results) - passed} failed")
 sys.exit(0 if all(results) else 1)

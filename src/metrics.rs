@@ -6,8 +6,10 @@
 //! giving each OS thread a small id on first use and setting bit `id % 64` of a mask.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
+
+use crate::ffi::cpu;
 
 /// Counters of one SQL function.
 #[derive(Default)]
@@ -28,6 +30,14 @@ pub struct FunctionMetrics {
     pub finalizes: AtomicU64,
     /// nanoseconds in finalize.
     pub finalize_ns: AtomicU64,
+    /// CPU nanoseconds: the callbacks' own threads, the background job threads and the
+    /// shared worker pools (see [`crate::ffi::cpu`]).
+    pub cpu_ns: AtomicU64,
+    /// start of the first callback since reset, nanoseconds after the process epoch + 1
+    /// (0: none yet).
+    pub first_start_ns: AtomicU64,
+    /// end of the last callback (or job) since reset, nanoseconds after the process epoch.
+    pub last_end_ns: AtomicU64,
     /// bit mask of the threads that ran a callback.
     pub threads: AtomicU64,
     /// largest state seen at finalize, in bytes.
@@ -58,25 +68,75 @@ thread_local! {
     static THREAD_BIT: u64 = 1u64 << (THREAD_SEQ.fetch_add(1, Relaxed) % 64);
 }
 
+fn epoch() -> Instant {
+    static E: OnceLock<Instant> = OnceLock::new();
+    *E.get_or_init(Instant::now)
+}
+
+/// The start of one measured callback: wall clock and the thread's CPU clock (two clock
+/// reads, a fraction of a microsecond, once per chunk).
+#[derive(Clone, Copy)]
+pub struct Span {
+    wall: Instant,
+    cpu: u64,
+}
+
+impl Span {
+    /// Starts measuring on the calling thread.
+    pub fn start() -> Span {
+        Span { wall: Instant::now(), cpu: cpu::thread_ns() }
+    }
+}
+
 impl FunctionMetrics {
-    /// Records one update-like call over `rows` rows that started at `start`.
-    pub fn record_update(&self, rows: u64, start: Instant) {
+    /// Records one update-like call over `rows` rows measured by `span`.
+    pub fn record_update(&self, rows: u64, span: Span) {
         self.calls.fetch_add(1, Relaxed);
         self.rows.fetch_add(rows, Relaxed);
-        self.update_ns.fetch_add(start.elapsed().as_nanos() as u64, Relaxed);
+        self.update_ns.fetch_add(self.close(span, false), Relaxed);
         self.mark_thread();
     }
-    /// Records `n` combines that started at `start`.
-    pub fn record_combine(&self, n: u64, start: Instant) {
+    /// Records `n` combines measured by `span`.
+    pub fn record_combine(&self, n: u64, span: Span) {
         self.combines.fetch_add(n, Relaxed);
-        self.combine_ns.fetch_add(start.elapsed().as_nanos() as u64, Relaxed);
+        self.combine_ns.fetch_add(self.close(span, false), Relaxed);
         self.mark_thread();
     }
-    /// Records `n` finalized states that started at `start`.
-    pub fn record_finalize(&self, n: u64, start: Instant) {
+    /// Records `n` finalized states measured by `span` (with the worker pools' CPU since the
+    /// last claim: heavy finalizes run there).
+    pub fn record_finalize(&self, n: u64, span: Span) {
         self.finalizes.fetch_add(n, Relaxed);
-        self.finalize_ns.fetch_add(start.elapsed().as_nanos() as u64, Relaxed);
+        self.finalize_ns.fetch_add(self.close(span, true), Relaxed);
         self.mark_thread();
+    }
+    /// Records a background job (its own thread, measured by `span` taken on that thread)
+    /// that ran for this function, with the pools' CPU it used.
+    pub fn record_job(&self, span: Span) {
+        self.close(span, true);
+    }
+    /// Adds the CPU and the wall interval of `span`, ending now; returns its wall nanoseconds.
+    fn close(&self, span: Span, with_pool: bool) -> u64 {
+        let wall = span.wall.elapsed().as_nanos() as u64;
+        let mut used = cpu::thread_ns().saturating_sub(span.cpu);
+        if with_pool {
+            used += cpu::claim_pool_ns();
+        }
+        self.cpu_ns.fetch_add(used, Relaxed);
+        let start = span.wall.saturating_duration_since(epoch()).as_nanos() as u64 + 1;
+        if self.first_start_ns.load(Relaxed) == 0 {
+            let _ = self.first_start_ns.compare_exchange(0, start, Relaxed, Relaxed);
+        }
+        self.first_start_ns.fetch_min(start, Relaxed);
+        self.last_end_ns.fetch_max(start + wall, Relaxed);
+        wall
+    }
+    /// Wall nanoseconds from the first callback's start to the last one's end (0: none).
+    pub fn span_ns(&self) -> u64 {
+        let first = self.first_start_ns.load(Relaxed);
+        if first == 0 {
+            return 0;
+        }
+        self.last_end_ns.load(Relaxed).saturating_sub(first)
     }
     /// Records a state size.
     pub fn record_state_bytes(&self, bytes: usize) {
@@ -129,6 +189,9 @@ impl FunctionMetrics {
             &self.combine_ns,
             &self.finalizes,
             &self.finalize_ns,
+            &self.cpu_ns,
+            &self.first_start_ns,
+            &self.last_end_ns,
             &self.threads,
             &self.peak_state_bytes,
             &self.errors,
@@ -151,6 +214,7 @@ static ALL: Mutex<Vec<&'static FunctionMetrics>> = Mutex::new(Vec::new());
 /// The metrics block of `name`, created on first use (registration time) and kept
 /// for the life of the process (a handful of small blocks).
 pub fn for_function(name: &'static str) -> &'static FunctionMetrics {
+    epoch();
     let mut all = ALL.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(m) = all.iter().find(|m| m.name == name) {
         return m;
@@ -167,6 +231,7 @@ pub fn all() -> Vec<&'static FunctionMetrics> {
 
 /// Zeroes every counter.
 pub fn reset_all() {
+    cpu::reset_pool_claims();
     for m in all() {
         m.reset();
     }

@@ -25,7 +25,6 @@
 use std::ffi::{c_void, CString};
 use std::marker::PhantomData;
 use std::ops::Range;
-use std::time::Instant;
 
 use libduckdb_sys as sys;
 
@@ -223,7 +222,7 @@ unsafe extern "C" fn update<A: Aggregate>(
     states: *mut sys::duckdb_aggregate_state,
 ) {
     let meta = info_of::<A>(info);
-    let start = Instant::now();
+    let start = crate::metrics::Span::start();
     let result = guard(meta.name, Some(meta.metrics), || {
         // Safety: DuckDB passes a chunk of flat vectors and one state pointer per row.
         let args = Args::read(input)?;
@@ -242,7 +241,7 @@ unsafe extern "C" fn combine<A: Aggregate>(
     count: sys::idx_t,
 ) {
     let meta = info_of::<A>(info);
-    let start = Instant::now();
+    let start = crate::metrics::Span::start();
     let result = guard(meta.name, Some(meta.metrics), || {
         combine_states::<A>(slots(source, count as usize), slots(target, count as usize))
     });
@@ -260,7 +259,7 @@ unsafe extern "C" fn finalize<A: Aggregate>(
     offset: sys::idx_t,
 ) {
     let meta = info_of::<A>(info);
-    let start = Instant::now();
+    let start = crate::metrics::Span::start();
     let outcome = guard(meta.name, Some(meta.metrics), || {
         finalize_states(meta, slots(source, count as usize), result, offset as usize)
     });

@@ -168,9 +168,11 @@ impl Running {
         let (c, d) = (ctl.clone(), done.clone());
         let function = job.function();
         let spawned = std::thread::Builder::new().name("dataraum job".into()).spawn(move || {
+            let span = crate::metrics::Span::start();
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(&c)))
                 .unwrap_or_else(|_| Err(format!("{function}: internal error (Rust panic) in the background job")));
             drop(job);
+            crate::metrics::for_function(function).record_job(span);
             let (m, cv) = &*d;
             *m.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
             cv.notify_all();

@@ -5,6 +5,7 @@
 pub mod aggregate;
 pub mod capi;
 pub mod config;
+pub mod cpu;
 pub mod entry;
 pub mod guard;
 pub mod job;

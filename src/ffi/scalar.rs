@@ -6,7 +6,6 @@
 
 use std::ffi::CString;
 use std::marker::PhantomData;
-use std::time::Instant;
 
 use libduckdb_sys as sys;
 
@@ -84,7 +83,7 @@ unsafe extern "C" fn call<S: Scalar>(
     output: sys::duckdb_vector,
 ) {
     let meta = &*(sys::duckdb_scalar_function_get_extra_info(info) as *const ScalarInfo<S>);
-    let start = Instant::now();
+    let start = crate::metrics::Span::start();
     let result = guard(meta.name, Some(meta.metrics), || {
         // Safety: DuckDB flattens scalar inputs; `output` has room for every row.
         let args = Args::read(input)?;

@@ -225,7 +225,7 @@ unsafe extern "C" fn drop_scan(p: *mut std::ffi::c_void) {
 
 unsafe extern "C" fn ticks_exec(info: sys::duckdb_function_info, output: sys::duckdb_data_chunk) {
     let meta = &*(sys::duckdb_function_get_extra_info(info) as *const TicksMeta);
-    let start = std::time::Instant::now();
+    let start = crate::metrics::Span::start();
     let result = guard(meta.name, Some(meta.metrics), || {
         let scan = sys::duckdb_function_get_init_data(info) as *const super::job::ScanHandle;
         if scan.is_null() {

@@ -27,7 +27,6 @@
 use std::ffi::c_void;
 use std::ptr;
 use std::sync::atomic::AtomicUsize;
-use std::time::Instant;
 
 use libduckdb_sys as v1;
 use libduckdb_sys::v2 as sys;
@@ -471,7 +470,7 @@ unsafe extern "C" fn scalar_exec<S: Scalar>(
     }) else {
         return;
     };
-    let start = Instant::now();
+    let start = crate::metrics::Span::start();
     let result = guard(meta.name, Some(meta.metrics), || {
         let mut rows: sys::idx_t = 0;
         get("row count", |e| sys::duckdb_v2_scalar_function_exec_get_row_count(info, &mut rows, e))?;
@@ -536,7 +535,7 @@ unsafe extern "C" fn agg_update<A: Aggregate>(
     }) else {
         return;
     };
-    let start = Instant::now();
+    let start = crate::metrics::Span::start();
     let result = guard(meta.name, Some(meta.metrics), || {
         let mut rows: sys::idx_t = 0;
         get("row count", |e| sys::duckdb_v2_aggregate_function_update_get_row_count(info, &mut rows, e))?;
@@ -566,7 +565,7 @@ unsafe extern "C" fn agg_combine<A: Aggregate>(
     }) else {
         return;
     };
-    let start = Instant::now();
+    let start = crate::metrics::Span::start();
     let mut count: sys::idx_t = 0;
     let result = guard(meta.name, Some(meta.metrics), || {
         let (mut sources, mut targets): (*mut *mut c_void, *mut *mut c_void) = (ptr::null_mut(), ptr::null_mut());
@@ -590,7 +589,7 @@ unsafe extern "C" fn agg_finalize<A: Aggregate>(
     }) else {
         return;
     };
-    let start = Instant::now();
+    let start = crate::metrics::Span::start();
     let mut count: sys::idx_t = 0;
     let result = guard(meta.name, Some(meta.metrics), || {
         let mut states: *mut *mut c_void = ptr::null_mut();
@@ -850,7 +849,7 @@ unsafe extern "C" fn ticks_exec(
     else {
         return;
     };
-    let start = Instant::now();
+    let start = crate::metrics::Span::start();
     let result = guard(meta.name, Some(meta.metrics), || {
         let mut state: *mut c_void = ptr::null_mut();
         get("global state", |e| sys::duckdb_v2_table_function_exec_get_global_state(info, &mut state, e))?;

@@ -35,9 +35,13 @@ impl TableRows for Metrics {
             ("llm_latency_ms", Ty::Double),
             ("progress", Ty::Varchar),
             ("stages", Ty::Varchar),
+            ("cpu_ms", Ty::Double),
+            ("wall_ms", Ty::Double),
+            ("utilisation", Ty::Double),
         ]
     }
-    fn rows(_params: &[Option<String>], _ctx: &Context) -> FnResult<Vec<Vec<Value>>> {
+    fn rows(_params: &[Option<String>], ctx: &Context) -> FnResult<Vec<Vec<Value>>> {
+        let threads = ctx.setting("threads").and_then(|t| t.trim().parse::<f64>().ok()).filter(|t| *t >= 1.0);
         Ok(metrics::all()
             .into_iter()
             .filter(|m| m.name != METRICS_DOC.name)
@@ -62,6 +66,12 @@ impl TableRows for Metrics {
                     Value::Double(m.llm_latency_ms.load(Relaxed) as f64),
                     Value::from(m.progress()),
                     Value::from(m.stages()),
+                    ms(m.cpu_ns.load(Relaxed)),
+                    ms(m.span_ns()),
+                    match (threads, m.span_ns()) {
+                        (Some(t), wall) if wall > 0 => Value::Double(m.cpu_ns.load(Relaxed) as f64 / (wall as f64 * t)),
+                        _ => Value::Null,
+                    },
                 ]
             })
             .collect())
@@ -82,8 +92,8 @@ pub const METRICS_DOC: FunctionDoc = FunctionDoc {
     name: "dr_metrics",
     kind: Kind::Table,
     parameters: "",
-    returns: "TABLE(function_name, calls, rows, update_ms, combines, combine_ms, finalizes, finalize_ms, threads, peak_state_bytes, errors, panics, llm_requests, llm_retries, llm_tokens, llm_cache_hits, llm_latency_ms, progress, stages)",
-    description: "Per-function counters since LOAD (or the last dr_metrics_reset()): calls, rows, wall time in update/combine/finalize, threads that took part, peak state bytes, errors, caught panics, LLM figures, the stage a long finalize is in now (progress) and the stages the last one went through with their start times (stages).",
+    returns: "TABLE(function_name, calls, rows, update_ms, combines, combine_ms, finalizes, finalize_ms, threads, peak_state_bytes, errors, panics, llm_requests, llm_retries, llm_tokens, llm_cache_hits, llm_latency_ms, progress, stages, cpu_ms, wall_ms, utilisation)",
+    description: "Per-function counters since LOAD (or the last dr_metrics_reset()): calls, rows, wall time summed over update/combine/finalize callbacks, threads that took part, peak state bytes, errors, caught panics, LLM figures, the stage a long finalize is in now (progress) and the stages the last one went through with their start times (stages); cpu_ms is the CPU time of the callbacks' threads plus the background job and worker-pool threads, wall_ms the time from the first callback's start to the last one's end, and utilisation = cpu_ms / (wall_ms * the threads setting), NULL where the setting cannot be read (DuckDB before 1.5.2).",
     example: "SELECT function_name, rows, update_ms, threads FROM dr_metrics() WHERE calls > 0;",
 };
 

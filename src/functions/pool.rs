@@ -15,8 +15,14 @@ pub fn shared(threads: usize) -> Option<Arc<rayon::ThreadPool>> {
     if let Some(p) = pools.get(&n) {
         return Some(Arc::clone(p));
     }
-    let pool =
-        Arc::new(rayon::ThreadPoolBuilder::new().num_threads(n).thread_name(|i| format!("dataraum-{i}")).build().ok()?);
+    let pool = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .thread_name(|i| format!("dataraum-{i}"))
+            .start_handler(|_| crate::ffi::cpu::register_pool_thread())
+            .build()
+            .ok()?,
+    );
     pools.insert(n, Arc::clone(&pool));
     Some(pool)
 }
