@@ -3,6 +3,7 @@
 
 usage: bench_topology.py <path/to/dataraum.duckdb_extension> [--quick] [--timeout S]
                          [--gudhi-timeout S] [--reps N] [--slow S] [--venv DIR] [--no-peers]
+                         [--simplex-tree]
 
 Point clouds (numpy, fixed seeds):
   sphere-1000    1000 points uniform on the unit sphere S^2 in R^3
@@ -11,7 +12,7 @@ Point clouds (numpy, fixed seeds):
   torus4-1000    1000 points on the flat (Clifford) torus (cos a, sin a, cos b, sin b) in R^4
   torus4-2000    2000 points, same torus
   --quick runs only sphere-1000, torus3-1000 and sphere-1000-h2.
-  H2 clouds (max_dim 2, the threshold given; gudhi is left out, it times out on them):
+  H2 clouds (max_dim 2, the threshold given; gudhi's SimplexTree is left out, it times out on them):
   sphere-1000-h2 the sphere above up to H2, threshold 1.0
   torus4-1000-h2 the R^4 torus above up to H2, threshold 1.2
   cube-400-h2    400 points uniform in the unit cube, up to H2, threshold = enclosing radius
@@ -31,6 +32,18 @@ and, for ours, DuckDB). "base" is the child's RSS just before the first run.
   ripser    ripser(X, maxdim=1)                       (ripser.py, single thread, float32 values)
   giotto    ripser_parallel(X, maxdim=1, n_threads=2) (giotto-ph, float32 values)
   giotto+col the same with collapse_edges=True (H2 clouds only)
+  gudhi-rp  gudhi.sklearn.rips_persistence.RipsPersistence(homology_dimensions=[0..max_dim],
+            threshold=inf (H1 clouds) or the cloud's threshold (H2), homology_coeff_field=2,
+            n_jobs=1).fit_transform([X]): gudhi's fastest path (gudhi >= 3.10, its Ripser fork).
+            With threshold inf it takes the dense matrix (scipy pdist) and stops at the enclosing
+            radius itself; with a finite threshold it builds a sparse matrix with a k-d tree and,
+            for max_dim >= 2, edge-collapses it first. n_jobs only parallelises over clouds, and
+            there is one, so 1 is what a user gets. Z/2 as every other tool (gudhi's default is
+            Z/11, slower and not the same field).
+  gudhi-rp-thr the same with threshold = the enclosing radius (H1 clouds): the sparse k-d tree
+            path, which a user passing the threshold gets. The target row compares with the
+            faster of gudhi-rp and gudhi-rp-thr.
+  (--simplex-tree adds gudhi's SimplexTree path, which only times out on most of these clouds:)
   gudhi     RipsComplex(points=X, max_edge_length=r).create_simplex_tree(max_dimension=2)
             + persistence(), with r = the enclosing radius (min over points of the max distance),
             which is the default threshold of ours and of ripser: the Rips complex at r is a cone,
@@ -48,6 +61,9 @@ tried on the larger cloud of the same shape ("skip"); the same for gudhi+col.
 Diagrams: the sorted finite (birth, death) pairs of H0 and H1 of ours are matched against ripser
 and giotto-ph with a 1e-5 relative tolerance (both compute in float32), and against gudhi with a
 1e-6 absolute tolerance (float64); the count of essential classes per dimension must agree too.
+
+Summary rows (test/bench/summary.py, collected by bench_all.py): one per cloud. H1 clouds: target
+ours <= 0.8x the faster gudhi RipsPersistence variant; H2 clouds: ours faster than the fastest peer.
 
 Run with the interpreter of a venv that has duckdb and numpy (build/venv-2.0.1).
 """
@@ -69,10 +85,15 @@ DUCKDB_VENV_PY = REPO / "build" / "venv-2.0.1" / "bin" / "python"
 
 # (pip name, import name, the tools it serves)
 PEER_PKGS = [("numpy", "numpy", ()), ("ripser", "ripser", ("ripser",)),
-             ("giotto-ph", "gph", ("giotto", "giotto+col")), ("gudhi", "gudhi", ("gudhi", "gudhi+col"))]
-PEERS = ["ripser", "giotto", "giotto+col", "gudhi", "gudhi+col"]
-H1_PEERS = {"ripser", "giotto", "gudhi", "gudhi+col"}
-H2_PEERS = {"ripser", "giotto", "giotto+col"}
+             ("giotto-ph", "gph", ("giotto", "giotto+col")),
+             ("gudhi", "gudhi", ("gudhi-rp", "gudhi-rp-thr", "gudhi", "gudhi+col")),
+             # gudhi.sklearn needs scikit-learn and scipy
+             ("scikit-learn", "sklearn", ("gudhi-rp", "gudhi-rp-thr")), ("scipy", "scipy", ("gudhi-rp", "gudhi-rp-thr"))]
+PEERS = ["ripser", "giotto", "giotto+col", "gudhi-rp", "gudhi-rp-thr", "gudhi", "gudhi+col"]
+SIMPLEX_TREE = {"gudhi", "gudhi+col"}
+GUDHI_RP = ("gudhi-rp", "gudhi-rp-thr")
+H1_PEERS = {"ripser", "giotto", "gudhi-rp", "gudhi-rp-thr", "gudhi", "gudhi+col"}
+H2_PEERS = {"ripser", "giotto", "giotto+col", "gudhi-rp"}
 FLOAT32_PEERS = {"ripser", "giotto", "giotto+col"}
 OURS = {"ours": "NULL", "ours+col": "true", "ours-col": "false"}
 
@@ -168,6 +189,19 @@ def child_main(tool, data, out_path, reps, ext, slow):
                 def run():
                     return _bars_numpy(ripser_parallel(X, maxdim=maxdim, thresh=thr or np.inf, n_threads=2,
                                                        collapse_edges=tool == "giotto+col")["dgms"])
+            elif tool in GUDHI_RP:
+                from gudhi.sklearn.rips_persistence import RipsPersistence
+                if tool == "gudhi-rp":
+                    t = float("inf") if thr is None else thr
+                else:
+                    t = min(float(np.sqrt(((X[i:i + 256, None, :] - X[None, :, :]) ** 2)
+                                          .sum(-1)).max(axis=1).min())
+                            for i in range(0, len(X), 256))
+                rp = RipsPersistence(homology_dimensions=list(range(maxdim + 1)), threshold=t,
+                                     homology_coeff_field=2, n_jobs=1)
+
+                def run():
+                    return _bars_numpy(rp.fit_transform([X])[0])
             elif tool in ("gudhi", "gudhi+col"):
                 import gudhi
                 radius = min(float(np.sqrt(((X[i:i + 256, None, :] - X[None, :, :]) ** 2)
@@ -388,6 +422,29 @@ def compare(ours, theirs, rel=None, abs_tol=None):
     return ok, "; ".join(details)
 
 
+def median_of(r):
+    return statistics.median(r["times"]) if r and r["status"] == "ok" and r["times"] else None
+
+
+def emit_summary(name, maxdim, n, res, match):
+    """One summary row per cloud: H1 against gudhi RipsPersistence (target 0.8x of its faster
+    variant), H2 against the fastest peer."""
+    import summary
+    ours = median_of(res["ours"])
+    peers = {t: median_of(res.get(t)) for t in PEERS if res.get(t) is not None}
+    detail = f"{n} points, Z/2, medians; diagrams " + (" ".join(match) or "not compared")
+    if "DIFF" in detail or ours is None:
+        met = False
+    elif maxdim == 1:
+        rp = [v for t, v in peers.items() if t in GUDHI_RP and v is not None]
+        met = bool(rp) and ours <= 0.8 * min(rp)
+    else:
+        ran = [v for v in peers.values() if v is not None]
+        met = bool(ran) and ours < min(ran)
+    target = "<= 0.8x gudhi RipsPersistence" if maxdim == 1 else "faster than the fastest peer"
+    summary.emit(f"dr_persistence H{maxdim} {name}", ours, peers, target, met, detail)
+
+
 def fmt_time(r):
     if r is None:
         return "n/a"
@@ -408,6 +465,8 @@ def main():
                     help="a tool whose warm-up takes longer gets 1 timed run instead of --reps")
     ap.add_argument("--venv", type=Path, default=DEFAULT_VENV, help="venv for the peers")
     ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--simplex-tree", action="store_true",
+                    help="also run gudhi's SimplexTree path (times out on most clouds)")
     args = ap.parse_args()
 
     import numpy as np
@@ -431,10 +490,12 @@ def main():
             peers, peer_py = set(), None
         else:
             peers, peer_py = ensure_peer_venv(args.venv)
+            if not args.simplex_tree:
+                peers -= SIMPLEX_TREE
         vers = {}
         if peer_py:
             code = ("import importlib.metadata as m\n"
-                    "for p in ['numpy','ripser','giotto-ph','gudhi']:\n"
+                    "for p in ['numpy','ripser','giotto-ph','gudhi','scikit-learn','scipy']:\n"
                     "    try: print(p, m.version(p))\n"
                     "    except Exception: pass\n")
             vers = dict(line.split() for line in subprocess.run(
@@ -476,9 +537,9 @@ def main():
                     res[tool] = {"status": "skip", "msg": f"{dead[1]} at n={dead[0]}",
                                  "peak_kb": None}
                     continue
-                to = args.gudhi_timeout if tool.startswith("gudhi") else args.timeout
+                to = args.gudhi_timeout if tool in SIMPLEX_TREE else args.timeout
                 res[tool] = run_child(peer_py, tool, base, args.reps, None, to, cap_kb, args.slow)
-                if tool.startswith("gudhi") and res[tool]["status"] in ("timeout", "oom"):
+                if tool in SIMPLEX_TREE and res[tool]["status"] in ("timeout", "oom"):
                     gudhi_dead[(tool, shape)] = (n, res[tool]["status"])
             for tool in mine + PEERS:
                 r = res.get(tool)
@@ -495,7 +556,8 @@ def main():
             match = []
             if ours["status"] == "ok":
                 for tool, tag in [(mine[1], "self"), ("ripser", "rip"), ("giotto", "gph"),
-                                  ("giotto+col", "gcol"), ("gudhi", "gud"), ("gudhi+col", "col")]:
+                                  ("giotto+col", "gcol"), ("gudhi-rp", "grp"), ("gudhi-rp-thr", "grpt"),
+                                  ("gudhi", "gud"), ("gudhi+col", "col")]:
                     r = res.get(tool)
                     if not r or r["status"] != "ok":
                         continue
@@ -514,14 +576,17 @@ def main():
             ratio = (f"{statistics.median(ours['times']) / fastest:.2f}x"
                      if fastest and ours["status"] == "ok" else "n/a")
             rip = res.get("ripser")
+            emit_summary(name, maxdim, n, res, match)
             rows.append([name, fmt_time(ours), fmt_time(res[mine[1]]), fmt_time(rip),
                          fmt_time(res.get("giotto")), fmt_time(res.get("giotto+col")),
+                         fmt_time(res.get("gudhi-rp")), fmt_time(res.get("gudhi-rp-thr")),
                          fmt_time(res.get("gudhi")), fmt_time(res.get("gudhi+col")), ratio,
                          f"{ours['peak_kb'] / 1024:.0f}" if ours.get("peak_kb") else "-",
                          f"{rip['peak_kb'] / 1024:.0f}" if rip and rip.get("peak_kb") else "-",
                          " ".join(match) or "-"])
 
-        hdr = ["cloud", "ours s", "ours+/-col s", "ripser s", "giotto s", "giotto+col s", "gudhi s", "gudhi+col s",
+        hdr = ["cloud", "ours s", "ours+/-col s", "ripser s", "giotto s", "giotto+col s", "gudhi-rp s",
+               "gudhi-rp-thr s", "gudhi s", "gudhi+col s",
                "ours/fastest", "peak MB ours", "peak MB ripser", "diagram match"]
         widths = [max(len(str(x)) for x in col) for col in zip(hdr, *rows)]
         print("\n" + "  ".join(h.ljust(w) for h, w in zip(hdr, widths)))
@@ -533,11 +598,12 @@ def main():
               "peak MB = child ru_maxrss (interpreter + libraries included)." % args.reps)
         print("ours+/-col = ours with edge collapse forced on (H1 clouds) or off (H2 clouds).")
         print("match: self = ours with the other collapse setting, rip = ripser.py, gph/gcol = "
-              "giotto-ph without/with edge collapse (float32: 1e-5 relative), gud = gudhi, "
-              "col = gudhi with edge collapse (float64: 1e-6 absolute); finite pairs of every "
-              "dimension, essential counts too.")
-        print(f"gudhi per-run timeout {args.gudhi_timeout:.0f} s; 'skip' = timed out on a "
-              "smaller cloud of the same shape.")
+              "giotto-ph without/with edge collapse (float32: 1e-5 relative), grp/grpt = gudhi "
+              "RipsPersistence with threshold inf / the enclosing radius, gud = gudhi SimplexTree, "
+              "col = gudhi SimplexTree with edge collapse (float64: 1e-6 absolute); finite pairs of "
+              "every dimension, essential counts too.")
+        print(f"gudhi SimplexTree per-run timeout {args.gudhi_timeout:.0f} s; 'skip' = timed out "
+              "on a smaller cloud of the same shape.")
         print(f"load average at end {os.getloadavg()}", flush=True)
         bad = [r[0] for r in rows if "DIFF" in r[-1] or r[1] in ("error", "timeout", "oom")]
         return 1 if bad else 0

@@ -315,6 +315,10 @@ impl<'a> Rips<'a> {
         only_above: bool,
         mut f: impl FnMut(u64, f64, bool, usize) -> bool,
     ) {
+        if verts.len() == 2 && !only_above {
+            self.for_edge_cofacets(verts[0], verts[1], diam, f);
+            return;
+        }
         let mut below = idx;
         let mut above = 0u64;
         let mut k = verts.len();
@@ -355,8 +359,94 @@ impl<'a> Rips<'a> {
         }
     }
 
+    /// [`Self::for_cofacets`] of the edge `u > v`: the same calls in the same order, with the
+    /// index arithmetic of the three ranges of the new vertex written out (a triangle
+    /// `{j, u, v}` is `C(j, 3) + C(u, 2) + v` for `j > u`, `C(u, 3) + C(j, 2) + v` between, and
+    /// `C(u, 3) + C(v, 2) + j` below), so the loop over `j` has no per-vertex branch but
+    /// the threshold test. This is the inner loop of the H1 reduction.
+    #[inline]
+    fn for_edge_cofacets(&self, u: usize, v: usize, diam: f64, mut f: impl FnMut(u64, f64, bool, usize) -> bool) {
+        let n1 = self.binom.n1;
+        let (b2, b3) = (&self.binom.t[2 * n1..3 * n1], &self.binom.t[3 * n1..4 * n1]);
+        let (ru, rv) = (self.dm.row(u), self.dm.row(v));
+        let thr = self.threshold;
+        let (cu2, cu3, cv2) = (b2[u], b3[u], b2[v]);
+        let v64 = v as u64;
+        for j in (u + 1..self.n).rev() {
+            let d = diam.max(ru[j]).max(rv[j]);
+            if d <= thr && !f(b3[j] + cu2 + v64, d, false, j) {
+                return;
+            }
+        }
+        for j in (v + 1..u).rev() {
+            let d = diam.max(ru[j]).max(rv[j]);
+            if d <= thr && !f(cu3 + b2[j] + v64, d, true, j) {
+                return;
+            }
+        }
+        for j in (0..v).rev() {
+            let d = diam.max(ru[j]).max(rv[j]);
+            if d <= thr && !f(cu3 + cv2 + j as u64, d, false, j) {
+                return;
+            }
+        }
+    }
+
+    /// The largest vertex `j` other than `u` and `v` with `d(u, j) <= diam` and
+    /// `d(v, j) <= diam`: the new vertex of the zero-pivot cofacet of an edge of diameter
+    /// `diam`. Tested 8 vertices at a time without branches (a vector compare): most edges
+    /// of a dense cloud scan far before finding one, the H1 apparent-pair search is this.
+    fn lens_top(&self, u: usize, v: usize, diam: f64) -> Option<usize> {
+        const W: usize = 8;
+        let (ru, rv) = (self.dm.row(u), self.dm.row(v));
+        let mut hi = self.n;
+        while hi >= W {
+            let lo = hi - W;
+            let (a, b) = (&ru[lo..hi], &rv[lo..hi]);
+            let mut m = 0u32;
+            for t in 0..W {
+                m |= u32::from((a[t] <= diam) & (b[t] <= diam)) << t;
+            }
+            if m != 0 {
+                for x in [u, v] {
+                    if (lo..hi).contains(&x) {
+                        m &= !(1 << (x - lo));
+                    }
+                }
+                if m != 0 {
+                    return Some(lo + 31 - m.leading_zeros() as usize);
+                }
+            }
+            hi = lo;
+        }
+        (0..hi).rev().find(|&j| j != u && j != v && ru[j] <= diam && rv[j] <= diam)
+    }
+
     /// The filtration-minimal cofacet of σ if it has σ's diameter (the "zero pivot").
     fn zero_pivot_cofacet(&self, idx: u64, diam: f64, verts: &[usize]) -> Option<(u64, usize)> {
+        if verts.len() == 2 {
+            // Among the cofacets of diameter `diam` the largest index comes first, and the
+            // index grows with the new vertex.
+            if diam > self.threshold {
+                return None;
+            }
+            let (u, v) = (verts[0], verts[1]);
+            let j = self.lens_top(u, v, diam)?;
+            let (b, v64) = (&self.binom, v as u64);
+            let c = if j > u {
+                b.get(j, 3) + b.get(u, 2) + v64
+            } else if j > v {
+                b.get(u, 3) + b.get(j, 2) + v64
+            } else {
+                b.get(u, 3) + b.get(v, 2) + j as u64
+            };
+            return Some((c, j));
+        }
+        self.zero_pivot_cofacet_scan(idx, diam, verts)
+    }
+
+    /// [`Self::zero_pivot_cofacet`] by the generic cofacet walk.
+    fn zero_pivot_cofacet_scan(&self, idx: u64, diam: f64, verts: &[usize]) -> Option<(u64, usize)> {
         let mut out = None;
         self.for_cofacets(idx, diam, verts, false, |c, d, _, j| {
             if d == diam {
@@ -522,10 +612,11 @@ impl<'a> Rips<'a> {
             Some(p) => p.install(|| (0..n).into_par_iter().flat_map_iter(row_edges).collect()),
             None => (0..n).flat_map(row_edges).collect(),
         };
-        let cmp = |a: &(f64, u64), b: &(f64, u64)| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1));
+        // Non-negative diameters order like their bits: one integer key per edge.
+        let key = |a: &(f64, u64)| (u128::from((a.0 + 0.0).to_bits()) << 64) | u128::from(!a.1);
         match pool {
-            Some(p) => p.install(|| e.par_sort_unstable_by(cmp)),
-            None => e.sort_unstable_by(cmp),
+            Some(p) => p.install(|| e.par_sort_unstable_by_key(key)),
+            None => e.sort_unstable_by_key(key),
         }
         e
     }
@@ -664,7 +755,9 @@ impl<'a> Rips<'a> {
         loop {
             match heap.peek() {
                 Some(t) if t.idx() == piv.idx() => {
-                    piv = Entry::new(piv.diam(), piv.idx(), (piv.coef() + t.coef()) % self.p);
+                    // both coefficients are below p: one conditional subtraction, no division
+                    let sum = piv.coef() + t.coef();
+                    piv = Entry::new(piv.diam(), piv.idx(), if sum >= self.p { sum - self.p } else { sum });
                     heap.pop();
                 }
                 _ => {
@@ -689,9 +782,9 @@ impl<'a> Rips<'a> {
     fn push_coboundary(&self, idx: u64, dim: usize, coef: u32, heap: &mut Heap, verts: &mut Vec<usize>) {
         self.vertices(idx, dim, verts);
         let diam = self.diameter_of(verts);
-        let p = self.p;
+        let negc = (self.p - coef) % self.p;
         self.for_cofacets(idx, diam, verts, false, |c, d, neg, _| {
-            heap.push(Entry::new(d, c, if neg { (p - coef) % p } else { coef }));
+            heap.push(Entry::new(d, c, if neg { negc } else { coef }));
             true
         });
     }
@@ -956,5 +1049,63 @@ fn check(monitor: Monitor<'_>, stage: &str, done: usize, total: usize) -> Result
         Err(Error::new(ErrorKind::Interrupted, "interrupted"))
     } else {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The edge fast paths (`for_edge_cofacets`, `lens_top`) against the definition: every
+    /// triangle `{u, v, j}` by its sorted vertices, in decreasing index order.
+    #[test]
+    fn edge_cofacets_match_the_definition() {
+        let mut seed = 7u64;
+        let mut rnd = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for n in [3usize, 9, 17, 40] {
+            let mut d = vec![0.0; n * n];
+            for i in 0..n {
+                for j in 0..i {
+                    // few distinct values, so that ties occur
+                    let x = (rnd() * 6.0).floor() + 1.0;
+                    d[i * n + j] = x;
+                    d[j * n + i] = x;
+                }
+            }
+            let dm = DistanceMatrix { n, d };
+            for thr in [3.0, 6.0] {
+                let r = Rips::try_new(&dm, thr, 3, 1).unwrap();
+                for u in 1..n {
+                    for v in 0..u {
+                        let diam = dm.get(u, v);
+                        let mut want = Vec::new();
+                        for j in (0..n).filter(|&j| j != u && j != v) {
+                            let mut t = [u, v, j];
+                            t.sort_unstable_by(|a, b| b.cmp(a));
+                            let idx = r.binom.get(t[0], 3) + r.binom.get(t[1], 2) + t[2] as u64;
+                            let dd = diam.max(dm.get(u, j)).max(dm.get(v, j));
+                            let below = t.iter().filter(|&&x| x < j).count();
+                            if dd <= thr {
+                                want.push((idx, dd, below & 1 == 1, j));
+                            }
+                        }
+                        want.sort_by(|a, b| b.0.cmp(&a.0));
+                        let mut got = Vec::new();
+                        r.for_edge_cofacets(u, v, diam, |c, dd, neg, j| {
+                            got.push((c, dd, neg, j));
+                            true
+                        });
+                        assert_eq!(got, want, "n {n} edge ({u}, {v})");
+                        let idx = r.binom.get(u, 2) + v as u64;
+                        let zero = r.zero_pivot_cofacet(idx, diam, &[u, v]);
+                        let first = want.iter().find(|w| w.1 == diam).map(|w| (w.0, w.3));
+                        assert_eq!(zero, first, "n {n} edge ({u}, {v})");
+                    }
+                }
+            }
+        }
     }
 }

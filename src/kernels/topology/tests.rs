@@ -650,3 +650,53 @@ fn h1_work_over_the_bound_is_refused_with_a_sample_that_fits() {
     assert!(check_work(fit, fit * (fit - 1) / 2, 1.0).is_ok());
     assert!(check_work(6800, 6800 * 6799 / 2, 1.0).is_err());
 }
+
+/// `DR_POINTS=cloud.csv cargo test --release --lib h1_stage_timing -- --ignored --nocapture`:
+/// times each stage of `persistence_from_points` (distance matrix included) on the points
+/// of a CSV file, `DR_THREADS` threads (default 2), `DR_REPS` runs (default 3).
+#[test]
+#[ignore]
+fn h1_stage_timing() {
+    let Ok(path) = std::env::var("DR_POINTS") else { return };
+    let pts: Vec<Vec<f64>> = std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| l.split(',').map(|x| x.trim().parse().unwrap()).collect())
+        .collect();
+    let threads: usize = std::env::var("DR_THREADS").ok().and_then(|x| x.parse().ok()).unwrap_or(2);
+    let reps: usize = std::env::var("DR_REPS").ok().and_then(|x| x.parse().ok()).unwrap_or(3);
+    let max_dim: usize = std::env::var("DR_MAXDIM").ok().and_then(|x| x.parse().ok()).unwrap_or(1);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    let pool = (threads > 1).then_some(&pool);
+    for _ in 0..reps {
+        let t = std::time::Instant::now();
+        let log = std::cell::RefCell::new(Vec::<(String, f64)>::new());
+        let mon = |s: &str, _: usize, _: usize| {
+            let mut l = log.borrow_mut();
+            if l.last().is_none_or(|x: &(String, f64)| x.0 != s) {
+                l.push((s.to_string(), t.elapsed().as_secs_f64()));
+            }
+            false
+        };
+        let d = persistence_from_points(&pts, &opts(max_dim), pool, &mon).unwrap();
+        let total = t.elapsed().as_secs_f64();
+        let l = log.borrow();
+        let mut line = String::new();
+        for (k, (s, at)) in l.iter().enumerate() {
+            let next = l.get(k + 1).map_or(total, |x| x.1);
+            line += &format!("{s} {:.1} ms | ", (next - at) * 1e3);
+        }
+        eprintln!(
+            "total {:.1} ms: before start {:.1} ms | {line} H1 bars {}",
+            total * 1e3,
+            l.first().map_or(0.0, |x| x.1) * 1e3,
+            d.iter().filter(|p| p.dim == 1).count()
+        );
+    }
+    let ctx = MetricCtx::try_new(Metric::Euclidean, &pts).unwrap();
+    let dm = distance::matrix_from_points(&ctx, pts.len(), None);
+    let mut r = rips::Rips::try_new(&dm, dm.enclosing_radius(), 2, max_dim).unwrap();
+    let (mut out, mut stats) = (Vec::new(), rips::Stats::default());
+    r.compute(max_dim, pool, &never, &mut out, &mut stats).unwrap();
+    eprintln!("{stats:?}, edges within {}", edges_within(&dm, dm.enclosing_radius()));
+}
