@@ -79,13 +79,8 @@ impl Aggregate for DrInferType {
         let col = args.column(0);
         match &col.data {
             Data::Varchar(strings) => {
-                for i in rows {
-                    if col.is_valid(i) {
-                        agg.state.add(strings.get(i));
-                    } else {
-                        agg.state.add_null(1);
-                    }
-                }
+                let first = rows.start;
+                agg.state.add_batch(rows.len(), |i| col.is_valid(first + i).then(|| strings.get(first + i)));
             }
             _ => {
                 let t = agg.typed.get_or_insert_with(|| (col.ty.sql(), 0, 0));

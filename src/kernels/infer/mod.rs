@@ -53,6 +53,8 @@ pub const DEFAULT_NULL_TOKENS: [&str; 13] =
 const EXAMPLE_BYTES: usize = 64;
 /// Number of failed examples kept per family.
 const MAX_EXAMPLES: usize = 5;
+/// Rows per block of [`InferState::add_batch`] (at most `u16::MAX`).
+const BATCH_BLOCK: usize = 2048;
 
 /// Settings of the inference.
 #[derive(Clone, Debug, PartialEq)]
@@ -129,42 +131,42 @@ impl Default for NumStats {
 }
 
 impl NumStats {
-    fn add(&mut self, n: &Num) {
-        self.count += 1;
+    fn add(&mut self, n: &Num, k: u64) {
+        self.count += k;
         if n.exp {
-            self.exp_count += 1;
+            self.exp_count += k;
         } else if n.has_dec {
-            self.frac_count += 1;
+            self.frac_count += k;
         } else {
             match n.int_value {
                 Some(v) => {
-                    self.int_count += 1;
+                    self.int_count += k;
                     self.min = self.min.min(v);
                     self.max = self.max.max(v);
                     if !n.decorated() {
                         if v == 0 || v == 1 {
-                            self.zero_one += 1;
+                            self.zero_one += k;
                         }
                         if n.int_digits == 4 && (1800..=2100).contains(&v) {
-                            self.year_like += 1;
+                            self.year_like += k;
                         }
                         if (946_684_800..=4_102_444_800).contains(&v) {
-                            self.epoch_s += 1;
+                            self.epoch_s += k;
                         }
                         if (946_684_800_000..=4_102_444_800_000).contains(&v) {
-                            self.epoch_ms += 1;
+                            self.epoch_ms += k;
                         }
                     }
                 }
-                None => self.int_overflow += 1,
+                None => self.int_overflow += k,
             }
         }
         self.max_int_digits = self.max_int_digits.max(n.int_digits);
         self.max_frac_digits = self.max_frac_digits.max(n.frac_digits);
-        self.leading_zero += u64::from(n.leading_zero);
-        self.decorated += u64::from(n.decorated());
-        self.separator_use += u64::from(n.has_dec || n.thousands);
-        self.paren += u64::from(n.paren);
+        self.leading_zero += k * u64::from(n.leading_zero);
+        self.decorated += k * u64::from(n.decorated());
+        self.separator_use += k * u64::from(n.has_dec || n.thousands);
+        self.paren += k * u64::from(n.paren);
     }
 
     fn combine(&mut self, o: &NumStats) {
@@ -355,9 +357,16 @@ fn hash64(s: &[u8]) -> u64 {
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
-        let mut w = [0u8; 8];
-        w[..rest.len()].copy_from_slice(rest);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        // the tail as a zero-padded little-endian word, from two overlapping loads (a
+        // memcpy into a buffer read back as a word stalls store forwarding)
+        let n = rest.len();
+        let w = if n >= 4 {
+            let word = |c: &[u8]| <[u8; 4]>::try_from(c).map_or(0, u32::from_le_bytes);
+            u64::from(word(&rest[..4])) | (u64::from(word(&rest[n - 4..])) << (8 * (n - 4)))
+        } else {
+            rest.iter().enumerate().fold(0u64, |w, (i, b)| w | (u64::from(*b) << (8 * i)))
+        };
+        h = (h.rotate_left(5) ^ w).wrapping_mul(K);
     }
     crate::kernels::profile::hash::fmix64(h)
 }
@@ -372,6 +381,23 @@ fn ge_bytes(a: &[u8], b: &[u8]) -> bool {
         }
     }
     a.len() >= b.len()
+}
+
+/// `a == b`, inlined for short strings (a libc `memcmp` call costs more than the compare).
+#[inline]
+fn eq_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut ca = a.chunks_exact(8);
+    let mut cb = b.chunks_exact(8);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        let word = |c: &[u8]| <[u8; 8]>::try_from(c).map_or(0, u64::from_ne_bytes);
+        if word(x) != word(y) {
+            return false;
+        }
+    }
+    ca.remainder().iter().zip(cb.remainder()).all(|(x, y)| x == y)
 }
 
 fn note_failure(list: &mut Vec<Box<[u8]>>, s: &[u8]) {
@@ -529,21 +555,75 @@ impl InferState {
         }
     }
 
+    /// Adds `rows` values, `value(i)` for `i` in `0..rows` (`None` is a SQL NULL); the same
+    /// result as [`InferState::add`] and [`InferState::add_null`] row by row. Equal values
+    /// within a block of [`BATCH_BLOCK`] rows are classified once, with their multiplicity:
+    /// text columns repeat (codes, flags, dates, small numbers), and classification costs
+    /// ten times a hash-table probe.
+    pub fn add_batch<'a>(&mut self, rows: usize, value: impl Fn(usize) -> Option<&'a [u8]>) {
+        // open addressing over entry indices; the table has twice the block's slots
+        const SLOTS: usize = 2 * BATCH_BLOCK;
+        const EMPTY: u16 = u16::MAX;
+        let mut slots = [EMPTY; SLOTS];
+        // (first value, its raw hash, count) per distinct value of the block
+        let mut distinct: Vec<(&'a [u8], u64, u64)> = Vec::with_capacity(BATCH_BLOCK);
+        let mut start = 0;
+        while start < rows {
+            let end = rows.min(start + BATCH_BLOCK);
+            let mut nulls = 0u64;
+            for i in start..end {
+                let Some(v) = value(i) else {
+                    nulls += 1;
+                    continue;
+                };
+                let h = hash64(v);
+                let mut slot = (h as usize) & (SLOTS - 1);
+                loop {
+                    let e = slots[slot];
+                    if e == EMPTY {
+                        slots[slot] = distinct.len() as u16;
+                        distinct.push((v, h, 1));
+                        break;
+                    }
+                    let d = &mut distinct[usize::from(e)];
+                    if d.1 == h && eq_bytes(d.0, v) {
+                        d.2 += 1;
+                        break;
+                    }
+                    slot = (slot + 1) & (SLOTS - 1);
+                }
+            }
+            self.add_null(nulls);
+            for (v, h, k) in distinct.drain(..) {
+                self.add_n(v, k, h);
+            }
+            slots.fill(EMPTY);
+            start = end;
+        }
+    }
+
     /// Adds one VARCHAR value (any bytes; invalid UTF-8 is simply text).
     pub fn add(&mut self, value: &[u8]) {
+        self.add_n(value, 1, hash64(value));
+    }
+
+    /// Adds `k` copies of one value whose untrimmed bytes hash to `raw_hash` ([`hash64`]).
+    /// Equal to `k` calls of [`InferState::add`]: every counter grows by `k`, and the
+    /// distinct sketch and the failed examples are sets, unchanged by a repeat.
+    fn add_n(&mut self, value: &[u8], k: u64, raw_hash: u64) {
         let s = parse::trim(value);
         if let Some(i) = self.null_token(s) {
             if self.token_counts.is_empty() {
                 self.token_counts = vec![0; self.shared.tokens.len()];
             }
             if let Some(c) = self.token_counts.get_mut(i) {
-                *c += 1;
+                *c += k;
             }
             return;
         }
-        self.non_null += 1;
-        self.total_len += s.len() as u64;
-        self.note_hash(hash64(s));
+        self.non_null += k;
+        self.total_len += k * s.len() as u64;
+        self.note_hash(if s.len() == value.len() { raw_hash } else { hash64(s) });
         let mut ok = 0u32; // bit per family that parsed
         let Some(&b0) = s.first() else {
             self.note_failed_mask(0, s);
@@ -561,73 +641,73 @@ impl InferState {
             let any = a.or(b);
             if let Some(n) = any {
                 if n.percent {
-                    self.percent += 1;
+                    self.percent += k;
                 }
                 if n.currency != 0 {
-                    self.currency[usize::from(n.currency - 1)] += 1;
+                    self.currency[usize::from(n.currency - 1)] += k;
                 }
                 if n.unit != 0 {
-                    self.units[usize::from(n.unit - 1)] += 1;
+                    self.units[usize::from(n.unit - 1)] += k;
                 }
                 if !n.decorated() && !n.has_dec && (13..=19).contains(&n.int_digits) {
-                    self.add_semantics(s);
+                    self.add_semantics(s, k);
                 }
             }
             if a.is_none() && b.is_some() {
                 // dotted quads and the like read as comma-decimal numbers
-                self.add_semantics(s);
+                self.add_semantics(s, k);
             }
             if let Some(n) = a {
-                self.num[0].add(&n);
+                self.num[0].add(&n, k);
                 ok |= 1 << FAM_NUM_DOT;
             } else if parse::is_infinity(s) {
-                self.num[0].count += 1;
-                self.num[0].exp_count += 1;
+                self.num[0].count += k;
+                self.num[0].exp_count += k;
                 ok |= 1 << FAM_NUM_DOT;
             }
             if let Some(n) = b {
-                self.num[1].add(&n);
+                self.num[1].add(&n, k);
                 ok |= 1 << FAM_NUM_COMMA;
                 if a.is_none() && !parse::is_infinity(s) {
-                    self.num[1].only += 1;
+                    self.num[1].only += k;
                 }
             } else if a.is_some() {
-                self.num[0].only += 1;
+                self.num[0].only += k;
             }
         }
         if ok == 0 {
             if let Some(t) = parse::parse_temporal(s) {
-                self.add_temporal(t);
+                self.add_temporal(t, k);
                 ok |= 1 << FAM_DATE;
             } else if b0.is_ascii_digit() {
                 if s.len() <= 18 && parse::is_time(s) {
-                    self.time += 1;
+                    self.time += k;
                     ok |= 1 << FAM_TIME;
                 } else if parse::is_interval(s) {
-                    self.interval += 1;
+                    self.interval += k;
                     ok |= 1 << FAM_INTERVAL;
                 }
             }
             if ok == 0 {
                 if b0.is_ascii_alphabetic() && parse::bool_word(s).is_some() {
-                    self.bool_words += 1;
+                    self.bool_words += k;
                     ok |= 1 << FAM_BOOL;
                 } else if (b0 == b'{' || b0 == b'[') && parse::is_json(s) {
-                    self.json += 1;
+                    self.json += k;
                     ok |= 1 << FAM_JSON;
                 } else if s.len() == 36 && parse::is_uuid(s) {
-                    self.uuid += 1;
+                    self.uuid += k;
                     ok |= 1 << FAM_UUID;
                 }
             }
             if ok == 0 {
                 if s.iter().any(|b| *b < 0x20 && *b != b'\t') || std::str::from_utf8(s).is_err() {
-                    self.binary += 1;
+                    self.binary += k;
                 }
-                self.add_semantics(s);
+                self.add_semantics(s, k);
                 let spaces = s.iter().filter(|b| **b == b' ').take(2).count();
                 if spaces >= 2 {
-                    self.multiword += 1;
+                    self.multiword += k;
                 }
             }
         }
@@ -658,16 +738,16 @@ impl InferState {
         all.iter().map(|e| String::from_utf8_lossy(e).into_owned()).collect()
     }
 
-    fn add_semantics(&mut self, s: &[u8]) {
+    fn add_semantics(&mut self, s: &[u8], k: u64) {
         let bits = parse::semantic_bits(s);
         if bits != 0 {
             for (i, c) in self.sem.iter_mut().enumerate() {
-                *c += u64::from((bits >> i) & 1);
+                *c += k * u64::from((bits >> i) & 1);
             }
         }
     }
 
-    fn add_temporal(&mut self, t: Temporal) {
+    fn add_temporal(&mut self, t: Temporal, k: u64) {
         if self.temporal.is_empty() {
             self.temporal = vec![0; DATE_FORMATS.len() * N_TIME_VARIANTS];
         }
@@ -676,7 +756,7 @@ impl InferState {
             let f = m.trailing_zeros() as usize;
             m &= m - 1;
             if let Some(c) = self.temporal.get_mut(f * N_TIME_VARIANTS + t.tv) {
-                *c += 1;
+                *c += k;
             }
         }
     }

@@ -105,9 +105,15 @@ impl Num {
 }
 
 fn match_currency_prefix(s: &[u8]) -> Option<(u8, usize)> {
-    // every symbol or code starts with '$', a UTF-8 lead byte or an uppercase letter
+    // every symbol or code starts with '$', a UTF-8 lead byte or an uppercase letter;
+    // a code needs three uppercase letters (most identifiers such as N14228 stop here)
     match s.first() {
-        Some(b) if *b == b'$' || *b >= 0xC2 || b.is_ascii_uppercase() => {}
+        Some(b) if *b == b'$' || *b >= 0xC2 => {}
+        Some(b) if b.is_ascii_uppercase() => {
+            if s.len() < 3 || !s[1].is_ascii_uppercase() || !s[2].is_ascii_uppercase() {
+                return None;
+            }
+        }
         _ => return None,
     }
     for (i, c) in CURRENCIES.iter().enumerate() {
@@ -1042,6 +1048,17 @@ pub(crate) mod sem {
 
 const COUNTRIES: &[u8] = b"ADAEAFAGAIALAMAOAQARASATAUAWAXAZBABBBDBEBFBGBHBIBJBLBMBNBOBQBRBSBTBVBWBYBZCACCCDCFCGCHCICKCLCMCNCOCRCUCVCWCXCYCZDEDJDKDMDODZECEEEGEHERESETFIFJFKFMFOFRGAGBGDGEGFGGGHGIGLGMGNGPGQGRGSGTGUGWGYHKHMHNHRHTHUIDIEILIMINIOIQIRISITJEJMJOJPKEKGKHKIKMKNKPKRKWKYKZLALBLCLILKLRLSLTLULVLYMAMCMDMEMFMGMHMKMLMMMNMOMPMQMRMSMTMUMVMWMXMYMZNANCNENFNGNINLNONPNRNUNZOMPAPEPFPGPHPKPLPMPNPRPSPTPWPYQARERORSRURWSASBSCSDSESGSHSISJSKSLSMSNSOSRSSSTSVSXSYSZTCTDTFTGTHTJTKTLTMTNTOTRTTTVTWTZUAUGUMUSUYUZVAVCVEVGVIVNVUWFWSYEYTZAZMZW";
 
+/// [`COUNTRIES`] as a bit table: bit `b` of entry `a` is set when letters `a`,`b` are a code.
+const COUNTRY_BITS: [u32; 26] = {
+    let mut t = [0u32; 26];
+    let mut i = 0;
+    while i + 1 < COUNTRIES.len() {
+        t[(COUNTRIES[i] - b'A') as usize] |= 1 << (COUNTRIES[i + 1] - b'A');
+        i += 2;
+    }
+    t
+};
+
 fn luhn(digits: impl Iterator<Item = u8> + Clone) -> bool {
     let n = digits.clone().count();
     let mut sum = 0u32;
@@ -1264,7 +1281,7 @@ pub(crate) fn semantic_bits(s: &[u8]) -> u32 {
     let b0 = s[0];
     let mut bits = 0;
     if n == 2 && s[0].is_ascii_uppercase() && s[1].is_ascii_uppercase() {
-        if COUNTRIES.chunks(2).any(|c| c == s) {
+        if (COUNTRY_BITS[usize::from(s[0] - b'A')] >> (s[1] - b'A')) & 1 == 1 {
             bits |= sem::COUNTRY;
         }
         return bits;

@@ -824,6 +824,27 @@ fn serialised_parts_merge_to_the_one_pass_result() {
 }
 
 #[test]
+fn add_batch_equals_row_by_row() {
+    // repeats within and across blocks, padded duplicates of plain values, SQL NULLs
+    let mut rows = mixed_column(9_000);
+    for k in 0..3_000u64 {
+        rows.push(Some(["7", " 7", "7 ", "yes", "\tNA ", "2021-03-04"][(k % 6) as usize].as_bytes().to_vec()));
+    }
+    let all: Vec<&Option<Vec<u8>>> = rows.iter().collect();
+    for o in [InferOptions::default(), InferOptions { sample_limit: 64, decimal: Some(','), ..Default::default() }] {
+        let one = state_of(&all, &o);
+        for batch in [1usize, 5, 2048, 2049, 5000, rows.len()] {
+            let mut b = InferState::with_options(o.clone());
+            for chunk in rows.chunks(batch) {
+                b.add_batch(chunk.len(), |i| chunk[i].as_deref());
+            }
+            assert_eq!(bits(&b.finalize()), bits(&one.finalize()), "batch {batch}");
+            assert_eq!(body(&b), body(&one), "batch {batch}: bytes");
+        }
+    }
+}
+
+#[test]
 fn body_round_trip_is_byte_identical() {
     let rows = mixed_column(3_000);
     let all: Vec<&Option<Vec<u8>>> = rows.iter().collect();
@@ -891,4 +912,61 @@ fn corrupt_bodies_are_errors_not_panics() {
     }
     // flips in counters that stay consistent read fine; most flips are caught
     assert!(ok < 4000, "{ok} of 4000 corrupted bodies read");
+}
+
+/// Kernel-only timing without DuckDB: `DR_INFER_BENCH_DIR=<dir> cargo test --release --lib
+/// infer_kernel_timing -- --ignored --nocapture` reads one file per column (one value per line,
+/// a line holding only byte 0x01 is a SQL NULL) and prints ns/value per column, one thread.
+#[test]
+#[ignore]
+fn infer_kernel_timing() {
+    let Ok(dir) = std::env::var("DR_INFER_BENCH_DIR") else { return };
+    let mut total = 0.0;
+    let mut paths: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    paths.sort();
+    for p in paths {
+        let text = std::fs::read(&p).unwrap();
+        let vals: Vec<&[u8]> = text.split(|b| *b == b'\n').collect();
+        let opt: Vec<Option<&[u8]>> = vals.iter().map(|v| if *v == b"\x01" { None } else { Some(*v) }).collect();
+        let reps = 5;
+        let t = std::time::Instant::now();
+        let mut r = None;
+        for _ in 0..reps {
+            let mut st = InferState::default();
+            for c in opt.chunks(2048) {
+                st.add_batch(c.len(), |i| c[i]);
+            }
+            r = Some(st.finalize());
+        }
+        let el = t.elapsed().as_secs_f64() / reps as f64;
+        total += el;
+        let r = r.unwrap();
+        eprintln!(
+            "{:>16} {:7.1} ns/value  {} {:?}",
+            p.file_name().unwrap().to_string_lossy(),
+            el * 1e9 / vals.len() as f64,
+            r.inferred_type,
+            r.format
+        );
+    }
+    eprintln!("total {:.3} s for 19 columns (one thread)", total);
+}
+
+#[test]
+fn hash64_tail_matches_the_zero_padded_word() {
+    // the sketch hashes are part of saved states: the fast tail read must not change them
+    fn reference(s: &[u8]) -> u64 {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut h = s.len() as u64;
+        for c in s.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..c.len()].copy_from_slice(c);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        crate::kernels::profile::hash::fmix64(h)
+    }
+    let bytes: Vec<u8> = (0..40u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8 | 1).collect();
+    for n in 0..bytes.len() {
+        assert_eq!(hash64(&bytes[..n]), reference(&bytes[..n]), "length {n}");
+    }
 }
