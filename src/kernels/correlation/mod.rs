@@ -618,12 +618,36 @@ impl CorrState {
                 Some((v, words))
             })
             .collect();
+        // Each numeric column's sums over the complete rows of a pair depend only on the other
+        // column's validity: computed once per distinct validity of the batch (flights: four)
+        // and shared by every pair, so a pair's own work is its Σxy.
+        let mask_of: Vec<usize> = {
+            let mut firsts: Vec<usize> = Vec::new();
+            (0..p)
+                .map(|c| match firsts.iter().position(|&f| val[f] == val[c]) {
+                    Some(id) => id,
+                    None => {
+                        firsts.push(c);
+                        firsts.len() - 1
+                    }
+                })
+                .collect()
+        };
+        let mut masked: HashMap<(usize, usize), GroupSums> = HashMap::default();
+        for (i, a) in batches.iter().enumerate() {
+            let Some(a) = a else { continue };
+            for j in (0..p).filter(|&j| j != i && batches[j].is_some()) {
+                masked.entry((i, mask_of[j])).or_insert_with(|| a.sums_over(&val[i], Some(&val[j])));
+            }
+        }
         for i in 0..p {
             for j in i + 1..p {
                 let k = pair_index(i, j, p);
                 let (vi, vj) = (&val[i], &val[j]);
-                if let (Some(a), Some(b)) = (&batches[i], &batches[j]) {
-                    self.pearson[k].add_batch(a, &val[i], b, &val[j]);
+                if let (Some(a), Some(b), Some(sa), Some(sb)) =
+                    (&batches[i], &batches[j], masked.get(&(i, mask_of[j])), masked.get(&(j, mask_of[i])))
+                {
+                    self.pearson[k].add_batch_with(a, &val[i], sa, b, &val[j], sb);
                 }
                 if !tables {
                     continue;

@@ -87,22 +87,26 @@ pub(crate) struct ColumnBatch {
     low: Vec<(u32, f64)>,
     /// Exponent of the unit of `X`.
     unit: i64,
-    /// Sums over the valid rows when every row is valid (shared by the column's pairs).
-    full: Option<GroupSums>,
+    /// `|X| < 2^bits` on every row.
+    bits: u32,
 }
 
 impl ColumnBatch {
     /// `values[r]` valid where `valid[r]` (finite, as the state's words guarantee).
+    ///
+    /// The grid is the coarsest that holds every value whole when one exists (integers stay
+    /// integers, so their products fit in 64 bits), else the one that puts the largest value
+    /// just below 2^62 (the rest may then have low parts). The sums are exact either way: the
+    /// grid changes how fast they are formed, never what they are.
     pub(crate) fn new(values: &[f64], valid: &[bool]) -> Self {
-        let top = values
-            .iter()
-            .zip(valid)
-            .filter_map(|(&x, &ok)| if ok { split(x) } else { None })
-            .filter(|s| s.1 != 0)
-            .map(|(_, m, p)| p + 64 - i64::from(m.leading_zeros()))
-            .max()
-            .unwrap_or(0);
-        let q = (top - 62).max(0);
+        let (mut top, mut lowest) = (0i64, i64::MAX);
+        for (&x, &ok) in values.iter().zip(valid) {
+            if let Some((_, m, p)) = split(x).filter(|s| ok && s.1 != 0) {
+                top = top.max(p + 64 - i64::from(m.leading_zeros()));
+                lowest = lowest.min(p + i64::from(m.trailing_zeros()));
+            }
+        }
+        let q = if lowest == i64::MAX { (top - 62).max(0) } else { (top - 62).max(lowest).max(0) };
         let mut x = vec![0i64; values.len()];
         let mut v = vec![0.0f64; values.len()];
         let mut low = Vec::new();
@@ -126,23 +130,50 @@ impl ColumnBatch {
             };
             x[r] = if neg { -xi } else { xi };
         }
-        let mut b = ColumnBatch { x, v, low, unit: q - 1074, full: None };
-        if valid.iter().all(|&ok| ok) {
-            let mut g = GroupSums::default();
-            let (mut s1, mut s2) = (0i128, Wide::default());
-            for &xi in &b.x {
-                s1 += i128::from(xi);
-                s2.add(i128::from(xi) * i128::from(xi));
+        let bits = (top - q).clamp(0, 63) as u32;
+        ColumnBatch { x, v, low, unit: q - 1074, bits }
+    }
+
+    /// `n, Σx, Σx²` over the rows valid here and, when `mask` is given, set in it (the
+    /// complete rows of a pair whose other column has validity `mask`).
+    pub(crate) fn sums_over(&self, valid: &[bool], mask: Option<&[bool]>) -> GroupSums {
+        let rows = self.x.len().min(valid.len()).min(mask.map_or(usize::MAX, <[bool]>::len));
+        let keep = |r: usize| valid[r] & mask.is_none_or(|m| m[r]);
+        let xs = &self.x[..rows];
+        let mut g = GroupSums::default();
+        let (mut s1, mut s2) = (0i128, Wide::default());
+        // x is 0 where this column is NULL, so only the other side's mask is applied.
+        let m = |r: usize| -> i64 { mask.map_or(-1, |m| -i64::from(m[r])) };
+        // |x| < 2^bits: blocks of 2^k rows sum x² in 64 bits while 2·bits + k ≤ 62.
+        let lim = 62 - 2 * i64::from(self.bits);
+        if lim >= 6 {
+            let block = 1usize << lim.min(20);
+            for start in (0..rows).step_by(block) {
+                let (mut a1, mut a2) = (0i64, 0i64);
+                for (r, &xi) in xs.iter().enumerate().skip(start).take(block) {
+                    let xi = xi & m(r);
+                    a1 += xi;
+                    a2 += xi * xi;
+                }
+                s1 += i128::from(a1);
+                s2.add(i128::from(a2));
             }
-            g.n = valid.len() as u64;
-            fold_i128(s1, &mut g.s1, b.unit);
-            s2.fold(&mut g.s2, 2 * b.unit);
-            for &(r, lo) in &b.low {
-                g.add_low(b.v[r as usize], lo);
+        } else {
+            for (r, &xi) in xs.iter().enumerate() {
+                let xi = i128::from(xi & m(r));
+                s1 += xi;
+                s2.add(xi * xi);
             }
-            b.full = Some(g);
         }
-        b
+        g.n = (0..rows).filter(|&r| keep(r)).count() as u64;
+        fold_i128(s1, &mut g.s1, self.unit);
+        s2.fold(&mut g.s2, 2 * self.unit);
+        for &(r, lo) in &self.low {
+            if (r as usize) < rows && keep(r as usize) {
+                g.add_low(self.v[r as usize], lo);
+            }
+        }
+        g
     }
 }
 
@@ -266,58 +297,62 @@ impl PairSums {
     }
 
     /// Adds the complete rows of one batch of columns `a` and `b`.
+    #[cfg(test)]
     pub(crate) fn add_batch(&mut self, a: &ColumnBatch, va: &[bool], b: &ColumnBatch, vb: &[bool]) {
+        let sa = a.sums_over(va, Some(vb));
+        let sb = b.sums_over(vb, Some(va));
+        self.add_batch_with(a, va, &sa, b, vb, &sb);
+    }
+
+    /// Adds the complete rows of one batch of columns `a` and `b`, given each column's sums
+    /// over those rows (`a.sums_over(va, Some(vb))` and the mirror; a batch shares them
+    /// between every pair whose other column has the same validity).
+    pub(crate) fn add_batch_with(
+        &mut self,
+        a: &ColumnBatch,
+        va: &[bool],
+        sa: &GroupSums,
+        b: &ColumnBatch,
+        vb: &[bool],
+        sb: &GroupSums,
+    ) {
+        self.x.merge(sa);
+        self.y.merge(sb);
+        // Σxy over every row: x and y are 0 where NULL, so incomplete rows add nothing.
         let mut xy = [Wide::default(); 4];
-        match (&a.full, &b.full) {
-            (Some(fa), Some(fb)) => {
-                self.x.merge(fa);
-                self.y.merge(fb);
-                let n = a.x.len().min(b.x.len());
-                let (xs, ys) = (&a.x[..n], &b.x[..n]);
-                let mut cx = xs.chunks_exact(4);
-                let mut cy = ys.chunks_exact(4);
+        let n = a.x.len().min(b.x.len());
+        let (xs, ys) = (&a.x[..n], &b.x[..n]);
+        // |xy| < 2^(bits_a + bits_b): 4 lanes of 2^k rows each sum in 64 bits while that plus
+        // k stays ≤ 62 (integer columns: always).
+        let lim = 62 - i64::from(a.bits) - i64::from(b.bits);
+        if lim >= 6 {
+            let block = 4usize << lim.min(20);
+            for (bx, by) in xs.chunks(block).zip(ys.chunks(block)) {
+                let mut acc = [0i64; 4];
+                let mut cx = bx.chunks_exact(4);
+                let mut cy = by.chunks_exact(4);
                 for (p, q) in (&mut cx).zip(&mut cy) {
                     for k in 0..4 {
-                        xy[k].add(i128::from(p[k]) * i128::from(q[k]));
+                        acc[k] += p[k] * q[k];
                     }
                 }
                 for (p, q) in cx.remainder().iter().zip(cy.remainder()) {
-                    xy[0].add(i128::from(*p) * i128::from(*q));
+                    acc[0] += p * q;
+                }
+                for k in 0..4 {
+                    xy[k].add(i128::from(acc[k]));
                 }
             }
-            _ => {
-                let (mut n, mut sx, mut sy) = (0u64, 0i128, 0i128);
-                let (mut sxx, mut syy) = (Wide::default(), Wide::default());
-                // branch-free: an incomplete row adds zeros (NULLs are scattered, a branch
-                // would mispredict)
-                for r in 0..a.x.len().min(b.x.len()).min(va.len()).min(vb.len()) {
-                    let keep = va[r] & vb[r];
-                    let mask = -i64::from(keep);
-                    let (p, q) = (i128::from(a.x[r] & mask), i128::from(b.x[r] & mask));
-                    n += u64::from(keep);
-                    sx += p;
-                    sy += q;
-                    sxx.add(p * p);
-                    syy.add(q * q);
-                    xy[0].add(p * q);
+        } else {
+            let mut cx = xs.chunks_exact(4);
+            let mut cy = ys.chunks_exact(4);
+            for (p, q) in (&mut cx).zip(&mut cy) {
+                for k in 0..4 {
+                    xy[k].add(i128::from(p[k]) * i128::from(q[k]));
                 }
-                self.x.n += n;
-                self.y.n += n;
-                fold_i128(sx, &mut self.x.s1, a.unit);
-                fold_i128(sy, &mut self.y.s1, b.unit);
-                sxx.fold(&mut self.x.s2, 2 * a.unit);
-                syy.fold(&mut self.y.s2, 2 * b.unit);
-                let complete = |r: usize| va[r] && vb[r];
-                for &(r, lo) in &a.low {
-                    if complete(r as usize) {
-                        self.x.add_low(a.v[r as usize], lo);
-                    }
-                }
-                for &(r, lo) in &b.low {
-                    if complete(r as usize) {
-                        self.y.add_low(b.v[r as usize], lo);
-                    }
-                }
+            }
+            for (p, q) in cx.remainder().iter().zip(cy.remainder()) {
+                xy[0].add(i128::from(*p) * i128::from(*q));
             }
         }
         let (x0, rest) = xy.split_at_mut(1);
