@@ -3,7 +3,7 @@
 
 usage: bench_topology.py <path/to/dataraum.duckdb_extension> [--quick] [--timeout S]
                          [--gudhi-timeout S] [--reps N] [--slow S] [--venv DIR] [--no-peers]
-                         [--simplex-tree]
+                         [--simplex-tree] [--clouds NAME[,NAME...]] [--no-self]
 
 Point clouds (numpy, fixed seeds):
   sphere-1000    1000 points uniform on the unit sphere S^2 in R^3
@@ -11,7 +11,7 @@ Point clouds (numpy, fixed seeds):
   torus3-2000    2000 points, same torus
   torus4-1000    1000 points on the flat (Clifford) torus (cos a, sin a, cos b, sin b) in R^4
   torus4-2000    2000 points, same torus
-  --quick runs only sphere-1000, torus3-1000 and sphere-1000-h2.
+  --quick runs only sphere-1000, torus3-1000 and sphere-1000-h2; --clouds runs the clouds named.
   H2 clouds (max_dim 2, the threshold given; gudhi's SimplexTree is left out, it times out on them):
   sphere-1000-h2 the sphere above up to H2, threshold 1.0
   torus4-1000-h2 the R^4 torus above up to H2, threshold 1.2
@@ -465,6 +465,9 @@ def main():
                     help="a tool whose warm-up takes longer gets 1 timed run instead of --reps")
     ap.add_argument("--venv", type=Path, default=DEFAULT_VENV, help="venv for the peers")
     ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--clouds", help="comma-separated cloud names to run (default: all, or --quick's)")
+    ap.add_argument("--no-self", action="store_true",
+                    help="skip ours with the other collapse setting (ours+col / ours-col)")
     ap.add_argument("--simplex-tree", action="store_true",
                     help="also run gudhi's SimplexTree path (times out on most clouds)")
     args = ap.parse_args()
@@ -511,7 +514,10 @@ def main():
         print(f"cpus {os.cpu_count()}, load average at start {os.getloadavg()}, "
               f"child RSS cap {cap_kb // 1024} MB, 1 warm-up + median of {args.reps}", flush=True)
 
-        clouds = make_clouds(args.quick)
+        clouds = make_clouds(args.quick and not args.clouds)
+        if args.clouds:
+            want = set(args.clouds.split(","))
+            clouds = [c for c in clouds if c[0] in want]
         rows, notes = [], []
         gudhi_dead = {}  # (tool, shape) -> (n, why) where a gudhi variant timed out / ran out
         for name, X, maxdim, thr in clouds:
@@ -525,7 +531,7 @@ def main():
             print(f"\n== {name}: {n} points in R^{X.shape[1]}, max_dim {maxdim}, threshold "
                   f"{'enclosing radius' if thr is None else thr}", flush=True)
             mine = ["ours", "ours+col"] if maxdim == 1 else ["ours", "ours-col"]
-            for tool in mine:
+            for tool in mine[:1] if args.no_self else mine:
                 res[tool] = run_child(duck_py, tool, base, args.reps, str(ext), args.timeout,
                                       cap_kb, args.slow)
             for tool in PEERS:
@@ -577,7 +583,7 @@ def main():
                      if fastest and ours["status"] == "ok" else "n/a")
             rip = res.get("ripser")
             emit_summary(name, maxdim, n, res, match)
-            rows.append([name, fmt_time(ours), fmt_time(res[mine[1]]), fmt_time(rip),
+            rows.append([name, fmt_time(ours), fmt_time(res.get(mine[1])), fmt_time(rip),
                          fmt_time(res.get("giotto")), fmt_time(res.get("giotto+col")),
                          fmt_time(res.get("gudhi-rp")), fmt_time(res.get("gudhi-rp-thr")),
                          fmt_time(res.get("gudhi")), fmt_time(res.get("gudhi+col")), ratio,

@@ -549,6 +549,12 @@ impl<'a> Rips<'a> {
         out: &mut Vec<PersistencePair>,
         stats: &mut Stats,
     ) -> Result<()> {
+        if max_dim == 1 {
+            let columns = self.h1_columns(pool, monitor, out)?;
+            stats.columns.push(columns.len());
+            self.reduce(1, &columns, pool, monitor, out, stats)?;
+            return Ok(());
+        }
         check(monitor, "edges", 0, 1)?;
         let mut edges = self.edges(pool);
         check(monitor, "H0 union-find", 0, 1)?;
@@ -597,6 +603,83 @@ impl<'a> Rips<'a> {
             columns = pivots;
         }
         Ok(())
+    }
+
+    /// H0 pairs and the H1 columns when H1 is the top dimension, without sorting every
+    /// edge: the apparent-pair test runs on every edge within the threshold straight from
+    /// the matrix rows (in parallel, each row writing its own part of the apparent-cofacet
+    /// table), and only the edges in no apparent pair are sorted and given to the
+    /// union–find. Same pairs and columns as `edges` + `dim0` + the test on the non-tree
+    /// edges: an edge in an apparent pair is never a spanning-tree edge (its triangle's two
+    /// other edges come before it in the filtration and already join its ends), and
+    /// dropping edges the union–find would reject changes none of its decisions.
+    fn h1_columns(
+        &mut self,
+        pool: Option<&ThreadPool>,
+        monitor: Monitor<'_>,
+        out: &mut Vec<PersistencePair>,
+    ) -> Result<Vec<(f64, u64)>> {
+        check(monitor, "edges", 0, 1)?;
+        let n = self.n;
+        let n_edges = usize::try_from(self.binom.get(n, 2))
+            .map_err(|_| Error::budget(format!("{n} points have too many edges; pass threshold := or sample :=")))?;
+        let mut table: Vec<u64> = Vec::new();
+        table.try_reserve_exact(n_edges).map_err(|_| {
+            Error::budget(format!(
+                "no memory for the apparent-pair table of {n_edges} edges; pass threshold := or sample :="
+            ))
+        })?;
+        table.resize(n_edges, u64::MAX);
+        let stage = "H1 apparent pairs";
+        let this: &Self = self;
+        let thr = this.threshold;
+        // Row u holds the edges (u, v < u), indices C(u, 2) .. C(u, 2) + u.
+        let row_fn = |(u, slot): (usize, &mut [u64])| -> Vec<(f64, u64)> {
+            let row = this.dm.row(u);
+            let base = this.binom.get(u, 2);
+            let mut buf = Vec::with_capacity(4);
+            let mut keep = Vec::new();
+            for (v, t) in slot.iter_mut().enumerate() {
+                let d = row[v];
+                if d > thr {
+                    continue;
+                }
+                let idx = base + v as u64;
+                match this.apparent_cofacet_with(idx, d, &[u, v], &mut buf) {
+                    Some(c) => *t = c,
+                    None => keep.push((d, idx)),
+                }
+            }
+            keep
+        };
+        let mut kept: Vec<(f64, u64)> = Vec::new();
+        let mut rest: &mut [u64] = &mut table;
+        let mut u0 = 1;
+        while u0 < n {
+            check(monitor, stage, usize::try_from(this.binom.get(u0, 2)).unwrap_or(0), n_edges)?;
+            let mut rows = Vec::new();
+            let mut count = 0;
+            while u0 < n && count < 4 * CHUNK {
+                let (r, t) = std::mem::take(&mut rest).split_at_mut(u0);
+                rest = t;
+                rows.push((u0, r));
+                count += u0;
+                u0 += 1;
+            }
+            match pool {
+                Some(p) => {
+                    let part: Vec<(f64, u64)> = p.install(|| rows.into_par_iter().flat_map_iter(row_fn).collect());
+                    kept.extend(part);
+                }
+                None => kept.extend(rows.into_iter().flat_map(row_fn)),
+            }
+        }
+        kept.sort_unstable_by_key(|a| (u128::from((a.0 + 0.0).to_bits()) << 64) | u128::from(!a.1));
+        check(monitor, "H0 union-find", 0, 1)?;
+        let mut columns = self.dim0(&kept, out);
+        columns.reverse();
+        self.edge_app = table;
+        Ok(columns)
     }
 
     /// All edges within the threshold, filtration order (diameter asc, index desc).
