@@ -327,15 +327,32 @@ trait Key: Clone + Eq + Hash {
     fn text_bytes(&self) -> &[u8] {
         &[]
     }
+    /// Sorts keys in `key_cmp` order.
+    fn sort_keys(v: &mut [Self]) {
+        v.sort_unstable_by(Self::key_cmp);
+    }
     /// Appends the key to a state body.
     fn write_key(&self, out: &mut Vec<u8>);
     /// Reads a key written by `write_key`, refusing non-canonical ones.
     fn read_key(r: &mut &[u8]) -> Result<Self, String>;
 }
 
+/// `v as f64` (both conversions round to nearest, ties to even), through the one-instruction
+/// i64 conversion when `v` fits (i128 → f64 is a library call).
+#[inline(always)]
+fn i128_f64(v: i128) -> f64 {
+    match i64::try_from(v) {
+        Ok(i) => i as f64,
+        Err(_) => v as f64,
+    }
+}
+
 impl Key for i128 {
     fn key_cmp(&self, o: &Self) -> Ordering {
         self.cmp(o)
+    }
+    fn sort_keys(v: &mut [Self]) {
+        v.sort_unstable();
     }
     fn hll_hash(&self) -> u64 {
         hash_i128(*self)
@@ -360,10 +377,10 @@ impl Key for i128 {
     fn numeric(&self, kind: ValueKind) -> (f64, Option<i128>, Option<u8>) {
         match kind {
             ValueKind::Decimal { scale } => {
-                (*self as f64 / render::pow10(scale), Some(*self), stats::lead_digit_u128(self.unsigned_abs()))
+                (i128_f64(*self) / render::pow10(scale), Some(*self), stats::lead_digit_u128(self.unsigned_abs()))
             }
             ValueKind::Temporal(u) => (render::temporal_seconds(*self as i64, u), None, None),
-            _ => (*self as f64, Some(*self), stats::lead_digit_u128(self.unsigned_abs())),
+            _ => (i128_f64(*self), Some(*self), stats::lead_digit_u128(self.unsigned_abs())),
         }
     }
 }
@@ -371,6 +388,10 @@ impl Key for i128 {
 impl Key for u64 {
     fn key_cmp(&self, o: &Self) -> Ordering {
         f64::from_bits(*self).total_cmp(&f64::from_bits(*o))
+    }
+    fn sort_keys(v: &mut [Self]) {
+        // the bits of total_cmp's order: negative values flipped, positive ones offset
+        v.sort_unstable_by_key(|&b| if b >> 63 == 1 { !b } else { b | (1 << 63) });
     }
     fn hll_hash(&self) -> u64 {
         hash_i128(i128::from(*self))
@@ -541,13 +562,14 @@ impl NumSketch {
         }
     }
 
+    /// Counts and sums of `w` copies of a value (`numeric()` of its key); the histogram
+    /// is filled by the caller ([`LogHist::insert_many`]).
     #[inline]
-    fn add(&mut self, (x, int, digit): (f64, Option<i128>, Option<u8>), w: u64, moments: bool) {
+    fn add_counts(&mut self, (x, int, digit): (f64, Option<i128>, Option<u8>), w: u64, moments: bool) {
         if x.is_nan() {
             self.nan += w;
             return;
         }
-        self.hist.insert(x, w);
         if x < 0.0 {
             self.neg += w;
         }
@@ -786,11 +808,21 @@ struct Sketch<K: Key> {
     max: Option<K>,
     num: Option<NumSketch>,
     patterns: Option<Patterns>,
+    /// The column kind (not written: the state body has it).
+    kind: ValueKind,
+    /// Keys pushed since the last flush, one copy each, not yet in the sketches above; see
+    /// [`Sketch::push`]. Every reader goes through [`Sketch::settled`].
+    pending: Vec<K>,
 }
+
+/// Bytes of keys a sketch buffers before folding them in (128 KiB: 8192 integer keys).
+const PENDING_BYTES: usize = 128 << 10;
 
 impl<K: Key> Sketch<K> {
     fn new(kind: ValueKind) -> Self {
         Sketch {
+            kind,
+            pending: Vec::new(),
             n: 0,
             hll: Hll::default(),
             top: HeavyHitters::new(TOP_CAP, TOP_CM.0, TOP_CM.1),
@@ -801,28 +833,112 @@ impl<K: Key> Sketch<K> {
         }
     }
 
-    /// Adds `w` copies of `k`.
+    /// Adds one copy of `k`: buffered, folded in with the next full batch
+    /// ([`Sketch::add_batch`]).
     #[inline]
-    fn add(&mut self, k: &K, w: u64, kind: ValueKind) {
-        let h = k.hll_hash();
-        self.n += w;
-        self.hll.insert(h);
-        self.top.add_with(k, h, w, || k.clone());
+    fn push(&mut self, k: K) {
+        self.pending.push(k);
+        if self.pending.len() >= PENDING_BYTES / std::mem::size_of::<K>() {
+            self.flush();
+        }
+    }
+
+    /// Folds every pending key into the sketches.
+    fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let mut keys = std::mem::take(&mut self.pending);
+        self.add_batch(&mut keys, self.kind);
+        keys.clear();
+        self.pending = keys;
+    }
+
+    /// The sketch with its pending keys folded in (a copy only when some are pending).
+    fn settled(&self) -> std::borrow::Cow<'_, Sketch<K>> {
+        if self.pending.is_empty() {
+            std::borrow::Cow::Borrowed(self)
+        } else {
+            let mut s = self.clone();
+            s.flush();
+            std::borrow::Cow::Owned(s)
+        }
+    }
+
+    /// Adds one copy of every key in `keys` (sorted in place): the same state as adding
+    /// them one at a time in any order — every sketch is a function of the multiset, and the
+    /// candidates keep their guarantee in any order (module docs) — but sketch by sketch
+    /// over the distinct keys of the batch, so each sketch's memory is walked once per
+    /// batch instead of once per row (a wide table's states do not fit in any cache).
+    fn add_batch(&mut self, keys: &mut [K], kind: ValueKind) {
+        if keys.is_empty() {
+            return;
+        }
+        K::sort_keys(keys);
+        let mut distinct: Vec<K> = Vec::with_capacity(keys.len());
+        let mut weights: Vec<u64> = Vec::with_capacity(keys.len());
+        for k in keys.iter() {
+            match (distinct.last(), weights.last_mut()) {
+                (Some(last), Some(w)) if last == k => *w += 1,
+                _ => {
+                    distinct.push(k.clone());
+                    weights.push(1);
+                }
+            }
+        }
+        self.add_distinct(&distinct, &weights, kind);
+    }
+
+    /// Adds `weights[j]` copies of `distinct[j]` for every j (distinct keys in ascending
+    /// order), sketch by sketch.
+    fn add_distinct(&mut self, distinct: &[K], weights: &[u64], kind: ValueKind) {
+        let hashes: Vec<u64> = distinct.iter().map(K::hll_hash).collect();
+        self.n += weights.iter().sum::<u64>();
+        for &h in &hashes {
+            self.hll.insert(h);
+        }
+        self.top.add_batch(distinct, &hashes, weights);
         if let Some(p) = &mut self.patterns {
-            p.add(&stats::pattern(k.text_bytes()), w);
+            let mut buf = [0u8; stats::PATTERN_BYTES];
+            for (k, &w) in distinct.iter().zip(weights) {
+                let len = stats::pattern_buf(k.text_bytes(), &mut buf);
+                p.add(&buf[..len], w);
+            }
         }
         if let Some(num) = &mut self.num {
-            num.add(k.numeric(kind), w, kind.has_moments());
-            if self.min.as_ref().is_none_or(|m| k.key_cmp(m) == Ordering::Less) {
-                self.min = Some(k.clone());
+            let moments = kind.has_moments();
+            let mut xs: Vec<(f64, u64)> = Vec::with_capacity(distinct.len());
+            for (k, &w) in distinct.iter().zip(weights) {
+                let t = k.numeric(kind);
+                if !t.0.is_nan() {
+                    xs.push((t.0, w));
+                }
+                num.add_counts(t, w, moments);
             }
-            if self.max.as_ref().is_none_or(|m| k.key_cmp(m) == Ordering::Greater) {
-                self.max = Some(k.clone());
+            // ascending keys give ascending values: one table access per bucket
+            num.hist.insert_many(&xs);
+            if let (Some(first), Some(last)) = (distinct.first(), distinct.last()) {
+                if self.min.as_ref().is_none_or(|m| first.key_cmp(m) == Ordering::Less) {
+                    self.min = Some(first.clone());
+                }
+                if self.max.as_ref().is_none_or(|m| last.key_cmp(m) == Ordering::Greater) {
+                    self.max = Some(last.clone());
+                }
             }
         }
     }
 
     fn merge(&mut self, o: &Sketch<K>) {
+        self.flush();
+        self.merge_settled(o);
+        if !o.pending.is_empty() {
+            self.pending.extend_from_slice(&o.pending);
+            self.flush();
+        }
+    }
+
+    /// Merges the sketches of `o`, not its pending keys.
+    fn merge_settled(&mut self, o: &Sketch<K>) {
         self.n += o.n;
         self.hll.merge(&o.hll);
         self.top.merge(&o.top);
@@ -845,7 +961,8 @@ impl<K: Key> Sketch<K> {
     }
 
     fn bytes(&self) -> usize {
-        self.hll.bytes()
+        self.pending.capacity() * std::mem::size_of::<K>()
+            + self.hll.bytes()
             + self.top.bytes()
             + self.top.candidates().items().map(|(k, _)| k.heap()).sum::<usize>()
             + self.num.as_ref().map_or(0, |n| n.hist.bytes() + n.pow.heap_bytes())
@@ -853,6 +970,11 @@ impl<K: Key> Sketch<K> {
     }
 
     fn write(&self, out: &mut Vec<u8>) {
+        let s = self.settled();
+        s.write_settled(out);
+    }
+
+    fn write_settled(&self, out: &mut Vec<u8>) {
         put_u64(out, self.n);
         self.hll.write(out);
         self.top.write(out, K::key_cmp, K::write_key);
@@ -899,7 +1021,7 @@ impl<K: Key> Sketch<K> {
         }
         let num = if kind.has_quantiles() { Some(NumSketch::read(r, n)?) } else { None };
         let patterns = if matches!(kind, ValueKind::Text) { Some(Patterns::read(r, n)?) } else { None };
-        Ok(Sketch { n, hll, top, min, max, num, patterns })
+        Ok(Sketch { n, hll, top, min, max, num, patterns, kind, pending: Vec::new() })
     }
 }
 
@@ -944,9 +1066,10 @@ impl<K: Key> Values<K> {
     }
 
     fn feed(sk: &mut Sketch<K>, map: &FastMap<K, u64>, kind: ValueKind) {
-        for (k, c) in sorted_entries(map) {
-            sk.add(k, c, kind);
-        }
+        let entries = sorted_entries(map);
+        let keys: Vec<K> = entries.iter().map(|e| e.0.clone()).collect();
+        let weights: Vec<u64> = entries.iter().map(|e| e.1).collect();
+        sk.add_distinct(&keys, &weights, kind);
     }
 
     fn merge(&mut self, other: &Values<K>, opts: &ProfileOptions, kind: ValueKind) {
@@ -1309,7 +1432,7 @@ impl ProfileState {
                     for_valid(v.len(), validity, |i| *map.entry(conv(v[i])).or_insert(0) += 1);
                 }
                 Values::Sketch(sk) => {
-                    for_valid(v.len(), validity, |i| sk.add(&conv(v[i]), 1, kind));
+                    for_valid(v.len(), validity, |i| sk.push(conv(v[i])));
                 }
             }
             vals.check_budget(&opts, kind);
@@ -1371,7 +1494,7 @@ impl ProfileState {
                     for_valid(v.len(), validity, |i| *map.entry(float_key(conv(v[i]))).or_insert(0) += 1);
                 }
                 Values::Sketch(sk) => {
-                    for_valid(v.len(), validity, |i| sk.add(&float_key(conv(v[i])), 1, kind));
+                    for_valid(v.len(), validity, |i| sk.push(float_key(conv(v[i]))));
                 }
             }
             vals.check_budget(&opts, kind);
@@ -1401,7 +1524,9 @@ impl ProfileState {
                     sk.hll.insert(h);
                     sk.top.add_with(&key[..], h, 1, || Box::from(&key[..]));
                     if let Some(p) = &mut sk.patterns {
-                        p.add(&stats::pattern(pattern_source(s)), 1);
+                        let mut buf = [0u8; stats::PATTERN_BYTES];
+                        let len = stats::pattern_buf(pattern_source(s), &mut buf);
+                        p.add(&buf[..len], 1);
                     }
                     return;
                 }
@@ -1488,12 +1613,11 @@ impl ProfileState {
     /// docs). `None` in exact mode, for kinds without quantiles, or when the buckets
     /// span several binades (shift > 52).
     pub fn quantile_resolution(&self) -> Option<f64> {
-        let hist = match &self.store {
-            Store::Int(Values::Sketch(sk)) => &sk.num.as_ref()?.hist,
-            Store::Float(Values::Sketch(sk)) => &sk.num.as_ref()?.hist,
-            _ => return None,
-        };
-        hist.resolution()
+        match &self.store {
+            Store::Int(Values::Sketch(sk)) => sk.settled().num.as_ref()?.hist.resolution(),
+            Store::Float(Values::Sketch(sk)) => sk.settled().num.as_ref()?.hist.resolution(),
+            _ => None,
+        }
     }
 
     /// Appends the state body: options, kind, counters, then the exact map (entries in
@@ -1758,6 +1882,7 @@ impl ProfileState {
                 set_distribution(p, &|q| d.quantile(q), &d, true, self.opts.bins);
             }
             Values::Sketch(sk) => {
+                let sk = sk.settled();
                 let n = sk.n;
                 if n == 0 {
                     return;

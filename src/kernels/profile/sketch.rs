@@ -324,6 +324,21 @@ impl CountMin {
         self.n += w;
     }
 
+    /// Adds `weights[j]` to the value with hash `hashes[j]`, for every j: the same cells as
+    /// calling [`CountMin::add`] on each, but row by row, so one row (32 KiB for values) is
+    /// touched at a time instead of every row per value.
+    pub fn add_batch(&mut self, hashes: &[u64], weights: &[u64]) {
+        debug_assert_eq!(hashes.len(), weights.len());
+        let wides: Vec<u128> = hashes.iter().map(|&h| Self::wide(h)).collect();
+        for i in 0..self.rows {
+            for (&wide, &w) in wides.iter().zip(weights) {
+                let c = self.cell(wide, i);
+                self.cells[c] += w;
+            }
+        }
+        self.n += weights.iter().sum::<u64>();
+    }
+
     /// Upper bound of the count of the value with hash `h`.
     pub fn estimate(&self, h: u64) -> u64 {
         let wide = Self::wide(h);
@@ -397,6 +412,15 @@ impl<K: Eq + Hash + Clone> HeavyHitters<K> {
     {
         self.cm.add(h, w);
         self.mg.add_with(q, w, make);
+    }
+
+    /// Adds `weights[j]` copies of `keys[j]` (64-bit hash `hashes[j]`) for every j, in that
+    /// order: the same as [`HeavyHitters::add_with`] on each.
+    pub fn add_batch(&mut self, keys: &[K], hashes: &[u64], weights: &[u64]) {
+        self.cm.add_batch(hashes, weights);
+        for (k, &w) in keys.iter().zip(weights) {
+            self.mg.add_with(k, w, || k.clone());
+        }
     }
 
     /// Merges `other`; never changes it.
@@ -508,6 +532,56 @@ impl LogHist {
             }
             if self.map.len() < HIST_BUCKETS {
                 self.map.insert(id, Bucket { count: w, min: x, max: x });
+                return;
+            }
+            self.rebucket(self.shift + 1);
+        }
+    }
+
+    /// Adds weighted non-NaN values: the same state as [`LogHist::insert`] on each (the
+    /// state is a function of the multiset). Consecutive values that share a bucket are
+    /// summed before the table is touched, so an ascending input costs one table access
+    /// per bucket.
+    pub fn insert_many(&mut self, xs: &[(f64, u64)]) {
+        let norm = |x: f64| if x == 0.0 { 0.0 } else { x };
+        let mut i = 0;
+        while i < xs.len() {
+            let x0 = norm(xs[i].0);
+            let id = shr(order_key(x0), self.shift);
+            let mut b = Bucket { count: xs[i].1, min: x0, max: x0 };
+            i += 1;
+            while let Some(&(x, w)) = xs.get(i) {
+                let x = norm(x);
+                if shr(order_key(x), self.shift) != id {
+                    break;
+                }
+                b.count += w;
+                if x < b.min {
+                    b.min = x;
+                }
+                if x > b.max {
+                    b.max = x;
+                }
+                i += 1;
+            }
+            self.insert_bucket(b);
+        }
+    }
+
+    /// Adds a bucket whose min and max share one bucket at the current shift (so at every
+    /// larger shift too), as inserting its values one by one would.
+    fn insert_bucket(&mut self, b: Bucket) {
+        let key = order_key(b.min);
+        loop {
+            let id = shr(key, self.shift);
+            if let Some(a) = self.map.get_mut(&id) {
+                a.count += b.count;
+                a.min = a.min.min(b.min);
+                a.max = a.max.max(b.max);
+                return;
+            }
+            if self.map.len() < HIST_BUCKETS {
+                self.map.insert(id, b);
                 return;
             }
             self.rebucket(self.shift + 1);
