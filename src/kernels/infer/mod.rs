@@ -39,10 +39,12 @@
 
 mod body;
 pub(crate) mod codec;
+mod memo;
 mod parse;
 
 use std::sync::{Arc, OnceLock};
 
+use memo::{Memo, Outcome};
 use parse::{sem, Num, Temporal, CURRENCIES, DATE_FORMATS, FMT_Q, N_TIME_VARIANTS, UNITS};
 
 /// Default null tokens (matched case-insensitively after trimming).
@@ -232,6 +234,8 @@ pub struct InferState {
     /// fails family f iff f is not in its key, so the five smallest failures of f are
     /// among the lists whose key lacks f. One list update per value, not one per family.
     failed: Vec<(u32, Vec<Box<[u8]>>)>,
+    /// Classifications of values seen before (saves work only; empty in a clone).
+    memo: Memo,
 }
 
 /// Read-only part of a state: options and the compiled null-token matcher.
@@ -418,6 +422,84 @@ fn note_failure(list: &mut Vec<Box<[u8]>>, s: &[u8]) {
     }
 }
 
+/// Runs the recognisers on one trimmed, non-null value (the counters it adds are applied
+/// by `InferState::apply`).
+fn classify(s: &[u8]) -> Outcome {
+    let mut o = Outcome::default();
+    let Some(&b0) = s.first() else {
+        return o;
+    };
+    let mut sem_i = 0;
+    let mut add_semantics = |o: &mut Outcome| {
+        if let Some(slot) = o.sem.get_mut(sem_i) {
+            *slot = parse::semantic_bits(s);
+        }
+        sem_i += 1;
+    };
+
+    // numbers
+    let numeric_start = b0.is_ascii_digit()
+        || matches!(b0, b'+' | b'-' | b'(' | b'.' | b'$' | b'i' | b'I' | 0xC2 | 0xE2)
+        || (b0.is_ascii_uppercase() && s.len() >= 4);
+    if numeric_start {
+        let a = parse::parse_number(s, b'.');
+        let has_sep = s.iter().any(|b| *b == b'.' || *b == b',');
+        let b = if has_sep { parse::parse_number(s, b',') } else { a };
+        if let Some(n) = a.or(b) {
+            if !n.decorated() && !n.has_dec && (13..=19).contains(&n.int_digits) {
+                add_semantics(&mut o);
+            }
+        }
+        if a.is_none() && b.is_some() {
+            // dotted quads and the like read as comma-decimal numbers
+            add_semantics(&mut o);
+        }
+        o.a = a;
+        o.b = b;
+        if a.is_some() {
+            o.ok |= 1 << FAM_NUM_DOT;
+        } else if parse::is_infinity(s) {
+            o.a_inf = true;
+            o.ok |= 1 << FAM_NUM_DOT;
+        }
+        if b.is_some() {
+            o.ok |= 1 << FAM_NUM_COMMA;
+        }
+    }
+    if o.ok == 0 {
+        if let Some(t) = parse::parse_temporal(s) {
+            o.temporal = Some(t);
+            o.ok |= 1 << FAM_DATE;
+        } else if b0.is_ascii_digit() {
+            if s.len() <= 18 && parse::is_time(s) {
+                o.time = true;
+                o.ok |= 1 << FAM_TIME;
+            } else if parse::is_interval(s) {
+                o.interval = true;
+                o.ok |= 1 << FAM_INTERVAL;
+            }
+        }
+        if o.ok == 0 {
+            if b0.is_ascii_alphabetic() && parse::bool_word(s).is_some() {
+                o.bool_word = true;
+                o.ok |= 1 << FAM_BOOL;
+            } else if (b0 == b'{' || b0 == b'[') && parse::is_json(s) {
+                o.json = true;
+                o.ok |= 1 << FAM_JSON;
+            } else if s.len() == 36 && parse::is_uuid(s) {
+                o.uuid = true;
+                o.ok |= 1 << FAM_UUID;
+            }
+        }
+        if o.ok == 0 {
+            o.binary = s.iter().any(|b| *b < 0x20 && *b != b'\t') || std::str::from_utf8(s).is_err();
+            add_semantics(&mut o);
+            o.multiword = s.iter().filter(|b| **b == b' ').take(2).count() >= 2;
+        }
+    }
+    o
+}
+
 fn int_type(min: i128, max: i128) -> &'static str {
     let fits = |lo: i128, hi: i128| min >= lo && max <= hi;
     if fits(i128::from(i8::MIN), i128::from(i8::MAX)) {
@@ -498,6 +580,7 @@ impl InferState {
             total_len: 0,
             hashes: Vec::new(),
             failed: Vec::new(),
+            memo: Memo::default(),
         }
     }
 
@@ -621,97 +704,75 @@ impl InferState {
             }
             return;
         }
-        self.non_null += k;
-        self.total_len += k * s.len() as u64;
-        self.note_hash(if s.len() == value.len() { raw_hash } else { hash64(s) });
-        let mut ok = 0u32; // bit per family that parsed
-        let Some(&b0) = s.first() else {
-            self.note_failed_mask(0, s);
+        let h = if s.len() == value.len() { raw_hash } else { hash64(s) };
+        if let Some(o) = self.memo.get(h, s) {
+            let o = *o;
+            self.apply(&o, k, s.len());
             return;
-        };
+        }
+        let o = classify(s);
+        self.apply(&o, k, s.len());
+        self.note_hash(h);
+        self.note_failed_mask(o.ok, s);
+        self.memo.insert(h, s, o, self.non_null);
+    }
 
-        // numbers
-        let numeric_start = b0.is_ascii_digit()
-            || matches!(b0, b'+' | b'-' | b'(' | b'.' | b'$' | b'i' | b'I' | 0xC2 | 0xE2)
-            || (b0.is_ascii_uppercase() && s.len() >= 4);
-        if numeric_start {
-            let a = parse::parse_number(s, b'.');
-            let has_sep = s.iter().any(|b| *b == b'.' || *b == b',');
-            let b = if has_sep { parse::parse_number(s, b',') } else { a };
-            let any = a.or(b);
-            if let Some(n) = any {
-                if n.percent {
-                    self.percent += k;
-                }
-                if n.currency != 0 {
-                    self.currency[usize::from(n.currency - 1)] += k;
-                }
-                if n.unit != 0 {
-                    self.units[usize::from(n.unit - 1)] += k;
-                }
-                if !n.decorated() && !n.has_dec && (13..=19).contains(&n.int_digits) {
-                    self.add_semantics(s, k);
-                }
+    /// [`InferState::add`] without the memo (the reference the memo is tested against).
+    #[cfg(test)]
+    fn add_uncached(&mut self, value: &[u8]) {
+        let s = parse::trim(value);
+        if self.null_token(s).is_some() {
+            return self.add_n(value, 1, hash64(value));
+        }
+        let o = classify(s);
+        self.apply(&o, 1, s.len());
+        self.note_hash(hash64(s));
+        self.note_failed_mask(o.ok, s);
+    }
+
+    /// Adds the counters of `k` values classified as `o`, each `len` bytes long.
+    fn apply(&mut self, o: &Outcome, k: u64, len: usize) {
+        self.non_null += k;
+        self.total_len += k * len as u64;
+        if let Some(n) = o.a.or(o.b) {
+            if n.percent {
+                self.percent += k;
             }
-            if a.is_none() && b.is_some() {
-                // dotted quads and the like read as comma-decimal numbers
-                self.add_semantics(s, k);
+            if n.currency != 0 {
+                self.currency[usize::from(n.currency - 1)] += k;
             }
-            if let Some(n) = a {
-                self.num[0].add(&n, k);
-                ok |= 1 << FAM_NUM_DOT;
-            } else if parse::is_infinity(s) {
-                self.num[0].count += k;
-                self.num[0].exp_count += k;
-                ok |= 1 << FAM_NUM_DOT;
-            }
-            if let Some(n) = b {
-                self.num[1].add(&n, k);
-                ok |= 1 << FAM_NUM_COMMA;
-                if a.is_none() && !parse::is_infinity(s) {
-                    self.num[1].only += k;
-                }
-            } else if a.is_some() {
-                self.num[0].only += k;
+            if n.unit != 0 {
+                self.units[usize::from(n.unit - 1)] += k;
             }
         }
-        if ok == 0 {
-            if let Some(t) = parse::parse_temporal(s) {
-                self.add_temporal(t, k);
-                ok |= 1 << FAM_DATE;
-            } else if b0.is_ascii_digit() {
-                if s.len() <= 18 && parse::is_time(s) {
-                    self.time += k;
-                    ok |= 1 << FAM_TIME;
-                } else if parse::is_interval(s) {
-                    self.interval += k;
-                    ok |= 1 << FAM_INTERVAL;
-                }
-            }
-            if ok == 0 {
-                if b0.is_ascii_alphabetic() && parse::bool_word(s).is_some() {
-                    self.bool_words += k;
-                    ok |= 1 << FAM_BOOL;
-                } else if (b0 == b'{' || b0 == b'[') && parse::is_json(s) {
-                    self.json += k;
-                    ok |= 1 << FAM_JSON;
-                } else if s.len() == 36 && parse::is_uuid(s) {
-                    self.uuid += k;
-                    ok |= 1 << FAM_UUID;
-                }
-            }
-            if ok == 0 {
-                if s.iter().any(|b| *b < 0x20 && *b != b'\t') || std::str::from_utf8(s).is_err() {
-                    self.binary += k;
-                }
-                self.add_semantics(s, k);
-                let spaces = s.iter().filter(|b| **b == b' ').take(2).count();
-                if spaces >= 2 {
-                    self.multiword += k;
-                }
-            }
+        for bits in o.sem {
+            self.add_sem_bits(bits, k);
         }
-        self.note_failed_mask(ok, s);
+        if let Some(n) = o.a {
+            self.num[0].add(&n, k);
+        } else if o.a_inf {
+            self.num[0].count += k;
+            self.num[0].exp_count += k;
+        }
+        if let Some(n) = o.b {
+            self.num[1].add(&n, k);
+            if o.a.is_none() && !o.a_inf {
+                self.num[1].only += k;
+            }
+        } else if o.a.is_some() {
+            self.num[0].only += k;
+        }
+        if let Some(t) = o.temporal {
+            self.add_temporal(t, k);
+        }
+        let count = |c: &mut u64, hit: bool| *c += if hit { k } else { 0 };
+        count(&mut self.time, o.time);
+        count(&mut self.interval, o.interval);
+        count(&mut self.bool_words, o.bool_word);
+        count(&mut self.json, o.json);
+        count(&mut self.uuid, o.uuid);
+        count(&mut self.binary, o.binary);
+        count(&mut self.multiword, o.multiword);
     }
 
     fn note_failed_mask(&mut self, mask: u32, s: &[u8]) {
@@ -738,8 +799,7 @@ impl InferState {
         all.iter().map(|e| String::from_utf8_lossy(e).into_owned()).collect()
     }
 
-    fn add_semantics(&mut self, s: &[u8], k: u64) {
-        let bits = parse::semantic_bits(s);
+    fn add_sem_bits(&mut self, bits: u32, k: u64) {
         if bits != 0 {
             for (i, c) in self.sem.iter_mut().enumerate() {
                 *c += k * u64::from((bits >> i) & 1);
@@ -821,6 +881,7 @@ impl InferState {
             + self.temporal.capacity() * 8
             + self.hashes.capacity() * 8
             + self.failed.iter().flat_map(|(_, l)| l).map(|e| e.len() + 16).sum::<usize>()
+            + self.memo.bytes()
     }
 
     fn distinct(&self) -> u64 {

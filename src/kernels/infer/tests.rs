@@ -827,12 +827,21 @@ fn serialised_parts_merge_to_the_one_pass_result() {
 fn add_batch_equals_row_by_row() {
     // repeats within and across blocks, padded duplicates of plain values, SQL NULLs
     let mut rows = mixed_column(9_000);
+    rows.extend(mixed_column(9_000));
     for k in 0..3_000u64 {
         rows.push(Some(["7", " 7", "7 ", "yes", "\tNA ", "2021-03-04"][(k % 6) as usize].as_bytes().to_vec()));
     }
     let all: Vec<&Option<Vec<u8>>> = rows.iter().collect();
     for o in [InferOptions::default(), InferOptions { sample_limit: 64, decimal: Some(','), ..Default::default() }] {
-        let one = state_of(&all, &o);
+        // the reference classifies every value (no block dedup, no memo)
+        let mut one = InferState::with_options(o.clone());
+        for v in &all {
+            match v {
+                Some(b) => one.add_uncached(b),
+                None => one.add_null(1),
+            }
+        }
+        assert_eq!(body(&state_of(&all, &o)), body(&one), "add with the memo");
         for batch in [1usize, 5, 2048, 2049, 5000, rows.len()] {
             let mut b = InferState::with_options(o.clone());
             for chunk in rows.chunks(batch) {
@@ -922,6 +931,7 @@ fn corrupt_bodies_are_errors_not_panics() {
 fn infer_kernel_timing() {
     let Ok(dir) = std::env::var("DR_INFER_BENCH_DIR") else { return };
     let mut total = 0.0;
+    let mut total_off = 0.0;
     let mut paths: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     paths.sort();
     for p in paths {
@@ -929,16 +939,23 @@ fn infer_kernel_timing() {
         let vals: Vec<&[u8]> = text.split(|b| *b == b'\n').collect();
         let opt: Vec<Option<&[u8]>> = vals.iter().map(|v| if *v == b"\x01" { None } else { Some(*v) }).collect();
         let reps = 5;
-        let t = std::time::Instant::now();
         let mut r = None;
+        let mut el = [0.0; 2];
         for _ in 0..reps {
-            let mut st = InferState::default();
-            for c in opt.chunks(2048) {
-                st.add_batch(c.len(), |i| c[i]);
+            for (memo, e) in el.iter_mut().enumerate() {
+                let t = std::time::Instant::now();
+                let mut st = InferState::default();
+                st.memo.disabled = memo == 0;
+                for c in opt.chunks(2048) {
+                    st.add_batch(c.len(), |i| c[i]);
+                }
+                r = Some(st.finalize());
+                *e += t.elapsed().as_secs_f64() / reps as f64;
             }
-            r = Some(st.finalize());
         }
-        let el = t.elapsed().as_secs_f64() / reps as f64;
+        eprintln!("  without memo {:.1} ns/value", el[0] * 1e9 / vals.len() as f64);
+        total_off += el[0];
+        let el = el[1];
         total += el;
         let r = r.unwrap();
         eprintln!(
@@ -949,7 +966,7 @@ fn infer_kernel_timing() {
             r.format
         );
     }
-    eprintln!("total {:.3} s for 19 columns (one thread)", total);
+    eprintln!("total {total:.3} s, without the memo {total_off:.3} s (one thread)");
 }
 
 #[test]
