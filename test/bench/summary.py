@@ -48,3 +48,26 @@ def table(rows):
         out.append(f"| {r['work']} | {fmt_s(r['ours_s'])} | {peers}{detail} | {ratio} | {r['target']} | "
                    f"{'yes' if r['met'] else '**no**'} |")
     return "\n".join(out)
+
+
+def ensure_venv(path, packages, probe):
+    """The python of venv `path` with `packages` pip-installed (created on first use), or None
+    with the reason printed; `probe` is the import line that must succeed in it."""
+    import pathlib
+    import subprocess
+    import sys
+    py = pathlib.Path(path) / "bin" / "python"
+    check = [str(py), "-c", probe]
+    if py.exists() and subprocess.run(check, capture_output=True).returncode == 0:
+        return py
+    print(f"  setting up {path} ({' '.join(packages)}) ...", flush=True)
+    if not py.exists():
+        r = subprocess.run([sys.executable, "-m", "venv", str(path)], capture_output=True, text=True)
+        if r.returncode != 0:
+            print(f"  venv creation failed: {r.stderr.strip()[-500:]}", flush=True)
+            return None
+    r = subprocess.run([str(py), "-m", "pip", "install", "--quiet", *packages], capture_output=True, text=True)
+    if r.returncode != 0 or subprocess.run(check, capture_output=True).returncode != 0:
+        print(f"  pip install failed (exit {r.returncode}): {r.stderr.strip()[-800:]}", flush=True)
+        return None
+    return py

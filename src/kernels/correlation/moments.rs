@@ -142,16 +142,18 @@ impl ColumnBatch {
         let xs = &self.x[..rows];
         let mut g = GroupSums::default();
         let (mut s1, mut s2) = (0i128, Wide::default());
-        // x is 0 where this column is NULL, so only the other side's mask is applied.
-        let m = |r: usize| -> i64 { mask.map_or(-1, |m| -i64::from(m[r])) };
+        // x is 0 where this column is NULL, so only the other side's mask is applied (as an
+        // all-ones or all-zeros word).
+        let full = vec![true; if mask.is_none() { rows } else { 0 }];
+        let ms = &mask.unwrap_or(&full)[..rows];
         // |x| < 2^bits: blocks of 2^k rows sum x² in 64 bits while 2·bits + k ≤ 62.
         let lim = 62 - 2 * i64::from(self.bits);
         if lim >= 6 {
             let block = 1usize << lim.min(20);
-            for start in (0..rows).step_by(block) {
+            for (bx, bm) in xs.chunks(block).zip(ms.chunks(block)) {
                 let (mut a1, mut a2) = (0i64, 0i64);
-                for (r, &xi) in xs.iter().enumerate().skip(start).take(block) {
-                    let xi = xi & m(r);
+                for (&xi, &k) in bx.iter().zip(bm) {
+                    let xi = xi & -i64::from(k);
                     a1 += xi;
                     a2 += xi * xi;
                 }
@@ -159,13 +161,13 @@ impl ColumnBatch {
                 s2.add(i128::from(a2));
             }
         } else {
-            for (r, &xi) in xs.iter().enumerate() {
-                let xi = i128::from(xi & m(r));
+            for (&xi, &k) in xs.iter().zip(ms) {
+                let xi = i128::from(xi & -i64::from(k));
                 s1 += xi;
                 s2.add(xi * xi);
             }
         }
-        g.n = (0..rows).filter(|&r| keep(r)).count() as u64;
+        g.n = valid[..rows].iter().zip(ms).filter(|(&v, &k)| v & k).count() as u64;
         fold_i128(s1, &mut g.s1, self.unit);
         s2.fold(&mut g.s2, 2 * self.unit);
         for &(r, lo) in &self.low {
