@@ -53,9 +53,15 @@ pub(super) struct Memo {
     /// Tests time the kernel with and without the memo.
     #[cfg(test)]
     pub disabled: bool,
-    slots: Vec<u32>,
+    /// (upper 32 hash bits, entry index + 1): a miss reads no entry
+    slots: Vec<(u32, u32)>,
     entries: Vec<Entry>,
     arena: Vec<u8>,
+    /// Lookups that missed while the memo was full, and hits; a full memo that mostly
+    /// misses (a column of distinct values) stops looking.
+    misses: u64,
+    hits: u64,
+    full: bool,
 }
 
 impl Clone for Memo {
@@ -74,22 +80,27 @@ impl std::fmt::Debug for Memo {
 impl Memo {
     /// The outcome of `s` (whose hash is `hash`) if it is kept.
     #[inline]
-    pub fn get(&self, hash: u64, s: &[u8]) -> Option<&Outcome> {
-        if self.slots.is_empty() {
+    pub fn get(&mut self, hash: u64, s: &[u8]) -> Option<Outcome> {
+        if self.slots.is_empty() || (self.misses > 4096 && self.misses > 4 * self.hits) {
             return None;
         }
         let mask = self.slots.len() - 1;
         let mut slot = (hash as usize) & mask;
+        let tag = (hash >> 32) as u32;
         loop {
-            let e = self.slots[slot];
+            let (t, e) = self.slots[slot];
             if e == 0 {
+                self.misses += u64::from(self.full);
                 return None;
             }
-            let en = &self.entries[e as usize - 1];
-            if en.hash == hash && en.len as usize == s.len() {
-                let off = en.off as usize;
-                if super::eq_bytes(&self.arena[off..off + s.len()], s) {
-                    return Some(&en.out);
+            if t == tag {
+                let en = &self.entries[e as usize - 1];
+                if en.hash == hash && en.len as usize == s.len() {
+                    let off = en.off as usize;
+                    if super::eq_bytes(&self.arena[off..off + s.len()], s) {
+                        self.hits += 1;
+                        return Some(en.out);
+                    }
                 }
             }
             slot = (slot + 1) & mask;
@@ -105,7 +116,11 @@ impl Memo {
             return;
         }
         let budget = usize::try_from(values / 64).unwrap_or(usize::MAX).min(MAX_ENTRIES);
-        if s.len() > MAX_LEN || self.entries.len() >= budget {
+        if self.entries.len() >= budget {
+            self.full = true;
+            return;
+        }
+        if s.len() > MAX_LEN {
             return;
         }
         if (self.entries.len() + 1) * 2 > self.slots.len() && !self.grow() {
@@ -131,10 +146,10 @@ impl Memo {
     fn place(&mut self, hash: u64, idx: u32) {
         let mask = self.slots.len() - 1;
         let mut slot = (hash as usize) & mask;
-        while self.slots[slot] != 0 {
+        while self.slots[slot].1 != 0 {
             slot = (slot + 1) & mask;
         }
-        self.slots[slot] = idx;
+        self.slots[slot] = ((hash >> 32) as u32, idx);
     }
 
     fn grow(&mut self) -> bool {
@@ -143,7 +158,7 @@ impl Memo {
         if slots.try_reserve_exact(n).is_err() {
             return false;
         }
-        slots.resize(n, 0);
+        slots.resize(n, (0, 0));
         self.slots = slots;
         for i in 0..self.entries.len() {
             let h = self.entries[i].hash;
@@ -154,6 +169,6 @@ impl Memo {
 
     /// Heap bytes held.
     pub fn bytes(&self) -> usize {
-        self.slots.capacity() * 4 + self.entries.capacity() * std::mem::size_of::<Entry>() + self.arena.capacity()
+        self.slots.capacity() * 8 + self.entries.capacity() * std::mem::size_of::<Entry>() + self.arena.capacity()
     }
 }

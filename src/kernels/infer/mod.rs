@@ -706,7 +706,6 @@ impl InferState {
         }
         let h = if s.len() == value.len() { raw_hash } else { hash64(s) };
         if let Some(o) = self.memo.get(h, s) {
-            let o = *o;
             self.apply(&o, k, s.len());
             return;
         }
