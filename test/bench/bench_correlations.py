@@ -4,7 +4,7 @@ dependency on flights, on a 100k x 100 and on a 100k x 500 table, each of those 
 process so its peak memory (ru_maxrss, and the growth over the loaded table) is its own.
 Prints medians and ratios.
 
-    bench_correlations.py <extension> [--reps N]
+    bench_correlations.py <extension> [--reps N] [--no-heavy]
 """
 import argparse
 import os
@@ -22,6 +22,7 @@ import summary
 ap = argparse.ArgumentParser()
 ap.add_argument("extension")
 ap.add_argument("--reps", type=int, default=3)
+ap.add_argument("--no-heavy", action="store_true", help="skip the per-process runs on flights and the wide tables")
 ap.add_argument("--case", help=argparse.SUPPRESS)  # child mode: run one heavy case, print time and memory
 args, _ = ap.parse_known_args()
 
@@ -99,7 +100,7 @@ def heavy(table, query, label):
     print(f"{label}: {float(el):7.2f} s, {rows} rows, peak RSS {peak} MB ({grew} MB above the loaded table)")
 
 
-for table, name in [("flights", "flights"), ("100kx100", "wide"), ("100kx500", "wide")]:
+for table, name in [] if args.no_heavy else [("flights", "flights"), ("100kx100", "wide"), ("100kx500", "wide")]:
     heavy(table, f"FROM column_correlations('{name}', methods := 'pearson,spearman')", f"{table:9s} pearson+spearman")
     heavy(table, f"FROM column_correlations('{name}')", f"{table:9s} every measure   ")
     heavy(table, f"FROM column_dependencies('{name}')", f"{table:9s} every dependency")
