@@ -21,8 +21,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 RELEASE = duckdb.__version__
 V2 = RELEASE.startswith("2.")
 TMP = tempfile.mkdtemp(prefix="dataraum-interrupt-")
-# A deterministic 4-D cloud whose H1 takes about 30 s on 2 threads here (`--full` measures it).
-CLOUD_POINTS = 4500
+# A deterministic 4-D cloud whose H1 takes about 18 s on 2 threads here (`--full` measures it):
+# longer than the 12 s the interrupt may wait for the progress to rise. (4500 points took 33 s
+# until the #16 H1 work made them 6 s; 6600 stays under the work estimate's refusal.)
+CLOUD_POINTS = 6600
 CLOUD_SQL = ("CREATE OR REPLACE TABLE cloud AS SELECT "
              + ", ".join(f"sin(i * {k + 1}.37 + {k}) * cos(i * 0.0{k + 3}1) AS x{k}" for k in range(4))
              + f" FROM range({CLOUD_POINTS}) t(i)")
@@ -137,7 +139,7 @@ def test_persistence():
     if FULL:
         t = time.time()
         con.execute(PERSISTENCE).fetchall()
-        check(f"the cloud runs for at least 20 s to the end ({time.time() - t:.1f} s)", time.time() - t >= 20)
+        check(f"the cloud runs for at least 14 s to the end ({time.time() - t:.1f} s)", time.time() - t >= 14)
     # the answer is the aggregate's (same diagram through the job path)
     con.execute("CREATE OR REPLACE TABLE ring AS SELECT cos(2 * pi() * i / 60) + i % 3 * 0.01 AS x, sin(2 * pi() * i / 60) AS y FROM range(60) t(i)")
     a = con.execute("SELECT list(struct_pack(dim, birth, death) ORDER BY dim, birth, death) FROM persistence_diagram('ring', max_dim := 2)").fetchone()[0]
@@ -149,7 +151,8 @@ def test_persistence():
     busy = (cpu_seconds() - before) / (time.time() - t0)
     check(f"persistence_diagram is interrupted (not finished) after 4 s of work (CPU {busy:.1f} cores busy)",
           outcome == "interrupted" and busy > 0.8, outcome)
-    check(f"the interrupt error comes within {LIMIT_S} s ({latency:.3f} s)", latency is not None and latency < LIMIT_S, latency)
+    check(f"the interrupt error comes within {LIMIT_S} s ({latency if latency is None else round(latency, 3)} s)",
+          latency is not None and latency < LIMIT_S, latency)
     check("the connection runs SELECT 42 afterwards", con.execute("SELECT 42").fetchone()[0] == 42)
     took = settle()
     check(f"no job thread is left ({took if took is None else round(took, 3)} s after the error)", took is not None, job_threads())
