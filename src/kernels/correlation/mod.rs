@@ -647,7 +647,7 @@ impl CorrState {
         for (i, a) in batches.iter().enumerate() {
             let Some(a) = a else { continue };
             for j in (0..p).filter(|&j| j != i && batches[j].is_some()) {
-                masked.entry((i, mask_of[j])).or_insert_with(|| a.sums_over(&val[i], Some(&val[j])));
+                masked.entry((i, mask_of[j])).or_insert_with(|| a.sums_over(&val[i], &val[j]));
             }
         }
         for i in 0..p {

@@ -134,18 +134,15 @@ impl ColumnBatch {
         ColumnBatch { x, v, low, unit: q - 1074, bits }
     }
 
-    /// `n, Σx, Σx²` over the rows valid here and, when `mask` is given, set in it (the
-    /// complete rows of a pair whose other column has validity `mask`).
-    pub(crate) fn sums_over(&self, valid: &[bool], mask: Option<&[bool]>) -> GroupSums {
-        let rows = self.x.len().min(valid.len()).min(mask.map_or(usize::MAX, <[bool]>::len));
-        let keep = |r: usize| valid[r] & mask.is_none_or(|m| m[r]);
-        let xs = &self.x[..rows];
+    /// `n, Σx, Σx²` over the rows valid here and set in `mask` (the complete rows of a pair
+    /// whose other column has validity `mask`).
+    pub(crate) fn sums_over(&self, valid: &[bool], mask: &[bool]) -> GroupSums {
+        let rows = self.x.len().min(valid.len()).min(mask.len());
+        let (xs, ms) = (&self.x[..rows], &mask[..rows]);
         let mut g = GroupSums::default();
         let (mut s1, mut s2) = (0i128, Wide::default());
         // x is 0 where this column is NULL, so only the other side's mask is applied (as an
         // all-ones or all-zeros word).
-        let full = vec![true; if mask.is_none() { rows } else { 0 }];
-        let ms = &mask.unwrap_or(&full)[..rows];
         // |x| < 2^bits: blocks of 2^k rows sum x² in 64 bits while 2·bits + k ≤ 62.
         let lim = 62 - 2 * i64::from(self.bits);
         if lim >= 6 {
@@ -171,7 +168,7 @@ impl ColumnBatch {
         fold_i128(s1, &mut g.s1, self.unit);
         s2.fold(&mut g.s2, 2 * self.unit);
         for &(r, lo) in &self.low {
-            if (r as usize) < rows && keep(r as usize) {
+            if (r as usize) < rows && valid[r as usize] && ms[r as usize] {
                 g.add_low(self.v[r as usize], lo);
             }
         }
@@ -301,13 +298,13 @@ impl PairSums {
     /// Adds the complete rows of one batch of columns `a` and `b`.
     #[cfg(test)]
     pub(crate) fn add_batch(&mut self, a: &ColumnBatch, va: &[bool], b: &ColumnBatch, vb: &[bool]) {
-        let sa = a.sums_over(va, Some(vb));
-        let sb = b.sums_over(vb, Some(va));
+        let sa = a.sums_over(va, vb);
+        let sb = b.sums_over(vb, va);
         self.add_batch_with(a, va, &sa, b, vb, &sb);
     }
 
     /// Adds the complete rows of one batch of columns `a` and `b`, given each column's sums
-    /// over those rows (`a.sums_over(va, Some(vb))` and the mirror; a batch shares them
+    /// over those rows (`a.sums_over(va, vb)` and the mirror; a batch shares them
     /// between every pair whose other column has the same validity).
     pub(crate) fn add_batch_with(
         &mut self,
