@@ -353,21 +353,38 @@ fn fd_from_groups(a: &Grouped, b: &Grouped, min: f64, scratch: &mut Scratch) -> 
 }
 
 /// Dense ids of each column over the first `m` sample rows (u32::MAX = NULL).
-fn dense_codes(ctx: &Ctx, m: usize) -> Vec<Vec<u32>> {
-    (0..ctx.p())
-        .map(|c| {
-            let mut ids: HashMap<u64, u32> = HashMap::default();
-            (0..m)
-                .map(|r| match ctx.word(r, c) {
-                    Some(w) => {
-                        let l = ids.len() as u32;
-                        *ids.entry(w).or_insert(l)
-                    }
-                    None => u32::MAX,
-                })
-                .collect()
-        })
-        .collect()
+fn dense_codes(ctx: &Ctx, m: usize, pool: Option<&rayon::ThreadPool>) -> Vec<Vec<u32>> {
+    let columns: Vec<usize> = (0..ctx.p()).collect();
+    super::par_map(pool, &columns, |&c| {
+        let mut ids: HashMap<u64, u32> = HashMap::default();
+        (0..m)
+            .map(|r| match ctx.word(r, c) {
+                Some(w) => {
+                    let l = ids.len() as u32;
+                    *ids.entry(w).or_insert(l)
+                }
+                None => u32::MAX,
+            })
+            .collect()
+    })
+}
+
+/// `rows` stably ordered by `code[row]` (every code below `values`).
+fn counting_sort(rows: &[u32], code: &[u32], values: usize) -> Vec<u32> {
+    let mut start = vec![0u32; values + 1];
+    for &r in rows {
+        start[code[r as usize] as usize + 1] += 1;
+    }
+    for v in 0..values {
+        start[v + 1] += start[v];
+    }
+    let mut out = vec![0u32; rows.len()];
+    for &r in rows {
+        let c = code[r as usize] as usize;
+        out[start[c] as usize] = r;
+        start[c] += 1;
+    }
+    out
 }
 
 fn two_column_fds(ctx: &Ctx, pool: Option<&rayon::ThreadPool>, single: &HashSet<(usize, usize)>) -> Vec<Dependency> {
@@ -380,7 +397,7 @@ fn two_column_fds(ctx: &Ctx, pool: Option<&rayon::ThreadPool>, single: &HashSet<
     let all_rows = ctx.sample_exact && m == ctx.rows;
     let q = if ctx.s.rows == 0 { 1.0 } else { m as f64 / ctx.s.rows as f64 };
     let min = o.fd_min_confidence;
-    let codes = dense_codes(ctx, m);
+    let codes = dense_codes(ctx, m, pool);
     // Distinct values of each column over those rows (dense ids are 0..values).
     let values: Vec<u32> =
         codes.iter().map(|c| c.iter().filter(|&&v| v != u32::MAX).max().map_or(0, |&v| v + 1)).collect();
@@ -389,9 +406,11 @@ fn two_column_fds(ctx: &Ctx, pool: Option<&rayon::ThreadPool>, single: &HashSet<
         usable.iter().flat_map(|&a| usable.iter().filter(move |&&b| b > a).map(move |&b| (a, b))).collect();
     let found: Vec<Vec<Dependency>> = par_map(pool, &pairs, |&(a, b)| {
         // Rows with a NULL in the determinant are left out; NULL in the dependent is a value.
-        let mut rows: Vec<u32> =
+        let rows: Vec<u32> =
             (0..m as u32).filter(|&r| codes[a][r as usize] != u32::MAX && codes[b][r as usize] != u32::MAX).collect();
-        rows.sort_unstable_by_key(|&r| (codes[a][r as usize], codes[b][r as usize]));
+        // Ordered by (code of A, code of B): two stable counting sorts, B's code first.
+        let by_b = counting_sort(&rows, &codes[b], values[b] as usize);
+        let rows = counting_sort(&by_b, &codes[a], values[a] as usize);
         let mut groups: Vec<(usize, usize)> = Vec::new();
         let mut s = 0;
         for w in 1..=rows.len() {

@@ -611,6 +611,25 @@ impl VerifyState {
     pub fn finalize(&mut self, pool: Option<&rayon::ThreadPool>) -> Result<Vec<Dependency>> {
         self.stream(pool)?;
         let min = self.options.min_confidence;
+        // The measures of every candidate whose counts are complete, in parallel on `pool` (each
+        // walks its determinant's groups; the determinants with ~10⁵ groups dominate).
+        let wanted: Vec<usize> = (0..self.candidates.len())
+            .filter(|&k| {
+                self.slot.get(k).copied().flatten().is_some_and(|ci| {
+                    let (cand, det) = (&self.cands[ci], &self.dets[self.cands[ci].det]);
+                    !(det.over || det.keys.len() > self.group_cap || det.overs[cand.slot])
+                })
+            })
+            .collect();
+        let measured: Vec<Option<Measures>> = super::par_map(pool, &wanted, |&k| {
+            let cand = &self.cands[self.slot[k].unwrap_or_default()];
+            let det = &self.dets[cand.det];
+            measure(det, cand.slot, det.rows)
+        });
+        let mut measures: Vec<Option<Measures>> = (0..self.candidates.len()).map(|_| None).collect();
+        for (k, m) in wanted.into_iter().zip(measured) {
+            measures[k] = m;
+        }
         let mut verified: Vec<(usize, Dependency)> = Vec::new();
         let mut unverified: Vec<Dependency> = Vec::new();
         for (k, cand0) in self.candidates.iter().enumerate() {
@@ -636,7 +655,7 @@ impl VerifyState {
                 continue;
             }
             let threshold_violations = ((1.0 - min) * n as f64).floor() as u64;
-            let m = if det.overs[cand.slot] { None } else { measure(det, cand.slot, n) };
+            let m = if det.overs[cand.slot] { None } else { measures[k].take() };
             let m = match m {
                 Some(m) if m.violations <= self.side_cap as u64 => m,
                 _ => {
@@ -735,10 +754,11 @@ fn measure(det: &Det, slot: usize, n: u64) -> Option<Measures> {
     }
     let (groups, k) = (det.keys.len(), det.deps.len());
     let first = |g: usize| det.first.get(g * k + slot).copied().unwrap_or((0, 0));
-    // Per group: rows, largest count and Σ c² over its dependent values.
+    // Per group: rows, largest count and Σ c² over its dependent values (integers: the same
+    // whatever order the side counts come in).
     let mut size: Vec<u64> = (0..groups).map(|g| first(g).1).collect();
     let mut best = size.clone();
-    let mut sq: Vec<f64> = size.iter().map(|&c| (c as f64) * (c as f64)).collect();
+    let mut sq: Vec<u128> = size.iter().map(|&c| u128::from(c) * u128::from(c)).collect();
     let mut by_value: HashMap<u64, u64> = HashMap::default();
     for g in 0..groups {
         let (w, c) = first(g);
@@ -750,14 +770,24 @@ fn measure(det: &Det, slot: usize, n: u64) -> Option<Measures> {
         let g = g as usize;
         size[g] += c;
         best[g] = best[g].max(c);
-        sq[g] += (c as f64) * (c as f64);
+        sq[g] += u128::from(c) * u128::from(c);
         *by_value.entry(w).or_insert(0) += c;
     }
     let agree: u64 = best.iter().sum();
     let violations = n.checked_sub(agree)?;
     let nf = n as f64;
-    let pdep_xy: f64 = sq.iter().zip(&size).filter(|(_, &s)| s > 0).map(|(q, &s)| q / s as f64).sum::<f64>() / nf;
-    let pdep_y: f64 = by_value.values().map(|&c| (c as f64 / nf).powi(2)).sum();
+    // Sums in no particular order (groups are numbered as rows arrive, values hash), so exactly:
+    // Σ_g (Σ c²)/size summed without rounding, Σ_v c² as an integer; μ⁺ is then the same for
+    // any split, thread count or arrival order.
+    let mut xy = crate::kernels::exact::ExactSum::<1>::new();
+    for (&q, &s) in sq.iter().zip(&size) {
+        if s > 0 {
+            xy.add_f64(q as f64 / s as f64);
+        }
+    }
+    let pdep_xy = xy.to_f64() / nf;
+    let sq_y: u128 = by_value.values().map(|&c| u128::from(c) * u128::from(c)).sum();
+    let pdep_y = sq_y as f64 / (nf * nf);
     let d = groups as f64;
     let mu =
         if pdep_y < 1.0 && nf > d { 1.0 - (1.0 - pdep_xy) / (1.0 - pdep_y) * ((nf - 1.0) / (nf - d)) } else { 0.0 };
