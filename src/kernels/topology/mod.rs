@@ -171,6 +171,10 @@ pub fn estimate_memory_with_density(n_points: usize, opts: &RipsOptions, density
     b += binom_f(n, 2) * 8.0;
     // edges: sorted list, columns, pivot map, reduction matrix (~80 B per edge)
     b += binom_f(n, 2) * density * 80.0;
+    if opts.max_dim == 1 && opts.modulus == 2 {
+        // the neighbour lists of the lazy Z/2 H1 reduction, 12 B per pair and end
+        b += binom_f(n, 2) * density * 24.0;
+    }
     for k in 2..=opts.max_dim {
         // columns during assembly + pivots + V, and the kept list below max_dim
         let per = if k < opts.max_dim { 56.0 } else { 40.0 };

@@ -25,7 +25,11 @@
 //! Engineering: the working coboundary is a 4-ary min-heap of 16-byte entries (diameter
 //! bits, index << 16 | coefficient, so indices must fit in 48 bits, checked up front);
 //! the apparent cofacet of every edge is tabulated once, so the H1 reduction looks up
-//! apparent pivots in O(1).
+//! apparent pivots in O(1). Over Z/2 with H1 on top, an H1 column is instead a k-way merge
+//! of lazy edge coboundaries ([`EdgeCob`]: the lens scanned down the matrix rows, then
+//! every vertex's neighbours sorted by distance, merged): an addition costs one heap entry
+//! instead of one per cofacet, and the cofacets past the final pivot, most of them, are
+//! never enumerated (on the 1000-point R³ torus the reduction went from 0.83 s to 0.28 s).
 //!
 //! Total order on the k-simplices ("filtration order"): diameter ascending, ties broken
 //! by larger index first. Pivots are the filtration-minimal cofacets.
@@ -122,30 +126,24 @@ const COEF_BITS: u32 = 16;
 /// Simplex indices must fit in the bits left beside the coefficient.
 pub(crate) const INDEX_BITS: u32 = 64 - COEF_BITS;
 
-/// The working coboundary: a 4-ary min-heap (shallower than a binary heap, so fewer
-/// cache misses per pop) of `diam_bits << 64 | !key`, whose minimum is the
-/// filtration-minimal entry (smallest diameter, then largest index).
-#[derive(Default)]
-struct Heap {
-    v: Vec<u128>,
+/// A 4-ary min-heap (shallower than a binary heap, so fewer cache misses per pop).
+struct QuadHeap<T> {
+    v: Vec<T>,
 }
 
-impl Heap {
+impl<T> Default for QuadHeap<T> {
+    fn default() -> Self {
+        QuadHeap { v: Vec::new() }
+    }
+}
+
+impl<T: Ord + Copy> QuadHeap<T> {
     #[inline]
-    fn enc(e: Entry) -> u128 {
-        (u128::from(e.diam_bits) << 64) | u128::from(!e.key)
+    fn first(&self) -> Option<T> {
+        self.v.first().copied()
     }
     #[inline]
-    fn dec(x: u128) -> Entry {
-        Entry { diam_bits: (x >> 64) as u64, key: !(x as u64) }
-    }
-    #[inline]
-    fn peek(&self) -> Option<Entry> {
-        self.v.first().map(|&x| Self::dec(x))
-    }
-    #[inline]
-    fn push(&mut self, e: Entry) {
-        let x = Self::enc(e);
+    fn push_raw(&mut self, x: T) {
         let v = &mut self.v;
         let mut i = v.len();
         v.push(x);
@@ -160,11 +158,11 @@ impl Heap {
         v[i] = x;
     }
     #[inline]
-    fn pop(&mut self) -> Option<Entry> {
+    fn pop_raw(&mut self) -> Option<T> {
         let v = &mut self.v;
         let last = v.pop()?;
         if v.is_empty() {
-            return Some(Self::dec(last));
+            return Some(last);
         }
         let top = v[0];
         let n = v.len();
@@ -187,7 +185,34 @@ impl Heap {
             i = m;
         }
         v[i] = last;
-        Some(Self::dec(top))
+        Some(top)
+    }
+}
+
+/// The working coboundary: a 4-ary min-heap of `diam_bits << 64 | !key`, whose minimum is
+/// the filtration-minimal entry (smallest diameter, then largest index).
+type Heap = QuadHeap<u128>;
+
+impl Heap {
+    #[inline]
+    fn enc(e: Entry) -> u128 {
+        (u128::from(e.diam_bits) << 64) | u128::from(!e.key)
+    }
+    #[inline]
+    fn dec(x: u128) -> Entry {
+        Entry { diam_bits: (x >> 64) as u64, key: !(x as u64) }
+    }
+    #[inline]
+    fn peek(&self) -> Option<Entry> {
+        self.first().map(Self::dec)
+    }
+    #[inline]
+    fn push(&mut self, e: Entry) {
+        self.push_raw(Self::enc(e));
+    }
+    #[inline]
+    fn pop(&mut self) -> Option<Entry> {
+        self.pop_raw().map(Self::dec)
     }
 }
 
@@ -228,6 +253,12 @@ pub(crate) struct Rips<'a> {
     binom: Binomial,
     /// For each edge index: its apparent cofacet, or `u64::MAX` (empty until built).
     edge_app: Vec<u64>,
+    /// Sorted neighbour lists for the lazy Z/2 H1 reduction (built by `compute` when
+    /// `lazy_h1` and H1 is the top dimension over Z/2).
+    nbrs: Option<Neighbours>,
+    /// Reduce H1 over Z/2 with lazily merged coboundaries (default); off: the heap of
+    /// every cofacet, as in the other dimensions (tests compare the two).
+    pub lazy_h1: bool,
 }
 
 /// Reduction statistics, for tests and tuning.
@@ -248,7 +279,7 @@ const CHUNK: usize = 1 << 14;
 impl<'a> Rips<'a> {
     pub fn try_new(dm: &'a DistanceMatrix, threshold: f64, p: u32, max_dim: usize) -> Result<Self> {
         let binom = Binomial::try_new(dm.n, max_dim + 2)?;
-        Ok(Rips { dm, n: dm.n, threshold, p, inv: inverses(p), binom, edge_app: Vec::new() })
+        Ok(Rips { dm, n: dm.n, threshold, p, inv: inverses(p), binom, edge_app: Vec::new(), nbrs: None, lazy_h1: true })
     }
 
     /// Vertices of the `dim`-simplex `idx`, largest first, written into `out`.
@@ -397,9 +428,13 @@ impl<'a> Rips<'a> {
     /// `diam`. Tested 8 vertices at a time without branches (a vector compare): most edges
     /// of a dense cloud scan far before finding one, the H1 apparent-pair search is this.
     fn lens_top(&self, u: usize, v: usize, diam: f64) -> Option<usize> {
+        self.lens_below(u, v, diam, self.n)
+    }
+
+    /// [`Self::lens_top`] among the vertices below `hi`.
+    fn lens_below(&self, u: usize, v: usize, diam: f64, mut hi: usize) -> Option<usize> {
         const W: usize = 8;
         let (ru, rv) = (self.dm.row(u), self.dm.row(v));
-        let mut hi = self.n;
         while hi >= W {
             let lo = hi - W;
             let (a, b) = (&ru[lo..hi], &rv[lo..hi]);
@@ -552,6 +587,10 @@ impl<'a> Rips<'a> {
         if max_dim == 1 {
             let columns = self.h1_columns(pool, monitor, out)?;
             stats.columns.push(columns.len());
+            if self.p == 2 && self.lazy_h1 {
+                check(monitor, "neighbour lists", 0, 1)?;
+                self.nbrs = Some(self.neighbours(pool)?);
+            }
             self.reduce(1, &columns, pool, monitor, out, stats)?;
             return Ok(());
         }
@@ -883,6 +922,11 @@ impl<'a> Rips<'a> {
         pivot_of: &IdxMap<(u32, u32)>,
         scratch: &mut Scratch,
     ) -> ColState {
+        if dim == 1 {
+            if let Some(nb) = &self.nbrs {
+                return self.init_column_lazy(nb, diam, idx, pivot_of, scratch);
+            }
+        }
         let p = self.p;
         let mut st = ColState::default();
         let (verts, bufs2) = scratch;
@@ -925,11 +969,17 @@ impl<'a> Rips<'a> {
         st: &mut ColState,
         scratch: &mut Scratch,
     ) {
-        let p = self.p;
-        let (buf, bufs2) = scratch;
         if st.emergent {
             return;
         }
+        if dim == 1 {
+            if let Some(nb) = &self.nbrs {
+                self.advance_lazy(nb, columns, pivot_of, v, st, &mut scratch.1);
+                return;
+            }
+        }
+        let p = self.p;
+        let (buf, bufs2) = scratch;
         while let Some(piv) = st.pivot {
             if let Some(&(j, cj)) = pivot_of.get(&piv.idx()) {
                 // factor = -piv.coef / cj
@@ -958,6 +1008,267 @@ impl<'a> Rips<'a> {
             } else {
                 return;
             }
+        }
+    }
+
+    /// Every vertex's neighbours within the threshold, nearest first (rows sorted in
+    /// parallel).
+    fn neighbours(&self, pool: Option<&ThreadPool>) -> Result<Neighbours> {
+        let n = self.n;
+        let thr = self.threshold;
+        let count = |u: usize| self.dm.row(u).iter().enumerate().filter(|&(j, &x)| j != u && x <= thr).count();
+        let counts: Vec<usize> = match pool {
+            Some(p) => p.install(|| (0..n).into_par_iter().map(count).collect()),
+            None => (0..n).map(count).collect(),
+        };
+        let mut start = Vec::with_capacity(n + 1);
+        start.push(0usize);
+        for c in &counts {
+            start.push(start[start.len() - 1] + c);
+        }
+        let total = start[n];
+        let no_mem = || {
+            Error::budget(format!(
+                "no memory for the neighbour lists of {total} pairs within the threshold; pass threshold := or sample :="
+            ))
+        };
+        let (mut js, mut ds): (Vec<u32>, Vec<f64>) = (Vec::new(), Vec::new());
+        js.try_reserve_exact(total).map_err(|_| no_mem())?;
+        ds.try_reserve_exact(total).map_err(|_| no_mem())?;
+        js.resize(total, 0);
+        ds.resize(total, 0.0);
+        let mut rows: Vec<(usize, &mut [u32], &mut [f64])> = Vec::with_capacity(n);
+        let (mut rj, mut rd): (&mut [u32], &mut [f64]) = (&mut js, &mut ds);
+        for (u, &c) in counts.iter().enumerate() {
+            let (a, b) = std::mem::take(&mut rj).split_at_mut(c);
+            let (x, y) = std::mem::take(&mut rd).split_at_mut(c);
+            rows.push((u, a, x));
+            rj = b;
+            rd = y;
+        }
+        let fill = |buf: &mut Vec<(u64, u32)>, (u, oj, od): (usize, &mut [u32], &mut [f64])| {
+            buf.clear();
+            for (j, &x) in self.dm.row(u).iter().enumerate() {
+                if j != u && x <= thr {
+                    // vertex numbers fit in u32: C(n, 3) fits in INDEX_BITS bits
+                    buf.push(((x + 0.0).to_bits(), j as u32));
+                }
+            }
+            buf.sort_unstable();
+            for ((b, j), (t, x)) in buf.iter().zip(oj.iter_mut().zip(od.iter_mut())) {
+                *t = *j;
+                *x = f64::from_bits(*b);
+            }
+        };
+        match pool {
+            Some(p) => p.install(|| rows.into_par_iter().for_each_init(Vec::new, fill)),
+            None => {
+                let mut buf = Vec::new();
+                rows.into_iter().for_each(|r| fill(&mut buf, r));
+            }
+        }
+        Ok(Neighbours { start, j: js, d: ds })
+    }
+
+    /// The index of the triangle `{u, v, j}`, `u > v`.
+    #[inline]
+    fn triangle(&self, u: usize, v: usize, j: usize) -> u64 {
+        let b = &self.binom;
+        if j > u {
+            b.get(j, 3) + b.get(u, 2) + v as u64
+        } else if j > v {
+            b.get(u, 3) + b.get(j, 2) + v as u64
+        } else {
+            b.get(u, 3) + b.get(v, 2) + j as u64
+        }
+    }
+
+    fn edge_cob(&self, idx: u64) -> EdgeCob {
+        let (u, v) = self.edge_vertices(idx);
+        EdgeCob::new(u, v, self.dm.row(u)[v], self.n)
+    }
+
+    /// The next cofacet `(diameter, new vertex)` of `c`: the lens (diameter `c.d`) by
+    /// decreasing vertex, then the merge of both neighbour lists past `c.d`, by
+    /// non-decreasing diameter (ties in no particular order).
+    #[inline]
+    fn cob_next(&self, nb: &Neighbours, c: &mut EdgeCob) -> Option<(f64, u32)> {
+        let (u, v) = (c.u as usize, c.v as usize);
+        if c.hi != LENS_DONE {
+            if let Some(j) = self.lens_below(u, v, c.d, c.hi as usize) {
+                c.hi = j as u32;
+                return Some((c.d, j as u32));
+            }
+            c.hi = LENS_DONE;
+            let (su, sv) = (nb.start[u], nb.start[v]);
+            c.pu = su + nb.d[su..nb.start[u + 1]].partition_point(|&x| x <= c.d);
+            c.pv = sv + nb.d[sv..nb.start[v + 1]].partition_point(|&x| x <= c.d);
+        }
+        let (ru, rv) = (self.dm.row(u), self.dm.row(v));
+        // From u's list, j whose diameter is d(u, j) (d(v, j) <= d(u, j)); from v's, the rest.
+        let eu = nb.start[u + 1];
+        while c.pu < eu && rv[nb.j[c.pu] as usize] > nb.d[c.pu] {
+            c.pu += 1;
+        }
+        let ev = nb.start[v + 1];
+        while c.pv < ev && ru[nb.j[c.pv] as usize] >= nb.d[c.pv] {
+            c.pv += 1;
+        }
+        let take_u = match (c.pu < eu, c.pv < ev) {
+            (false, false) => return None,
+            (true, false) => true,
+            (false, true) => false,
+            (true, true) => nb.d[c.pu] <= nb.d[c.pv],
+        };
+        let p = if take_u { &mut c.pu } else { &mut c.pv };
+        let out = (nb.d[*p], nb.j[*p]);
+        *p += 1;
+        Some(out)
+    }
+
+    /// Puts the next cofacets of coboundary `it` into the heap: one entry that names `it`
+    /// (popping it feeds the next), or, when several cofacets share a diameter (their
+    /// order by index is unknown), all of them as plain entries and a wake-up key below
+    /// the next diameter.
+    fn lazy_feed(&self, nb: &Neighbours, lc: &mut LazyCol, it: usize) {
+        let LazyCol { heap, cobs } = lc;
+        let c = &mut cobs[it];
+        let Some(e1) = c.la.take().or_else(|| self.cob_next(nb, c)) else { return };
+        let (u, v) = (c.u as usize, c.v as usize);
+        let key = |(d, j): (f64, u32)| Heap::enc(Entry::new(d, self.triangle(u, v, j as usize), 1));
+        if e1.0 == c.d {
+            // the lens comes in filtration order
+            heap.push_raw((key(e1), 2 * it as u64));
+            return;
+        }
+        match self.cob_next(nb, c) {
+            Some(e2) if e2.0 == e1.0 => {
+                heap.push_raw((key(e1), PLAIN));
+                heap.push_raw((key(e2), PLAIN));
+                while let Some(e) = self.cob_next(nb, c) {
+                    if e.0 != e1.0 {
+                        c.la = Some(e);
+                        heap.push_raw((u128::from((e.0 + 0.0).to_bits()) << 64, 2 * it as u64 + 1));
+                        break;
+                    }
+                    heap.push_raw((key(e), PLAIN));
+                }
+            }
+            e2 => {
+                c.la = e2;
+                heap.push_raw((key(e1), 2 * it as u64));
+            }
+        }
+    }
+
+    /// Pops the smallest entry key (wake-ups are resolved on the way).
+    #[inline]
+    fn lazy_pop(&self, nb: &Neighbours, lc: &mut LazyCol) -> Option<u128> {
+        loop {
+            let (k, src) = lc.heap.pop_raw()?;
+            if src == PLAIN {
+                return Some(k);
+            }
+            self.lazy_feed(nb, lc, (src >> 1) as usize);
+            if src & 1 == 0 {
+                return Some(k);
+            }
+        }
+    }
+
+    #[inline]
+    fn lazy_peek(&self, nb: &Neighbours, lc: &mut LazyCol) -> Option<u128> {
+        loop {
+            let (k, src) = lc.heap.first()?;
+            if src == PLAIN || src & 1 == 0 {
+                return Some(k);
+            }
+            lc.heap.pop_raw();
+            self.lazy_feed(nb, lc, (src >> 1) as usize);
+        }
+    }
+
+    /// The pivot of the Z/2 column (entries of equal index cancel in pairs); it stays in
+    /// the column.
+    fn lazy_pivot(&self, nb: &Neighbours, lc: &mut LazyCol) -> Option<Entry> {
+        loop {
+            let k = self.lazy_pop(nb, lc)?;
+            let mut odd = true;
+            while self.lazy_peek(nb, lc) == Some(k) {
+                self.lazy_pop(nb, lc);
+                odd = !odd;
+            }
+            if odd {
+                lc.heap.push_raw((k, PLAIN));
+                return Some(Heap::dec(k));
+            }
+        }
+    }
+
+    fn lazy_add(&self, nb: &Neighbours, lc: &mut LazyCol, edge: u64) {
+        lc.cobs.push(self.edge_cob(edge));
+        self.lazy_feed(nb, lc, lc.cobs.len() - 1);
+    }
+
+    /// [`Self::init_column`] of an edge over Z/2, its coboundary lazy.
+    fn init_column_lazy(
+        &self,
+        nb: &Neighbours,
+        diam: f64,
+        idx: u64,
+        pivot_of: &IdxMap<(u32, u32)>,
+        scratch: &mut Scratch,
+    ) -> ColState {
+        let mut st = ColState::default();
+        let bufs2 = &mut scratch.1;
+        let mut c = self.edge_cob(idx);
+        let first = self.cob_next(nb, &mut c);
+        if let Some((d, j)) = first.filter(|e| e.0 == diam) {
+            let (u, v) = (c.u as usize, c.v as usize);
+            let t = self.triangle(u, v, j as usize);
+            insert_vertex(&[u, v], j as usize, &mut bufs2.0);
+            if !pivot_of.contains_key(&t) && self.apparent_facet_with(t, d, &bufs2.0, &mut bufs2.1).is_none() {
+                st.emergent = true;
+                st.pivot = Some(Entry::new(d, t, 1));
+                return st;
+            }
+        }
+        c.la = first;
+        st.lazy.cobs.push(c);
+        self.lazy_feed(nb, &mut st.lazy, 0);
+        st.pivot = self.lazy_pivot(nb, &mut st.lazy);
+        st
+    }
+
+    /// [`Self::advance`] of an edge column over Z/2, coboundaries lazy.
+    fn advance_lazy(
+        &self,
+        nb: &Neighbours,
+        columns: &[(f64, u64)],
+        pivot_of: &IdxMap<(u32, u32)>,
+        v: &VStore,
+        st: &mut ColState,
+        bufs2: &mut Bufs,
+    ) {
+        while let Some(piv) = st.pivot {
+            if let Some(&(j, _)) = pivot_of.get(&piv.idx()) {
+                let j = j as usize;
+                st.additions += 1;
+                st.work.push((columns[j].1, 1));
+                self.lazy_add(nb, &mut st.lazy, columns[j].1);
+                for &e in &v.idx[v.start[j]..v.start[j + 1]] {
+                    st.work.push((e, 1));
+                    self.lazy_add(nb, &mut st.lazy, e);
+                }
+            } else if let Some((s, _)) = self.apparent_facet(piv.idx(), piv.diam(), 2, bufs2) {
+                st.additions += 1;
+                st.apparent_additions += 1;
+                st.work.push((s, 1));
+                self.lazy_add(nb, &mut st.lazy, s);
+            } else {
+                return;
+            }
+            st.pivot = self.lazy_pivot(nb, &mut st.lazy);
         }
     }
 
@@ -1095,12 +1406,61 @@ fn new_scratch() -> Scratch {
 #[derive(Default)]
 struct ColState {
     heap: Heap,
+    /// the lazy Z/2 H1 column (instead of `heap`)
+    lazy: LazyCol,
     work: Vec<(u64, u32)>,
     pivot: Option<Entry>,
     /// finished by the emergent shortcut (the heap is empty)
     emergent: bool,
     additions: usize,
     apparent_additions: usize,
+}
+
+/// Every vertex's neighbours within the threshold, nearest first: vertex u's are
+/// `j[start[u]..start[u + 1]]` at distances `d[..]`.
+struct Neighbours {
+    start: Vec<usize>,
+    j: Vec<u32>,
+    d: Vec<f64>,
+}
+
+const LENS_DONE: u32 = u32::MAX;
+/// Heap source of an entry that feeds nothing when popped.
+const PLAIN: u64 = u64::MAX;
+
+/// The coboundary of the edge `u > v` of diameter `d`, enumerated on demand in filtration
+/// order: first the lens (cofacets of diameter `d`, whose order by index is the order of
+/// the new vertex), scanned down the two matrix rows, then the cofacets of larger
+/// diameter by merging the two sorted neighbour lists (a vertex j comes from the list
+/// of the endpoint farther from it). Most cofacets of an added column lie past the
+/// column's final pivot and are never enumerated.
+#[derive(Clone, Copy)]
+struct EdgeCob {
+    u: u32,
+    v: u32,
+    d: f64,
+    /// in the lens: the next lens vertex is below `hi`; `LENS_DONE` after it
+    hi: u32,
+    /// positions in the neighbour lists of u and v (after the lens)
+    pu: usize,
+    pv: usize,
+    /// an enumerated cofacet not yet in the heap
+    la: Option<(f64, u32)>,
+}
+
+impl EdgeCob {
+    fn new(u: usize, v: usize, d: f64, n: usize) -> Self {
+        EdgeCob { u: u as u32, v: v as u32, d, hi: n as u32, pu: 0, pv: 0, la: None }
+    }
+}
+
+/// A Z/2 column as a k-way merge of lazy coboundaries: heap entries are
+/// `(key, source)`, the source `2 * it` for the current cofacet of coboundary `it`,
+/// `2 * it + 1` for a wake-up of `it` (its next cofacets are due), `PLAIN` for the rest.
+#[derive(Default)]
+struct LazyCol {
+    heap: QuadHeap<(u128, u64)>,
+    cobs: Vec<EdgeCob>,
 }
 
 /// The reduction matrix V without its diagonal, flat: column j's entries are

@@ -700,3 +700,39 @@ fn h1_stage_timing() {
     r.compute(max_dim, pool, &never, &mut out, &mut stats).unwrap();
     eprintln!("{stats:?}, edges within {}", edges_within(&dm, dm.enclosing_radius()));
 }
+
+/// The lazy Z/2 H1 reduction (merged neighbour lists) against the heap of every cofacet:
+/// the same pairs and the same number of columns on random filtrations with ties, random
+/// clouds and thresholds, with and without a pool.
+#[test]
+fn lazy_z2_h1_matches_the_heap_reduction() {
+    let mut s = 23u64;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    for trial in 0..80 {
+        let dm = if trial % 4 == 3 {
+            let pts = random_points(30 + trial * 3, 2 + trial % 3, trial as u64);
+            let ctx = MetricCtx::try_new(Metric::Euclidean, &pts).unwrap();
+            distance::matrix_from_points(&ctx, pts.len(), None)
+        } else {
+            random_filtration(trial, &mut s)
+        };
+        let thr = if trial % 3 == 0 { 0.3 + lcg(&mut s) * 3.0 } else { dm.enclosing_radius() }.min(dm.max_finite());
+        let run_with = |lazy: bool, pool: Option<&rayon::ThreadPool>| {
+            let mut r = rips::Rips::try_new(&dm, thr, 2, 1).unwrap();
+            r.lazy_h1 = lazy;
+            let (mut out, mut stats) = (Vec::new(), rips::Stats::default());
+            r.compute(1, pool, &never, &mut out, &mut stats).unwrap();
+            out.sort_by(|a, b| a.dim.cmp(&b.dim).then(a.birth.total_cmp(&b.birth)).then(a.death.total_cmp(&b.death)));
+            (out, stats)
+        };
+        let (want, ws) = run_with(false, None);
+        for pool in [None, Some(&pool)] {
+            let (got, gs) = run_with(true, pool);
+            assert_eq!(got, want, "trial {trial} (n {}, threshold {thr})", dm.n);
+            assert_eq!(gs.columns, ws.columns, "trial {trial}");
+            if pool.is_none() {
+                assert_eq!((gs.additions, gs.emergent), (ws.additions, ws.emergent), "trial {trial}");
+            }
+        }
+    }
+}
