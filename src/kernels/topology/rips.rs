@@ -157,6 +157,31 @@ impl<T: Ord + Copy> QuadHeap<T> {
         }
         v[i] = x;
     }
+    /// Replaces the minimum by `x` (the heap is not empty).
+    #[inline]
+    fn replace_top(&mut self, x: T) {
+        let v = &mut self.v;
+        let n = v.len();
+        let mut i = 0;
+        loop {
+            let c = 4 * i + 1;
+            if c >= n {
+                break;
+            }
+            let mut m = c;
+            for k in c + 1..(c + 4).min(n) {
+                if v[k] < v[m] {
+                    m = k;
+                }
+            }
+            if v[m] >= x {
+                break;
+            }
+            v[i] = v[m];
+            i = m;
+        }
+        v[i] = x;
+    }
     #[inline]
     fn pop_raw(&mut self) -> Option<T> {
         let v = &mut self.v;
@@ -1126,20 +1151,20 @@ impl<'a> Rips<'a> {
         Some(out)
     }
 
-    /// Puts the next cofacets of coboundary `it` into the heap: one entry that names `it`
-    /// (popping it feeds the next), or, when several cofacets share a diameter (their
-    /// order by index is unknown), all of them as plain entries and a wake-up key below
-    /// the next diameter.
-    fn lazy_feed(&self, nb: &Neighbours, lc: &mut LazyCol, it: usize) {
+    /// The next heap element of coboundary `it`: an entry that names `it` (popping it
+    /// calls this again), or, when several cofacets share a diameter (their order by index
+    /// is unknown), all of them pushed as plain entries and a wake-up key below the next
+    /// diameter returned. `None`: the coboundary is done.
+    #[inline]
+    fn lazy_next(&self, nb: &Neighbours, lc: &mut LazyCol, it: usize) -> Option<(u128, u64)> {
         let LazyCol { heap, cobs } = lc;
         let c = &mut cobs[it];
-        let Some(e1) = c.la.take().or_else(|| self.cob_next(nb, c)) else { return };
+        let e1 = c.la.take().or_else(|| self.cob_next(nb, c))?;
         let (u, v) = (c.u as usize, c.v as usize);
         let key = |(d, j): (f64, u32)| Heap::enc(Entry::new(d, self.triangle(u, v, j as usize), 1));
         if e1.0 == c.d {
             // the lens comes in filtration order
-            heap.push_raw((key(e1), 2 * it as u64));
-            return;
+            return Some((key(e1), 2 * it as u64));
         }
         match self.cob_next(nb, c) {
             Some(e2) if e2.0 == e1.0 => {
@@ -1148,15 +1173,27 @@ impl<'a> Rips<'a> {
                 while let Some(e) = self.cob_next(nb, c) {
                     if e.0 != e1.0 {
                         c.la = Some(e);
-                        heap.push_raw((u128::from((e.0 + 0.0).to_bits()) << 64, 2 * it as u64 + 1));
-                        break;
+                        return Some((u128::from((e.0 + 0.0).to_bits()) << 64, 2 * it as u64 + 1));
                     }
                     heap.push_raw((key(e), PLAIN));
                 }
+                None
             }
             e2 => {
                 c.la = e2;
-                heap.push_raw((key(e1), 2 * it as u64));
+                Some((key(e1), 2 * it as u64))
+            }
+        }
+    }
+
+    /// Takes the heap's top (an entry or a wake-up of coboundary `src >> 1`) out, putting
+    /// the coboundary's next element in its place (one sift instead of a pop and a push).
+    #[inline]
+    fn lazy_advance_top(&self, nb: &Neighbours, lc: &mut LazyCol, src: u64) {
+        match self.lazy_next(nb, lc, (src >> 1) as usize) {
+            Some(x) => lc.heap.replace_top(x),
+            None => {
+                lc.heap.pop_raw();
             }
         }
     }
@@ -1165,11 +1202,12 @@ impl<'a> Rips<'a> {
     #[inline]
     fn lazy_pop(&self, nb: &Neighbours, lc: &mut LazyCol) -> Option<u128> {
         loop {
-            let (k, src) = lc.heap.pop_raw()?;
+            let (k, src) = lc.heap.first()?;
             if src == PLAIN {
+                lc.heap.pop_raw();
                 return Some(k);
             }
-            self.lazy_feed(nb, lc, (src >> 1) as usize);
+            self.lazy_advance_top(nb, lc, src);
             if src & 1 == 0 {
                 return Some(k);
             }
@@ -1183,8 +1221,7 @@ impl<'a> Rips<'a> {
             if src == PLAIN || src & 1 == 0 {
                 return Some(k);
             }
-            lc.heap.pop_raw();
-            self.lazy_feed(nb, lc, (src >> 1) as usize);
+            self.lazy_advance_top(nb, lc, src);
         }
     }
 
@@ -1205,9 +1242,15 @@ impl<'a> Rips<'a> {
         }
     }
 
+    fn lazy_push(&self, nb: &Neighbours, lc: &mut LazyCol, it: usize) {
+        if let Some(x) = self.lazy_next(nb, lc, it) {
+            lc.heap.push_raw(x);
+        }
+    }
+
     fn lazy_add(&self, nb: &Neighbours, lc: &mut LazyCol, edge: u64) {
         lc.cobs.push(self.edge_cob(edge));
-        self.lazy_feed(nb, lc, lc.cobs.len() - 1);
+        self.lazy_push(nb, lc, lc.cobs.len() - 1);
     }
 
     /// [`Self::init_column`] of an edge over Z/2, its coboundary lazy.
@@ -1235,7 +1278,7 @@ impl<'a> Rips<'a> {
         }
         c.la = first;
         st.lazy.cobs.push(c);
-        self.lazy_feed(nb, &mut st.lazy, 0);
+        self.lazy_push(nb, &mut st.lazy, 0);
         st.pivot = self.lazy_pivot(nb, &mut st.lazy);
         st
     }
