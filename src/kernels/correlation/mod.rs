@@ -585,14 +585,8 @@ impl CorrState {
         }
         self.drop_wide_pairs(pcap);
         // Numeric columns on their batch's fixed-point grid (see `moments.rs`).
-        let batches: Vec<Option<ColumnBatch>> = (0..p)
-            .map(|c| {
-                self.columns[c].role.is_numeric().then(|| {
-                    let x: Vec<f64> = enc[c].iter().map(|&b| f64::from_bits(b)).collect();
-                    ColumnBatch::new(&x, &val[c])
-                })
-            })
-            .collect();
+        let batches: Vec<Option<ColumnBatch>> =
+            (0..p).map(|c| self.columns[c].role.is_numeric().then(|| ColumnBatch::new(&enc[c], &val[c]))).collect();
         // Batch-local dense ids (and their words) of the columns that still feed a pair table
         // or the η groups; pair loops then count in arrays instead of hash maps.
         // Contingency tables, FD counts and eta groups are only needed by the categorical

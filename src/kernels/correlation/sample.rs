@@ -65,7 +65,9 @@ impl Sample {
     /// when the sample reaches `2 · cap`.
     pub(crate) fn push_batch(&mut self, prio: &[u64], words: &[Vec<u64>], valid: &[Vec<bool>], cap: usize) {
         let limit = self.limit;
-        if prio.iter().all(|&h| h <= limit) {
+        let incoming = prio.iter().filter(|&&h| h <= limit).count();
+        self.make_room(incoming, cap);
+        if incoming == prio.len() {
             self.prio.extend_from_slice(prio);
             for (c, (w, v)) in words.iter().zip(valid).enumerate() {
                 self.words[c].extend_from_slice(&w[..prio.len()]);
@@ -81,6 +83,27 @@ impl Sample {
         }
         if self.len() >= 2 * cap {
             self.prune(cap);
+        }
+    }
+
+    /// Room for `incoming` more rows. Small samples double as usual; once one holds a quarter
+    /// of `cap` (a large input), it grows straight to 2·`cap` rows, which a prune keeps, so the
+    /// columns are not copied again at every doubling. The cap is bounded by the sample budget.
+    fn make_room(&mut self, incoming: usize, cap: usize) {
+        let need = self.len() + incoming;
+        if self.prio.capacity() >= need {
+            return;
+        }
+        let target = if need >= cap / 4 { need.max(2 * cap.max(1)) } else { need.max(2 * self.len()) };
+        let grow = |len: usize| target - len;
+        let ok = self.prio.try_reserve_exact(grow(self.prio.len())).is_ok()
+            && self.words.iter_mut().all(|w| w.try_reserve_exact(grow(w.len())).is_ok())
+            && self.valid.iter_mut().all(|v| v.try_reserve_exact(grow(v.len())).is_ok());
+        if !ok {
+            // Not that much at once: grow as needed (as before).
+            self.prio.shrink_to(need);
+            self.words.iter_mut().for_each(|w| w.shrink_to(need));
+            self.valid.iter_mut().for_each(|v| v.shrink_to(need));
         }
     }
 
@@ -131,13 +154,20 @@ impl Sample {
         // Row order, for a sequential gather.
         keys.sort_unstable_by_key(|k| k.1);
         self.limit = keys.iter().map(|k| k.0).max().unwrap_or(u64::MAX);
-        let rows: Vec<u32> = keys.iter().map(|k| k.1).collect();
-        self.prio = keys.iter().map(|k| k.0).collect();
+        // Gathered in place (rows ascend, so row i comes from row keys[i].1 ≥ i), keeping the
+        // columns' capacity for the next batches.
+        fn gather<T: Copy>(col: &mut Vec<T>, keys: &[(u64, u32)]) {
+            for (i, k) in keys.iter().enumerate() {
+                col[i] = col[k.1 as usize];
+            }
+            col.truncate(keys.len());
+        }
+        gather(&mut self.prio, &keys);
         for w in &mut self.words {
-            *w = rows.iter().map(|&r| w[r as usize]).collect();
+            gather(w, &keys);
         }
         for v in &mut self.valid {
-            *v = rows.iter().map(|&r| v[r as usize]).collect();
+            gather(v, &keys);
         }
     }
 
