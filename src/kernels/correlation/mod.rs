@@ -538,13 +538,13 @@ impl CorrState {
                     if x.len() < rows {
                         return Err(Error::invalid("dr_correlations: a column batch is shorter than the row count"));
                     }
-                    for r in 0..rows {
-                        if bit(*m, r) {
-                            if let Some(b) = encode_num(x[r]) {
-                                e[r] = b;
-                                v[r] = true;
-                            }
-                        }
+                    // Branch-free (the same words as `encode_num`): 0 and invalid where NULL or
+                    // not finite.
+                    for (r, (e, v)) in e.iter_mut().zip(v.iter_mut()).enumerate() {
+                        let xr = x[r];
+                        let ok = bit(*m, r) & xr.is_finite();
+                        *e = (xr + 0.0).to_bits() & 0u64.wrapping_sub(u64::from(ok));
+                        *v = ok;
                     }
                 }
                 (ColumnData::Categorical(h, m), false) => {
