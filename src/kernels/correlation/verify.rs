@@ -161,6 +161,10 @@ struct Det {
     rows: u64,
     /// More groups than the cap (the maps are dropped).
     over: bool,
+    /// More than half as many groups as the state has rows, found while grouping at finalize:
+    /// every member fails the floor n ≥ 2·groups whatever the remaining rows, so the grouping
+    /// stopped there (the maps are dropped).
+    hopeless: bool,
 }
 
 impl Det {
@@ -183,6 +187,11 @@ impl Det {
             self.keys.push(key);
         }
         g
+    }
+
+    /// More than n/2 groups (counted, under the cap): no member can pass the floor n ≥ 2·groups.
+    fn hopeless(&self, group_cap: usize) -> bool {
+        self.hopeless || (!self.over && self.keys.len() <= group_cap && self.keys.len() as u64 * 2 > self.rows)
     }
 
     /// Whether the groups outgrew `group_cap` (then the maps are dropped).
@@ -335,8 +344,9 @@ fn det_batch(
     Ok(())
 }
 
-/// Groups every buffered row into `det`, batch by batch.
-fn det_from_buffer(det: &mut Det, buf: &Buffer, caps: (usize, usize)) -> Result<()> {
+/// Groups every buffered row into `det`, batch by batch. `total`: every row the state will
+/// ever judge (at finalize), to stop a determinant that can no longer pass the floor.
+fn det_from_buffer(det: &mut Det, buf: &Buffer, caps: (usize, usize), total: Option<u64>) -> Result<()> {
     let (mut keys, mut gids) = (Vec::with_capacity(BATCH), vec![u32::MAX; BATCH]);
     let mut lo = 0;
     while lo < buf.rows {
@@ -348,6 +358,11 @@ fn det_from_buffer(det: &mut Det, buf: &Buffer, caps: (usize, usize)) -> Result<
             .map(|(w, v)| (!w.is_empty()).then(|| Words { words: &w[lo..hi], valid: &v[lo..hi] }))
             .collect();
         det_batch(det, &cols, hi - lo, &mut keys, &mut gids, caps)?;
+        if total.is_some_and(|t| !det.over && det.keys.len() as u64 * 2 > t) {
+            det.hopeless = true;
+            det.drop_maps();
+            return Ok(());
+        }
         lo = hi;
     }
     Ok(())
@@ -512,7 +527,7 @@ impl VerifyState {
             }
             buf.rows += rows;
             if buf.rows * self.row_bytes > self.buffer_cap {
-                self.stream(None)?;
+                self.stream(None, None)?;
             }
             return Ok(());
         }
@@ -525,7 +540,8 @@ impl VerifyState {
     }
 
     /// Groups the buffered rows (determinants in parallel on `pool`) and streams from then on.
-    fn stream(&mut self, pool: Option<&rayon::ThreadPool>) -> Result<()> {
+    /// `total`: the state's final row count (at finalize).
+    fn stream(&mut self, pool: Option<&rayon::ThreadPool>, total: Option<u64>) -> Result<()> {
         let Some(buf) = self.buffer.take() else {
             return Ok(());
         };
@@ -533,9 +549,9 @@ impl VerifyState {
         let done: Vec<Result<()>> = match pool {
             Some(pool) => {
                 use rayon::prelude::*;
-                pool.install(|| self.dets.par_iter_mut().map(|det| det_from_buffer(det, &buf, caps)).collect())
+                pool.install(|| self.dets.par_iter_mut().map(|det| det_from_buffer(det, &buf, caps, total)).collect())
             }
-            None => self.dets.iter_mut().map(|det| det_from_buffer(det, &buf, caps)).collect(),
+            None => self.dets.iter_mut().map(|det| det_from_buffer(det, &buf, caps, total)).collect(),
         };
         done.into_iter().collect()
     }
@@ -568,12 +584,12 @@ impl VerifyState {
                 return Ok(());
             }
         }
-        self.stream(pool)?;
+        self.stream(pool, None)?;
         let streamed;
         let other = match &other.buffer {
             Some(_) => {
                 let mut o = other.clone();
-                o.stream(pool)?;
+                o.stream(pool, None)?;
                 streamed = o;
                 &streamed
             }
@@ -609,7 +625,7 @@ impl VerifyState {
     /// The verified dependencies (kind `functional_dependency`, ordered by μ⁺), then the
     /// candidates that could not be verified (kind `fd_candidate`, details say why).
     pub fn finalize(&mut self, pool: Option<&rayon::ThreadPool>) -> Result<Vec<Dependency>> {
-        self.stream(pool)?;
+        self.stream(pool, Some(self.rows))?;
         let min = self.options.min_confidence;
         // The measures of every candidate whose counts are complete, in parallel on `pool` (each
         // walks its determinant's groups; the determinants with ~10⁵ groups dominate).
@@ -617,7 +633,10 @@ impl VerifyState {
             .filter(|&k| {
                 self.slot.get(k).copied().flatten().is_some_and(|ci| {
                     let (cand, det) = (&self.cands[ci], &self.dets[self.cands[ci].det]);
-                    !(det.over || det.keys.len() > self.group_cap || det.overs[cand.slot])
+                    !(det.hopeless(self.group_cap)
+                        || det.over
+                        || det.keys.len() > self.group_cap
+                        || det.overs[cand.slot])
                 })
             })
             .collect();
@@ -642,6 +661,10 @@ impl VerifyState {
             let cand = &self.cands[ci];
             let det = &self.dets[cand.det];
             let n = det.rows;
+            if det.hopeless(self.group_cap) {
+                // fails the floor n ≥ 2·groups below, whatever its counts
+                continue;
+            }
             let over_groups = det.over || det.keys.len() > self.group_cap;
             if over_groups {
                 // More than group_cap groups: the floor (n ≥ 2 groups) rules it out unless
