@@ -13,7 +13,8 @@ WITH profiles AS NOT MATERIALIZED (
     UNPIVOT (
         SELECT dr_profile(COLUMNS(*), coalesce(dr_check_integer(exact_limit, 'profile_columns', 'exact_limit', 0, 9223372036854775807),
                                             current_setting('dataraum_exact_limit')::BIGINT),
-                          dr_check_integer(top_k, 'profile_columns', 'top_k', 0, 9223372036854775807))
+                          dr_check_integer(top_k, 'profile_columns', 'top_k', 0, 9223372036854775807),
+                          current_setting('threads')::BIGINT)
         FROM query_table(tbl)
     ) ON COLUMNS(*) INTO NAME column_name VALUE profile
 ), described AS NOT MATERIALIZED (
@@ -35,7 +36,8 @@ CREATE OR REPLACE MACRO profile_query(sql, exact_limit := NULL) AS TABLE
 WITH profiles AS NOT MATERIALIZED (
     UNPIVOT (
         SELECT dr_profile(COLUMNS(*), coalesce(dr_check_integer(exact_limit, 'profile_query', 'exact_limit', 0, 9223372036854775807),
-                                            current_setting('dataraum_exact_limit')::BIGINT))
+                                            current_setting('dataraum_exact_limit')::BIGINT),
+                          NULL::BIGINT, current_setting('threads')::BIGINT)
         FROM query(sql)
     ) ON COLUMNS(*) INTO NAME column_name VALUE profile
 ), described AS NOT MATERIALIZED (

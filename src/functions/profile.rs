@@ -169,6 +169,16 @@ impl Aggregate for DrProfile {
                 }
             }
             agg.state = ProfileState::with_options(o);
+            // DuckDB's `threads`, passed by the macros: with more than one, full sketch
+            // batches are folded on the shared pool while this thread scans on (a table of
+            // one row group is scanned by one thread). Not an option: the state is the same.
+            if args.len() > 3 {
+                if let Some(t) = args.column(3).f64_at(rows.start) {
+                    if t >= 2.0 {
+                        agg.state.set_pool(crate::functions::pool::shared(t.min(64.0) as usize));
+                    }
+                }
+            }
             agg.options = Some(o);
             agg.input_type = Some(args.column(0).ty.sql());
         }
@@ -192,6 +202,7 @@ impl Aggregate for DrProfile {
     }
 
     fn finalize(agg: &mut ProfileAgg) -> FnResult<Value> {
+        agg.state.settle();
         agg.state.check().map_err(|e| e.message)?;
         Ok(profile_value(&agg.state.finalize()))
     }
@@ -340,9 +351,9 @@ pub fn profile_value(p: &Profile) -> Value {
 pub const DOC: FunctionDoc = FunctionDoc {
     name: "dr_profile",
     kind: Kind::Aggregate,
-    parameters: "x ANY [, exact_limit BIGINT, top_k BIGINT]",
+    parameters: "x ANY [, exact_limit BIGINT, top_k BIGINT, threads BIGINT]",
     returns: "STRUCT(row_count, null_count, ..., histogram, top_values, entropy, ..., benford, sparkline)",
-    description: "Profiles a column of any type in one parallel, mergeable pass: counts, distinct values, range, moments, quantiles, outliers, histogram, top values (the top_k most frequent, default 10), entropy, text lengths and patterns, Benford test. Exact up to exact_limit distinct values per column (default: setting dataraum_exact_limit), then mergeable sketches, flagged by distinct_is_exact / quantiles_exact.",
+    description: "Profiles a column of any type in one parallel, mergeable pass: counts, distinct values, range, moments, quantiles, outliers, histogram, top values (the top_k most frequent, default 10), entropy, text lengths and patterns, Benford test. Exact up to exact_limit distinct values per column (default: setting dataraum_exact_limit), then mergeable sketches, flagged by distinct_is_exact / quantiles_exact. threads (the macros pass DuckDB's threads setting) lets a scanning thread fold its sketches on that many pool threads; the result does not depend on it.",
     example: "SELECT dr_profile(COLUMNS(*)) FROM range(1000) t(x);",
 };
 
@@ -350,7 +361,12 @@ pub const DOC: FunctionDoc = FunctionDoc {
 pub fn register(r: &mut Registrar) {
     r.aggregate::<DrProfile>(AggregateSpec {
         name: DOC.name,
-        overloads: vec![vec![Ty::Any], vec![Ty::Any, Ty::BigInt], vec![Ty::Any, Ty::BigInt, Ty::BigInt]],
+        overloads: vec![
+            vec![Ty::Any],
+            vec![Ty::Any, Ty::BigInt],
+            vec![Ty::Any, Ty::BigInt, Ty::BigInt],
+            vec![Ty::Any, Ty::BigInt, Ty::BigInt, Ty::BigInt],
+        ],
         return_type: profile_type(),
     });
 }

@@ -316,7 +316,7 @@ fn float_key(x: f64) -> u64 {
 }
 
 /// Operations every exact-map key supports.
-trait Key: Clone + Eq + Hash {
+trait Key: Clone + Eq + Hash + Send + 'static {
     fn key_cmp(&self, o: &Self) -> Ordering;
     fn hll_hash(&self) -> u64;
     fn render(&self, kind: ValueKind) -> String;
@@ -808,21 +808,11 @@ struct Sketch<K: Key> {
     max: Option<K>,
     num: Option<NumSketch>,
     patterns: Option<Patterns>,
-    /// The column kind (not written: the state body has it).
-    kind: ValueKind,
-    /// Keys pushed since the last flush, one copy each, not yet in the sketches above; see
-    /// [`Sketch::push`]. Every reader goes through [`Sketch::settled`].
-    pending: Vec<K>,
 }
-
-/// Bytes of keys a sketch buffers before folding them in (128 KiB: 8192 integer keys).
-const PENDING_BYTES: usize = 128 << 10;
 
 impl<K: Key> Sketch<K> {
     fn new(kind: ValueKind) -> Self {
         Sketch {
-            kind,
-            pending: Vec::new(),
             n: 0,
             hll: Hll::default(),
             top: HeavyHitters::new(TOP_CAP, TOP_CM.0, TOP_CM.1),
@@ -830,38 +820,6 @@ impl<K: Key> Sketch<K> {
             max: None,
             num: kind.has_quantiles().then(NumSketch::new),
             patterns: matches!(kind, ValueKind::Text).then(|| Patterns::Exact(FastMap::default())),
-        }
-    }
-
-    /// Adds one copy of `k`: buffered, folded in with the next full batch
-    /// ([`Sketch::add_batch`]).
-    #[inline]
-    fn push(&mut self, k: K) {
-        self.pending.push(k);
-        if self.pending.len() >= PENDING_BYTES / std::mem::size_of::<K>() {
-            self.flush();
-        }
-    }
-
-    /// Folds every pending key into the sketches.
-    fn flush(&mut self) {
-        if self.pending.is_empty() {
-            return;
-        }
-        let mut keys = std::mem::take(&mut self.pending);
-        self.add_batch(&mut keys, self.kind);
-        keys.clear();
-        self.pending = keys;
-    }
-
-    /// The sketch with its pending keys folded in (a copy only when some are pending).
-    fn settled(&self) -> std::borrow::Cow<'_, Sketch<K>> {
-        if self.pending.is_empty() {
-            std::borrow::Cow::Borrowed(self)
-        } else {
-            let mut s = self.clone();
-            s.flush();
-            std::borrow::Cow::Owned(s)
         }
     }
 
@@ -928,17 +886,8 @@ impl<K: Key> Sketch<K> {
         }
     }
 
+    /// Merges `o`; never changes it.
     fn merge(&mut self, o: &Sketch<K>) {
-        self.flush();
-        self.merge_settled(o);
-        if !o.pending.is_empty() {
-            self.pending.extend_from_slice(&o.pending);
-            self.flush();
-        }
-    }
-
-    /// Merges the sketches of `o`, not its pending keys.
-    fn merge_settled(&mut self, o: &Sketch<K>) {
         self.n += o.n;
         self.hll.merge(&o.hll);
         self.top.merge(&o.top);
@@ -961,8 +910,7 @@ impl<K: Key> Sketch<K> {
     }
 
     fn bytes(&self) -> usize {
-        self.pending.capacity() * std::mem::size_of::<K>()
-            + self.hll.bytes()
+        self.hll.bytes()
             + self.top.bytes()
             + self.top.candidates().items().map(|(k, _)| k.heap()).sum::<usize>()
             + self.num.as_ref().map_or(0, |n| n.hist.bytes() + n.pow.heap_bytes())
@@ -970,11 +918,6 @@ impl<K: Key> Sketch<K> {
     }
 
     fn write(&self, out: &mut Vec<u8>) {
-        let s = self.settled();
-        s.write_settled(out);
-    }
-
-    fn write_settled(&self, out: &mut Vec<u8>) {
         put_u64(out, self.n);
         self.hll.write(out);
         self.top.write(out, K::key_cmp, K::write_key);
@@ -1021,7 +964,188 @@ impl<K: Key> Sketch<K> {
         }
         let num = if kind.has_quantiles() { Some(NumSketch::read(r, n)?) } else { None };
         let patterns = if matches!(kind, ValueKind::Text) { Some(Patterns::read(r, n)?) } else { None };
-        Ok(Sketch { n, hll, top, min, max, num, patterns, kind, pending: Vec::new() })
+        Ok(Sketch { n, hll, top, min, max, num, patterns })
+    }
+}
+
+/// Bytes of keys a sketch buffers before folding them in (128 KiB: 8192 integer keys).
+const PENDING_BYTES: usize = 128 << 10;
+
+/// What a finished fold hands back: the sketch (`None` if the fold panicked) and the
+/// emptied batch buffer.
+type Folded<K> = (Option<Box<Sketch<K>>>, Vec<K>);
+
+/// A fold running on the pool: it owns the sketch and the batch until it hands them back.
+struct Folding<K: Key> {
+    /// `Some` once the fold has finished: the sketch and the emptied batch buffer, or
+    /// `None` in place of the sketch if the fold panicked.
+    result: std::sync::Mutex<Option<Folded<K>>>,
+    done: std::sync::Condvar,
+}
+
+impl<K: Key> Folding<K> {
+    /// Blocks until the fold has finished; `f` sees the result under the lock.
+    fn wait<R>(&self, f: impl FnOnce(&mut Folded<K>) -> R) -> R {
+        let mut g = self.result.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(r) = g.as_mut() {
+                return f(r);
+            }
+            g = self.done.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+/// A [`Sketch`] fed one key at a time: keys are buffered ([`Buffered::push`]) and folded
+/// in batches ([`Sketch::add_batch`]), on the caller's thread or, given a pool, on the
+/// pool while the caller reads on (at most one fold in flight; it folds the batches in
+/// the order they were pushed, so the sketch is the same either way). Every reader of the
+/// sketch waits for the fold first ([`Buffered::core_mut`], [`Buffered::with_core`]).
+struct Buffered<K: Key> {
+    kind: ValueKind,
+    /// `None` only while a fold is in flight.
+    core: Option<Box<Sketch<K>>>,
+    inflight: Option<std::sync::Arc<Folding<K>>>,
+    /// Keys pushed since the last flush, one copy each, not yet in the sketch.
+    pending: Vec<K>,
+    /// A fold panicked: the sketch restarted empty and [`ProfileState::check`] fails.
+    lost: bool,
+}
+
+impl<K: Key> Clone for Buffered<K> {
+    fn clone(&self) -> Self {
+        Buffered {
+            kind: self.kind,
+            core: Some(self.with_core(|c| Box::new(c.clone()))),
+            inflight: None,
+            pending: self.pending.clone(),
+            lost: self.lost,
+        }
+    }
+}
+
+impl<K: Key> Buffered<K> {
+    fn new(core: Box<Sketch<K>>, kind: ValueKind) -> Self {
+        Buffered { kind, core: Some(core), inflight: None, pending: Vec::new(), lost: false }
+    }
+
+    /// The sketch, after waiting for a fold in flight (its buffer is kept for reuse).
+    fn core_mut(&mut self) -> &mut Sketch<K> {
+        if let Some(f) = self.inflight.take() {
+            let (core, buf) = f.wait(|r| (r.0.take(), std::mem::take(&mut r.1)));
+            if self.pending.capacity() == 0 {
+                self.pending = buf;
+            }
+            if core.is_none() {
+                self.lost = true;
+            }
+            self.core = Some(core.unwrap_or_else(|| Box::new(Sketch::new(self.kind))));
+        }
+        self.core.get_or_insert_with(|| Box::new(Sketch::new(self.kind)))
+    }
+
+    /// `f` of the sketch (pending keys not folded in), after waiting for a fold in flight.
+    fn with_core<R>(&self, f: impl FnOnce(&Sketch<K>) -> R) -> R {
+        if let Some(c) = &self.core {
+            return f(c);
+        }
+        match &self.inflight {
+            Some(fl) => fl.wait(|r| match &r.0 {
+                Some(c) => f(c),
+                None => f(&Sketch::new(self.kind)),
+            }),
+            None => f(&Sketch::new(self.kind)),
+        }
+    }
+
+    /// Adds one copy of `k`: buffered, folded in with the next full batch.
+    #[inline]
+    fn push(&mut self, k: K, pool: Option<&rayon::ThreadPool>) {
+        self.pending.push(k);
+        if self.pending.len() >= PENDING_BYTES / std::mem::size_of::<K>() {
+            self.flush(pool);
+        }
+    }
+
+    /// Folds every pending key into the sketch: on `pool` when given (returns at once),
+    /// else here.
+    fn flush(&mut self, pool: Option<&rayon::ThreadPool>) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let kind = self.kind;
+        match pool {
+            None => {
+                let mut keys = std::mem::take(&mut self.pending);
+                self.core_mut().add_batch(&mut keys, kind);
+                keys.clear();
+                self.pending = keys;
+            }
+            Some(pool) => {
+                self.core_mut();
+                let Some(mut core) = self.core.take() else { return };
+                let mut keys = std::mem::take(&mut self.pending);
+                let fl = std::sync::Arc::new(Folding {
+                    result: std::sync::Mutex::new(None),
+                    done: std::sync::Condvar::new(),
+                });
+                self.inflight = Some(std::sync::Arc::clone(&fl));
+                pool.spawn(move || {
+                    let folded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        core.add_batch(&mut keys, kind);
+                        core
+                    }))
+                    .ok();
+                    keys.clear();
+                    let mut g = fl.result.lock().unwrap_or_else(|e| e.into_inner());
+                    *g = Some((folded, keys));
+                    drop(g);
+                    fl.done.notify_all();
+                });
+            }
+        }
+    }
+
+    /// The sketch with its pending keys folded in (a copy unless nothing is pending or in
+    /// flight).
+    fn settled(&self) -> std::borrow::Cow<'_, Sketch<K>> {
+        match &self.core {
+            Some(c) if self.pending.is_empty() => std::borrow::Cow::Borrowed(&**c),
+            _ => {
+                let mut s = self.with_core(Sketch::clone);
+                let mut keys = self.pending.clone();
+                s.add_batch(&mut keys, self.kind);
+                std::borrow::Cow::Owned(s)
+            }
+        }
+    }
+
+    /// Folds everything in here and waits, so that readers borrow instead of copying.
+    fn settle(&mut self) {
+        self.flush(None);
+        self.core_mut();
+    }
+
+    /// Merges `o` (its sketch, then its pending keys); never changes it. The pending
+    /// keys are folded on `pool` when given (a merge is the last step before finalize:
+    /// the merges of many columns' states then fold in parallel).
+    fn merge(&mut self, o: &Buffered<K>, pool: Option<&rayon::ThreadPool>) {
+        self.flush(None);
+        let core = self.core_mut();
+        o.with_core(|oc| core.merge(oc));
+        self.lost |= o.lost;
+        if !o.pending.is_empty() {
+            self.pending.extend_from_slice(&o.pending);
+        }
+        self.flush(pool);
+    }
+
+    fn bytes(&self) -> usize {
+        self.pending.capacity() * std::mem::size_of::<K>() + self.with_core(Sketch::bytes)
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        self.settled().write(out);
     }
 }
 
@@ -1032,7 +1156,7 @@ impl<K: Key> Sketch<K> {
 #[derive(Clone)]
 enum Values<K: Key> {
     Exact { map: FastMap<K, u64>, key_bytes: usize },
-    Sketch(Box<Sketch<K>>),
+    Sketch(Box<Buffered<K>>),
 }
 
 impl<K: Key> Default for Values<K> {
@@ -1059,10 +1183,10 @@ impl<K: Key> Values<K> {
         }
     }
 
-    fn sketch_of(map: &FastMap<K, u64>, kind: ValueKind) -> Box<Sketch<K>> {
+    fn sketch_of(map: &FastMap<K, u64>, kind: ValueKind) -> Box<Buffered<K>> {
         let mut sk = Box::new(Sketch::new(kind));
         Self::feed(&mut sk, map, kind);
-        sk
+        Box::new(Buffered::new(sk, kind))
     }
 
     fn feed(sk: &mut Sketch<K>, map: &FastMap<K, u64>, kind: ValueKind) {
@@ -1072,7 +1196,7 @@ impl<K: Key> Values<K> {
         sk.add_distinct(&keys, &weights, kind);
     }
 
-    fn merge(&mut self, other: &Values<K>, opts: &ProfileOptions, kind: ValueKind) {
+    fn merge(&mut self, other: &Values<K>, opts: &ProfileOptions, kind: ValueKind, pool: Option<&rayon::ThreadPool>) {
         match (&mut *self, other) {
             (Values::Exact { map, key_bytes }, Values::Exact { map: om, .. }) => {
                 for (k, &c) in om {
@@ -1084,13 +1208,14 @@ impl<K: Key> Values<K> {
                 }
                 self.check_budget(opts, kind);
             }
-            (Values::Sketch(sk), Values::Exact { map: om, .. }) => Self::feed(sk, om, kind),
+            (Values::Sketch(sk), Values::Exact { map: om, .. }) => Self::feed(sk.core_mut(), om, kind),
             (Values::Exact { map, .. }, Values::Sketch(osk)) => {
                 let mut sk = osk.clone();
-                Self::feed(&mut sk, map, kind);
+                Self::feed(sk.core_mut(), map, kind);
+                sk.flush(pool);
                 *self = Values::Sketch(sk);
             }
-            (Values::Sketch(sk), Values::Sketch(osk)) => sk.merge(osk),
+            (Values::Sketch(sk), Values::Sketch(osk)) => sk.merge(osk, pool),
         }
     }
 
@@ -1144,7 +1269,7 @@ impl<K: Key> Values<K> {
                 }
                 Ok(Values::Exact { map, key_bytes })
             }
-            1 => Ok(Values::Sketch(Box::new(Sketch::read(r, kind, n)?))),
+            1 => Ok(Values::Sketch(Box::new(Buffered::new(Box::new(Sketch::read(r, kind, n)?), kind)))),
             t => Err(corrupt(format_args!("value store tag {t}"))),
         }
     }
@@ -1318,6 +1443,9 @@ pub struct ProfileState {
     conflicts: u64,
     store: Store,
     text: TextStats,
+    /// Where sketch batches are folded (not part of the state: any pool, or none, gives
+    /// the same state); see [`ProfileState::set_pool`].
+    pool: Option<std::sync::Arc<rayon::ThreadPool>>,
 }
 
 /// Calls `f(i)` for every valid row index; returns the number of NULL rows.
@@ -1369,6 +1497,24 @@ impl ProfileState {
         ProfileState { opts: o, ..Default::default() }
     }
 
+    /// Folds sketch batches on `pool` from now on (`None`: on the updating thread). The
+    /// state is the same either way; the pool only lets a thread that feeds many states
+    /// hand the folding to other cores.
+    pub fn set_pool(&mut self, pool: Option<std::sync::Arc<rayon::ThreadPool>>) {
+        self.pool = pool;
+    }
+
+    /// Waits for folds in flight and folds pending keys in, so that later reads
+    /// ([`ProfileState::finalize`], [`ProfileState::write_body`]) need no copy.
+    pub fn settle(&mut self) {
+        match &mut self.store {
+            Store::Int(Values::Sketch(sk)) => sk.settle(),
+            Store::Float(Values::Sketch(sk)) => sk.settle(),
+            Store::Bytes(Values::Sketch(sk)) => sk.settle(),
+            _ => {}
+        }
+    }
+
     /// The column kind fixed by the first non-NULL value.
     pub fn kind(&self) -> ValueKind {
         self.kind
@@ -1376,6 +1522,15 @@ impl ProfileState {
 
     /// `Err` when values of different kinds were fed to one state (they were dropped).
     pub fn check(&self) -> crate::kernels::Result<()> {
+        let lost = match &self.store {
+            Store::Int(Values::Sketch(sk)) => sk.lost,
+            Store::Float(Values::Sketch(sk)) => sk.lost,
+            Store::Bytes(Values::Sketch(sk)) => sk.lost,
+            _ => false,
+        };
+        if lost {
+            return Err(crate::kernels::Error::invalid("an internal error stopped the profile of this column"));
+        }
         if self.conflicts > 0 {
             return Err(crate::kernels::Error::invalid(format!(
                 "{} values had a different type than the column's {:?} and were not profiled",
@@ -1426,13 +1581,14 @@ impl ProfileState {
             return;
         }
         let opts = self.opts;
+        let pool = self.pool.as_deref();
         if let Store::Int(vals) = &mut self.store {
             match vals {
                 Values::Exact { map, .. } => {
                     for_valid(v.len(), validity, |i| *map.entry(conv(v[i])).or_insert(0) += 1);
                 }
                 Values::Sketch(sk) => {
-                    for_valid(v.len(), validity, |i| sk.push(conv(v[i])));
+                    for_valid(v.len(), validity, |i| sk.push(conv(v[i]), pool));
                 }
             }
             vals.check_budget(&opts, kind);
@@ -1488,13 +1644,14 @@ impl ProfileState {
             return;
         }
         let opts = self.opts;
+        let pool = self.pool.as_deref();
         if let Store::Float(vals) = &mut self.store {
             match vals {
                 Values::Exact { map, .. } => {
                     for_valid(v.len(), validity, |i| *map.entry(float_key(conv(v[i]))).or_insert(0) += 1);
                 }
                 Values::Sketch(sk) => {
-                    for_valid(v.len(), validity, |i| sk.push(float_key(conv(v[i]))));
+                    for_valid(v.len(), validity, |i| sk.push(float_key(conv(v[i])), pool));
                 }
             }
             vals.check_budget(&opts, kind);
@@ -1519,6 +1676,7 @@ impl ProfileState {
                     map.insert(Box::from(&key[..]), 1);
                 }
                 Values::Sketch(sk) => {
+                    let sk = sk.core_mut();
                     let h = hash_bytes(&key, BYTES_SEED);
                     sk.n += 1;
                     sk.hll.insert(h);
@@ -1571,16 +1729,26 @@ impl ProfileState {
         if other.kind == ValueKind::Unknown {
             return;
         }
+        if self.pool.is_none() {
+            self.pool.clone_from(&other.pool);
+        }
+        let pool = self.pool.as_deref();
         if self.kind == ValueKind::Unknown {
             self.kind = other.kind;
             self.store = other.store.clone();
             self.text = other.text.clone();
-            if let Store::Int(v) = &mut self.store {
-                v.check_budget(&self.opts, self.kind);
-            } else if let Store::Float(v) = &mut self.store {
-                v.check_budget(&self.opts, self.kind);
-            } else if let Store::Bytes(v) = &mut self.store {
-                v.check_budget(&self.opts, self.kind);
+            match &mut self.store {
+                Store::Int(v) => v.check_budget(&self.opts, self.kind),
+                Store::Float(v) => v.check_budget(&self.opts, self.kind),
+                Store::Bytes(v) => v.check_budget(&self.opts, self.kind),
+                Store::Empty => {}
+            }
+            // fold the copied pending keys on the pool (see `Buffered::merge`)
+            match &mut self.store {
+                Store::Int(Values::Sketch(sk)) => sk.flush(pool),
+                Store::Float(Values::Sketch(sk)) => sk.flush(pool),
+                Store::Bytes(Values::Sketch(sk)) => sk.flush(pool),
+                _ => {}
             }
             return;
         }
@@ -1591,9 +1759,9 @@ impl ProfileState {
         self.text.merge(&other.text);
         let (opts, kind) = (self.opts, self.kind);
         match (&mut self.store, &other.store) {
-            (Store::Int(a), Store::Int(b)) => a.merge(b, &opts, kind),
-            (Store::Float(a), Store::Float(b)) => a.merge(b, &opts, kind),
-            (Store::Bytes(a), Store::Bytes(b)) => a.merge(b, &opts, kind),
+            (Store::Int(a), Store::Int(b)) => a.merge(b, &opts, kind, pool),
+            (Store::Float(a), Store::Float(b)) => a.merge(b, &opts, kind, pool),
+            (Store::Bytes(a), Store::Bytes(b)) => a.merge(b, &opts, kind, pool),
             _ => {}
         }
     }
@@ -1717,7 +1885,7 @@ impl ProfileState {
         if !r.is_empty() {
             return Err(corrupt(format_args!("{} trailing bytes", r.len())));
         }
-        Ok(ProfileState { opts, kind, rows, nulls, conflicts, store, text })
+        Ok(ProfileState { opts, kind, rows, nulls, conflicts, store, text, pool: None })
     }
 
     /// Approximate heap bytes held by the state.

@@ -542,10 +542,15 @@ impl LogHist {
     /// state is a function of the multiset). Consecutive values that share a bucket are
     /// summed before the table is touched, so an ascending input costs one table access
     /// per bucket.
+    ///
+    /// When a new bucket finds the table full, the shift jumps at once to the one the
+    /// table and the rest of `xs` need together ([`LogHist::shift_for`]): the smallest
+    /// shift at which the union fits, which is where inserting one by one ends up too.
     pub fn insert_many(&mut self, xs: &[(f64, u64)]) {
         let norm = |x: f64| if x == 0.0 { 0.0 } else { x };
         let mut i = 0;
         while i < xs.len() {
+            let start = i;
             let x0 = norm(xs[i].0);
             let id = shr(order_key(x0), self.shift);
             let mut b = Bucket { count: xs[i].1, min: x0, max: x0 };
@@ -564,28 +569,54 @@ impl LogHist {
                 }
                 i += 1;
             }
-            self.insert_bucket(b);
+            if !self.try_insert_bucket(id, b) {
+                let to = self.shift_for(&xs[start..]);
+                self.rebucket(to);
+                i = start;
+            }
         }
     }
 
-    /// Adds a bucket whose min and max share one bucket at the current shift (so at every
-    /// larger shift too), as inserting its values one by one would.
-    fn insert_bucket(&mut self, b: Bucket) {
-        let key = order_key(b.min);
-        loop {
-            let id = shr(key, self.shift);
-            if let Some(a) = self.map.get_mut(&id) {
-                a.count += b.count;
-                a.min = a.min.min(b.min);
-                a.max = a.max.max(b.max);
-                return;
-            }
-            if self.map.len() < HIST_BUCKETS {
-                self.map.insert(id, b);
-                return;
-            }
-            self.rebucket(self.shift + 1);
+    /// Adds `b` (all of it in bucket `id` at the current shift) unless that bucket is new
+    /// and the table full; false then, nothing changed.
+    #[inline]
+    fn try_insert_bucket(&mut self, id: u64, b: Bucket) -> bool {
+        if let Some(a) = self.map.get_mut(&id) {
+            a.count += b.count;
+            a.min = a.min.min(b.min);
+            a.max = a.max.max(b.max);
+            return true;
         }
+        if self.map.len() < HIST_BUCKETS {
+            self.map.insert(id, b);
+            return true;
+        }
+        false
+    }
+
+    /// The smallest shift ≥ the current one at which the buckets held and those of `xs`
+    /// number at most [`HIST_BUCKETS`]. Two distinct bucket ids a < b at the current shift
+    /// share a bucket at `shift + d` exactly when d ≥ the bit length of a ^ b, so over the
+    /// sorted distinct ids the count at `shift + d` is 1 + the adjacent pairs whose a ^ b
+    /// is longer than d bits.
+    fn shift_for(&self, xs: &[(f64, u64)]) -> u32 {
+        let mut ids: Vec<u64> = Vec::with_capacity(self.map.len() + xs.len());
+        ids.extend(self.map.keys().copied());
+        ids.extend(xs.iter().map(|&(x, _)| shr(order_key(x), self.shift)));
+        ids.sort_unstable();
+        ids.dedup();
+        let mut longer = [0usize; 65];
+        for w in ids.windows(2) {
+            longer[(64 - (w[0] ^ w[1]).leading_zeros()) as usize] += 1;
+        }
+        // count(d) = 1 + Σ_{l > d} longer[l]
+        let mut count = 1 + longer.iter().sum::<usize>();
+        let mut d = 0u32;
+        while count > HIST_BUCKETS && d < 64 {
+            d += 1;
+            count -= longer[d as usize];
+        }
+        (self.shift + d).min(64)
     }
 
     fn put(map: &mut FastMap<u64, Bucket>, id: u64, b: &Bucket) {
@@ -888,6 +919,28 @@ mod tests {
         assert_eq!(m.buckets(), whole.buckets());
         assert!(whole.buckets().len() <= HIST_BUCKETS && whole.shift() > 0);
         assert_eq!(whole.buckets().iter().map(|b| b.count).sum::<u64>(), 100_000);
+    }
+
+    #[test]
+    fn log_hist_insert_many_equals_one_by_one() {
+        // random doubles over many binades, a narrow cluster, integers, ±∞ and zeros
+        let mut xs: Vec<f64> =
+            (0..60_000u64).map(|i| f64::from_bits(fmix64(i) >> 2) * (if i % 3 == 0 { -1.0 } else { 1.0 })).collect();
+        xs.extend((0..30_000u64).map(|i| 1.0 + (fmix64(i + 7) >> 40) as f64 * 1e-12));
+        xs.extend((0..20_000i64).map(|i| (i * 37 % 5000) as f64));
+        xs.extend([f64::INFINITY, f64::NEG_INFINITY, 0.0, -0.0, f64::MAX, f64::MIN_POSITIVE]);
+        let mut one = LogHist::default();
+        xs.iter().for_each(|&x| one.insert(x, 1));
+        for chunk in [1usize, 7, 300, 2048, 16_384, xs.len()] {
+            let mut many = LogHist::default();
+            for part in xs.chunks(chunk) {
+                let mut v: Vec<(f64, u64)> = part.iter().map(|&x| (x, 1)).collect();
+                v.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+                many.insert_many(&v);
+            }
+            assert_eq!((many.shift(), many.buckets()), (one.shift(), one.buckets()), "chunk {chunk}");
+        }
+        assert!(one.shift() > 0);
     }
 
     #[test]

@@ -1126,3 +1126,64 @@ fn corrupt_bodies_are_errors_never_panics() {
     }
     eprintln!("{oks} flipped bodies were valid states");
 }
+
+/// State bytes of `col` cut into `parts` contiguous states fed `chunk` rows at a time,
+/// folding on `pool` when given: each part's bytes (written while folds may be in
+/// flight), then the left fold of the parts.
+fn pooled_bytes(
+    col: &Col,
+    parts: usize,
+    chunk: usize,
+    opts: ProfileOptions,
+    pool: Option<&std::sync::Arc<rayon::ThreadPool>>,
+) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut states = Vec::new();
+    for r in cuts(col.len(), parts, chunk) {
+        let mut s = ProfileState::with_options(opts);
+        s.set_pool(pool.cloned());
+        let mut i = r.start;
+        while i < r.end {
+            let e = (i + chunk).min(r.end);
+            feed(&mut s, col, i..e);
+            i = e;
+        }
+        let mut body = Vec::new();
+        s.write_body(&mut body);
+        out.push(body);
+        states.push(s);
+    }
+    let mut acc = ProfileState::with_options(opts);
+    for s in &states {
+        acc.combine(s);
+    }
+    let mut body = Vec::new();
+    acc.write_body(&mut body);
+    acc.settle();
+    let mut again = Vec::new();
+    acc.write_body(&mut again);
+    assert_eq!(again, body);
+    out.push(body);
+    out
+}
+
+#[test]
+#[cfg_attr(debug_assertions, ignore = "200k-row columns: run with --release")]
+fn folding_on_a_pool_gives_the_same_state_bytes() {
+    let pool = std::sync::Arc::new(rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("pool"));
+    let cols = invariance_columns();
+    for opts in [ProfileOptions { exact_limit: 100, ..Default::default() }, ProfileOptions::default()] {
+        for (name, col) in &cols {
+            for (parts, chunk) in [(1, 2048), (3, 7), (4, 2048), (2, 50_000)] {
+                let here = pooled_bytes(col, parts, chunk, opts, None);
+                let pooled = pooled_bytes(col, parts, chunk, opts, Some(&pool));
+                assert_eq!(here, pooled, "{name}: {parts} parts, {chunk}-row updates, {opts:?}");
+            }
+            // a state dropped with a fold in flight neither crashes nor leaks into others
+            let mut s = ProfileState::with_options(opts);
+            s.set_pool(Some(pool.clone()));
+            feed(&mut s, col, 0..col.len());
+            drop(s);
+        }
+    }
+}
