@@ -1187,3 +1187,46 @@ fn folding_on_a_pool_gives_the_same_state_bytes() {
         }
     }
 }
+
+#[test]
+fn key_sorts_agree_with_comparison_sorts() {
+    let mut rng = Rng(5);
+    for len in [0usize, 1, 63, 64, 65, 1000, 8192, 16_384] {
+        for shape in 0..5 {
+            let ints: Vec<i128> = (0..len)
+                .map(|i| match shape {
+                    0 => (rng.next() % 1000) as i128,
+                    1 => rng.next() as i64 as i128,
+                    2 => i128::from(i as i64 - 500),
+                    3 => {
+                        if i % 7 == 0 {
+                            i128::MAX - i as i128
+                        } else {
+                            -(rng.next() as i128)
+                        }
+                    }
+                    _ => i128::from(i64::MIN) + (rng.next() % 3) as i128,
+                })
+                .collect();
+            let mut a = ints.clone();
+            <i128 as Key>::sort_keys(&mut a);
+            let mut b = ints;
+            b.sort_unstable();
+            assert_eq!(a, b, "i128 len {len} shape {shape}");
+            let floats: Vec<u64> = (0..len)
+                .map(|i| match shape {
+                    0 => float_key((rng.next() % 1000) as f64 - 500.0),
+                    1 => float_key(f64::from_bits(rng.next())),
+                    2 => float_key(i as f64 * 0.1),
+                    3 => float_key([f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 0.0, -1e-300, 1e300][i % 6]),
+                    _ => float_key(-(rng.next() as f64)),
+                })
+                .collect();
+            let mut a = floats.clone();
+            <u64 as Key>::sort_keys(&mut a);
+            let mut b = floats;
+            b.sort_unstable_by(|x, y| x.key_cmp(y));
+            assert_eq!(a, b, "f64 len {len} shape {shape}");
+        }
+    }
+}
