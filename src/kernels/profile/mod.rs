@@ -355,7 +355,7 @@ fn radix_sort(v: &mut [u64]) {
     // `from` holds the keys sorted by the digits done so far: `v` when `in_v`
     let mut in_v = true;
     for (d, c) in counts.iter().enumerate() {
-        if c.iter().any(|&n| n == v.len()) {
+        if c.contains(&v.len()) {
             continue;
         }
         let mut pos = [0usize; 256];
