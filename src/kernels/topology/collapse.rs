@@ -212,7 +212,7 @@ fn dominator_now(now: &Bits, dm: &DistanceMatrix, u: usize, v: usize, sc: &mut S
         return None;
     }
     best_by_arrival(common, dm.row(u), dm.row(v), u ^ v, cands);
-    cands.iter().map(|&(_, p)| p).find(|&p| dominates(common, now.row(p), p))
+    try_by_arrival(cands, |p| dominates(common, now.row(p), p))
 }
 
 /// True when every vertex of `common` other than `w` is in `nbrs`.
@@ -224,16 +224,29 @@ fn dominates(common: &[u64], nbrs: &[u64], w: usize) -> bool {
     })
 }
 
+/// The first candidate, by arrival, that passes `ok`. The earliest arrival usually does
+/// (most edges of a dense cloud are dominated by it), so the others are sorted only when
+/// it fails.
+fn try_by_arrival(cands: &mut [(f64, usize)], mut ok: impl FnMut(usize) -> bool) -> Option<usize> {
+    let first = cands.iter().enumerate().min_by(|a, b| a.1 .0.total_cmp(&b.1 .0))?.0;
+    cands.swap(0, first);
+    if ok(cands[0].1) {
+        return Some(cands[0].1);
+    }
+    let rest = &mut cands[1..];
+    rest.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    rest.iter().map(|c| c.1).find(|&p| ok(p))
+}
+
 /// The members of `set` whose edges to both `u` and `v` came first: all of them when
-/// there are at most [`ALL_BELOW`], else the first [`CANDIDATES`] among at most
-/// [`SCANNED`] members read from a word chosen by `start` on (a large common
-/// neighbourhood has many dominators, a sample finds one).
+/// there are at most [`ALL_BELOW`] (in no order; see [`try_by_arrival`]), else the first
+/// [`CANDIDATES`] among at most [`SCANNED`] members read from a word chosen by `start` on
+/// (a large common neighbourhood has many dominators, a sample finds one).
 fn best_by_arrival(set: &[u64], ru: &[f64], rv: &[f64], start: usize, cands: &mut Vec<(f64, usize)>) {
     cands.clear();
     let size: u32 = set.iter().map(|w| w.count_ones()).sum();
     if size as usize <= ALL_BELOW {
         for_each_bit(set, |z| cands.push((ru[z].max(rv[z]), z)));
-        cands.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
         return;
     }
     let words = set.len();
@@ -324,7 +337,7 @@ fn dominator_at(live: &Bits, dm: &DistanceMatrix, u: usize, v: usize, t: f64, sc
         common[v / 64] &= !(1u64 << (v % 64));
     }
     best_by_arrival(common, ru, rv, u ^ v, cands);
-    cands.iter().map(|c| c.1).find(|&w| reaches_all(dm.row(w), t, common, w))
+    try_by_arrival(cands, |w| reaches_all(dm.row(w), t, common, w))
 }
 
 /// True when `w` reaches every vertex of `common` but itself by `t`; compares 64 entries
