@@ -171,10 +171,6 @@ pub fn estimate_memory_with_density(n_points: usize, opts: &RipsOptions, density
     b += binom_f(n, 2) * 8.0;
     // edges: sorted list, columns, pivot map, reduction matrix (~80 B per edge)
     b += binom_f(n, 2) * density * 80.0;
-    if opts.max_dim == 1 && opts.modulus == 2 {
-        // the neighbour lists of the lazy Z/2 H1 reduction, 12 B per pair and end
-        b += binom_f(n, 2) * density * 24.0;
-    }
     for k in 2..=opts.max_dim {
         // columns during assembly + pivots + V, and the kept list below max_dim
         let per = if k < opts.max_dim { 56.0 } else { 40.0 };
@@ -328,6 +324,12 @@ fn run(
         check_work(n, within, thr)?;
     }
     let mut r = rips::Rips::try_new(&dm, thr, u32::from(opts.modulus), opts.max_dim)?;
+    // The lazy Z/2 H1 reduction needs neighbour lists (12 B per pair within the threshold
+    // and end): only when they fit the budget beside the estimate, else the heap path.
+    let pairs = n * (n - 1) / 2;
+    let density = if pairs == 0 { 0.0 } else { within as f64 / pairs as f64 };
+    let lists = (within as f64) * 24.0;
+    r.lazy_h1 = estimate_memory_with_density(n, opts, density) as f64 + lists <= opts.memory_budget as f64;
     let mut out = Vec::new();
     let mut stats = rips::Stats::default();
     r.compute(opts.max_dim, pool, monitor, &mut out, &mut stats)?;
