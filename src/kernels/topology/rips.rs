@@ -279,7 +279,7 @@ pub(crate) struct Rips<'a> {
     /// For each edge index: its apparent cofacet, or `u64::MAX` (empty until built).
     edge_app: Vec<u64>,
     /// Sorted neighbour lists for the lazy Z/2 H1 reduction (built by `compute` when
-    /// `lazy_h1` and H1 is the top dimension over Z/2).
+    /// `lazy_h1` over Z/2).
     nbrs: Option<Neighbours>,
     /// Reduce H1 over Z/2 with lazily merged coboundaries (default); off: the heap of
     /// every cofacet, as in the other dimensions (tests compare the two).
@@ -650,6 +650,10 @@ impl<'a> Rips<'a> {
         drop(app);
         self.edge_app = table;
         let mut columns = kept;
+        if self.p == 2 && self.lazy_h1 {
+            check(monitor, "neighbour lists", 0, 1)?;
+            self.nbrs = Some(self.neighbours(pool)?);
+        }
         let this: &Self = self;
         let mut simplices: Vec<(f64, u64)> = Vec::new();
         for dim in 1..=max_dim {
