@@ -13,7 +13,8 @@ WITH states AS NOT MATERIALIZED (
     UNPIVOT (
         SELECT dr_profile_state(COLUMNS(*), coalesce(dr_check_integer(exact_limit, 'profile_states', 'exact_limit', 0, 9223372036854775807),
                                                   current_setting('dataraum_exact_limit')::BIGINT),
-                                dr_check_integer(top_k, 'profile_states', 'top_k', 0, 9223372036854775807))
+                                dr_check_integer(top_k, 'profile_states', 'top_k', 0, 9223372036854775807),
+                                current_setting('threads')::BIGINT)
         FROM query_table(tbl)
     ) ON COLUMNS(*) INTO NAME column_name VALUE state
 ), described AS NOT MATERIALIZED (

@@ -1,6 +1,6 @@
 //! Analysis states as BLOBs: computed anywhere, stored anywhere, merged later.
 //!
-//! - `dr_profile_state(x [, exact_limit, top_k])`, `dr_infer_state(x [, null_tokens,
+//! - `dr_profile_state(x [, exact_limit, top_k, threads])`, `dr_infer_state(x [, null_tokens,
 //!   min_parse_rate [, decimal_separator]])` and `dr_correlations_state(row [, methods,
 //!   sample_size])` take the arguments of `dr_profile`, `dr_infer_type` and
 //!   `dr_correlations` and return the aggregate's partial state instead of its result.
@@ -624,7 +624,7 @@ pub const DOCS: [FunctionDoc; 8] = [
     FunctionDoc {
         name: "dr_profile_state",
         kind: Kind::Aggregate,
-        parameters: "x ANY [, exact_limit BIGINT, top_k BIGINT]",
+        parameters: "x ANY [, exact_limit BIGINT, top_k BIGINT, threads BIGINT]",
         returns: "BLOB",
         description: "The partial state of dr_profile as a versioned BLOB (format: README, 'State BLOBs'): store it, ship it, and merge any number of them with dr_profile_merge into exactly the profile of all their rows, whatever the split.",
         example: "SELECT octet_length(dr_profile_state(x)) > 0 FROM range(1000) t(x);",
@@ -691,7 +691,12 @@ pub const DOCS: [FunctionDoc; 8] = [
 pub fn register(r: &mut Registrar) {
     r.aggregate::<StateAgg<DrProfile>>(AggregateSpec {
         name: DOCS[0].name,
-        overloads: vec![vec![Ty::Any], vec![Ty::Any, Ty::BigInt], vec![Ty::Any, Ty::BigInt, Ty::BigInt]],
+        overloads: vec![
+            vec![Ty::Any],
+            vec![Ty::Any, Ty::BigInt],
+            vec![Ty::Any, Ty::BigInt, Ty::BigInt],
+            vec![Ty::Any, Ty::BigInt, Ty::BigInt, Ty::BigInt],
+        ],
         return_type: Ty::Blob,
     });
     r.aggregate::<MergeAgg<DrProfile>>(AggregateSpec {
