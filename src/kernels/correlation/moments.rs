@@ -299,14 +299,6 @@ impl PairSums {
         self.sxy.merge(&o.sxy);
     }
 
-    /// Adds the complete rows of one batch of columns `a` and `b`.
-    #[cfg(test)]
-    pub(crate) fn add_batch(&mut self, a: &ColumnBatch, va: &[bool], b: &ColumnBatch, vb: &[bool]) {
-        let sa = a.sums_over(va, vb);
-        let sb = b.sums_over(vb, va);
-        self.add_batch_with(a, va, &sa, b, vb, &sb);
-    }
-
     /// Adds the complete rows of one batch of columns `a` and `b`, given each column's sums
     /// over those rows (`a.sums_over(va, vb)` and the mirror; a batch shares them
     /// between every pair whose other column has the same validity).
