@@ -24,88 +24,6 @@ pub struct CorrAgg {
     pub(crate) threads: usize,
     /// The row's SQL type (its column names and types), from the first update.
     pub(crate) input_type: Option<String>,
-    /// Decoded batches not yet added to `state`. A scan's threads only decode; finalize adds
-    /// every batch in parallel on the pool ([`CorrAgg::settle`]). Without this a table of few
-    /// row groups (flights has 3, for 2 threads) leaves a thread idle while the other adds its
-    /// last row group. Batches past [`PENDING_CAP`] bytes are added at once. The state is the
-    /// same either way: states merge exactly, whatever the split and the merge order.
-    pending: Vec<Decoded>,
-    pending_bytes: usize,
-    /// An empty state with the options and columns of `state` (the start of each part).
-    template: Option<CorrState>,
-    metas: Vec<ColumnMeta>,
-}
-
-/// Decoded bytes a state keeps before adding them (per state: one per scan thread).
-const PENDING_CAP: usize = 64 << 20;
-
-/// One decoded batch: values per column and validity masks.
-#[derive(Clone)]
-struct Decoded {
-    buffers: Vec<Buffer>,
-    masks: Vec<Vec<u64>>,
-    rows: usize,
-}
-
-impl Decoded {
-    fn data(&self) -> Vec<ColumnData<'_>> {
-        self.buffers
-            .iter()
-            .zip(&self.masks)
-            .map(|(b, m)| match b {
-                Buffer::Num(v) => ColumnData::Numeric(v, Some(m)),
-                Buffer::Cat(v) => ColumnData::Categorical(v, Some(m)),
-            })
-            .collect()
-    }
-
-    fn bytes(&self) -> usize {
-        self.buffers.len() * (self.rows * 8 + self.rows.div_ceil(64) * 8) + 64
-    }
-}
-
-impl CorrAgg {
-    /// Adds the pending batches to the state: contiguous runs of them into fresh states in
-    /// parallel on `pool`, then merged in order.
-    fn settle(&mut self, pool: Option<&rayon::ThreadPool>) -> FnResult<()> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let pending = std::mem::take(&mut self.pending);
-        self.pending_bytes = 0;
-        let template = self.template.clone().unwrap_or_default();
-        let pieces = pool.map_or(1, |p| p.current_num_threads()).clamp(1, pending.len());
-        let runs: Vec<&[Decoded]> = pending.chunks(pending.len().div_ceil(pieces)).collect();
-        let metas = &self.metas;
-        let parts = crate::kernels::correlation::par_map(pool, &runs, |run| {
-            let mut part = template.clone();
-            for d in run.iter() {
-                part.update_rows(metas, &d.data(), d.rows)?;
-            }
-            Ok::<CorrState, crate::kernels::Error>(part)
-        });
-        for part in parts {
-            self.state.combine(&part.map_err(|e| e.message)?).map_err(|e| e.message)?;
-        }
-        Ok(())
-    }
-
-    /// The state with the pending batches added (a copy only when some are pending).
-    pub(crate) fn settled(&self) -> FnResult<std::borrow::Cow<'_, CorrState>> {
-        if self.pending.is_empty() {
-            return Ok(std::borrow::Cow::Borrowed(&self.state));
-        }
-        let mut state = self.state.clone();
-        for d in &self.pending {
-            state.update_rows(&self.metas, &d.data(), d.rows).map_err(|e| e.message)?;
-        }
-        Ok(std::borrow::Cow::Owned(state))
-    }
-
-    /// An aggregate holding `state` (a loaded state: nothing pending).
-    pub(crate) fn of_state(state: CorrState, threads: usize, input_type: Option<String>) -> Self {
-        CorrAgg { state, configured: true, threads, input_type, ..Default::default() }
-    }
 }
 
 /// FNV-1a then a 64-bit finaliser: stable across runs and threads (states merge).
@@ -129,7 +47,6 @@ fn role_of(col: &Column) -> ColumnRole {
     }
 }
 
-#[derive(Clone)]
 enum Buffer {
     Num(Vec<f64>),
     Cat(Vec<u64>),
@@ -233,8 +150,6 @@ impl Aggregate for DrCorrelations {
                 }
             }
             agg.state = CorrState::new(metas.clone(), o);
-            agg.template = Some(agg.state.clone());
-            agg.metas = metas.clone();
             agg.configured = true;
             agg.input_type = Some(row.ty.sql());
         }
@@ -265,17 +180,15 @@ impl Aggregate for DrCorrelations {
             masks.push(mask);
             buffers.push(buffer);
         }
-        if metas != agg.metas {
-            return Err("the row schema changed between updates".into());
-        }
-        let d = Decoded { buffers, masks, rows: n };
-        agg.pending_bytes += d.bytes();
-        agg.pending.push(d);
-        if agg.pending_bytes > PENDING_CAP {
-            let pool = crate::functions::pool::shared(agg.threads);
-            agg.settle(pool.as_deref())?;
-        }
-        Ok(())
+        let data: Vec<ColumnData> = buffers
+            .iter()
+            .zip(&masks)
+            .map(|(b, m)| match b {
+                Buffer::Num(v) => ColumnData::Numeric(v, Some(m)),
+                Buffer::Cat(v) => ColumnData::Categorical(v, Some(m)),
+            })
+            .collect();
+        agg.state.update_rows(&metas, &data, n).map_err(|e| e.message)
     }
 
     fn combine(source: &CorrAgg, target: &mut CorrAgg) -> FnResult<()> {
@@ -287,28 +200,13 @@ impl Aggregate for DrCorrelations {
             target.configured = true;
             target.threads = source.threads;
             target.input_type.clone_from(&source.input_type);
-            target.template.clone_from(&source.template);
-            target.metas.clone_from(&source.metas);
-            target.pending = source.pending.clone();
-            target.pending_bytes = source.pending_bytes;
             return Ok(());
         }
-        if !source.pending.is_empty() && source.metas != target.metas {
-            return Err("the row schema changed between updates".into());
-        }
-        target.state.combine(&source.state).map_err(|e| e.message)?;
-        target.pending.extend(source.pending.iter().cloned());
-        target.pending_bytes += source.pending_bytes;
-        if target.pending_bytes > PENDING_CAP {
-            let pool = crate::functions::pool::shared(target.threads);
-            target.settle(pool.as_deref())?;
-        }
-        Ok(())
+        target.state.combine(&source.state).map_err(|e| e.message)
     }
 
     fn finalize(agg: &mut CorrAgg) -> FnResult<Value> {
         let pool = crate::functions::pool::shared(agg.threads);
-        agg.settle(pool.as_deref())?;
         let r = agg.state.finalize(pool.as_deref()).map_err(|e| e.message)?;
         let correlations = r
             .correlations
@@ -335,7 +233,7 @@ impl Aggregate for DrCorrelations {
     }
 
     fn state_bytes(agg: &CorrAgg) -> usize {
-        agg.state.state_bytes() + agg.pending_bytes
+        agg.state.state_bytes()
     }
 }
 

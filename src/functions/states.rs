@@ -340,14 +340,13 @@ impl Stateful for DrCorrelations {
         if !a.configured {
             return Ok(Saved::empty());
         }
-        let state = a.settled()?;
         let mut body = Vec::new();
-        state.write_body(&mut body);
+        a.state.write_body(&mut body);
         Ok(Saved {
             empty: false,
-            rows: state.row_count(),
+            rows: a.state.row_count(),
             input_type: a.input_type.clone().unwrap_or_default(),
-            options: state.options_text(),
+            options: a.state.options_text(),
             body,
         })
     }
@@ -356,7 +355,7 @@ impl Stateful for DrCorrelations {
         if state.options_text() != env.options {
             return Err(damaged(env, "its options do not match its body"));
         }
-        Ok(CorrAgg::of_state(state, 1, Some(env.input_type.clone())))
+        Ok(CorrAgg { state, configured: true, threads: 1, input_type: Some(env.input_type.clone()) })
     }
     fn merge_args(a: &mut CorrAgg, args: &Args, row: usize) {
         if args.len() > 1 {
