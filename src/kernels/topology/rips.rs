@@ -184,32 +184,12 @@ impl<T: Ord + Copy> QuadHeap<T> {
     }
     #[inline]
     fn pop_raw(&mut self) -> Option<T> {
-        let v = &mut self.v;
-        let last = v.pop()?;
-        if v.is_empty() {
+        let last = self.v.pop()?;
+        if self.v.is_empty() {
             return Some(last);
         }
-        let top = v[0];
-        let n = v.len();
-        let mut i = 0;
-        loop {
-            let c = 4 * i + 1;
-            if c >= n {
-                break;
-            }
-            let mut m = c;
-            for k in c + 1..(c + 4).min(n) {
-                if v[k] < v[m] {
-                    m = k;
-                }
-            }
-            if v[m] >= last {
-                break;
-            }
-            v[i] = v[m];
-            i = m;
-        }
-        v[i] = last;
+        let top = self.v[0];
+        self.replace_top(last);
         Some(top)
     }
 }
