@@ -92,29 +92,27 @@ pub(crate) struct ColumnBatch {
 }
 
 impl ColumnBatch {
-    /// `values[r]` valid where `valid[r]` (finite, as the state's words guarantee).
+    /// The value words of a batch (`f64` bits), valid where `valid[r]` (finite, as the state's
+    /// words guarantee).
     ///
     /// The grid is the coarsest that holds every value whole when one exists (integers stay
     /// integers, so their products fit in 64 bits), else the one that puts the largest value
     /// just below 2^62 (the rest may then have low parts). The sums are exact either way: the
     /// grid changes how fast they are formed, never what they are.
     pub(crate) fn new(words: &[u64], valid: &[bool]) -> Self {
-        Self::of_values(words.iter().map(|&b| f64::from_bits(b)), words.len(), valid)
-    }
-
-    fn of_values(values: impl Iterator<Item = f64> + Clone, len: usize, valid: &[bool]) -> Self {
+        let values = || words.iter().map(|&b| f64::from_bits(b));
         let (mut top, mut lowest) = (0i64, i64::MAX);
-        for (x, &ok) in values.clone().zip(valid) {
+        for (x, &ok) in values().zip(valid) {
             if let Some((_, m, p)) = split(x).filter(|s| ok && s.1 != 0) {
                 top = top.max(p + 64 - i64::from(m.leading_zeros()));
                 lowest = lowest.min(p + i64::from(m.trailing_zeros()));
             }
         }
         let q = if lowest == i64::MAX { (top - 62).max(0) } else { (top - 62).max(lowest).max(0) };
-        let mut x = vec![0i64; len];
-        let mut v = vec![0.0f64; len];
+        let mut x = vec![0i64; words.len()];
+        let mut v = vec![0.0f64; words.len()];
         let mut low = Vec::new();
-        for (r, (val, &ok)) in values.zip(valid).enumerate() {
+        for (r, (val, &ok)) in values().zip(valid).enumerate() {
             let Some((neg, m, p)) = split(val).filter(|_| ok) else { continue };
             v[r] = val;
             let d = q - p;
