@@ -12,6 +12,10 @@
 //! the exact cross terms `x_hi·y_lo + x_lo·y_hi + x_lo·y_lo` (products of doubles, exact in
 //! the 2^−2148 grid). Columns valid on every row of a batch share their `Σx, Σx²` across
 //! pairs; only `Σxy` is per pair.
+//!
+//! A batch of integers below 2^31 in magnitude (the usual case) is converted in one pass, and
+//! its 64-bit block sums use AVX2 where the CPU has it (`lanes`: one `vpmuldq` per 4 products);
+//! integer sums are exact in any order, so every path gives the same bits.
 
 use crate::kernels::exact::{BigFixed, ExactSum};
 use crate::kernels::infer::codec::Reader;
@@ -81,7 +85,8 @@ fn fold_i128<const K: u32>(v: i128, s: &mut ExactSum<K>, unit: i64) {
 pub(crate) struct ColumnBatch {
     /// `X` per row (0 where NULL).
     x: Vec<i64>,
-    /// The value per row (0.0 where NULL).
+    /// The value per row (0.0 where NULL); empty for a batch of small integers (see
+    /// [`ColumnBatch::value`]).
     v: Vec<f64>,
     /// Rows whose value has bits below the grid, ascending, with their low part.
     low: Vec<(u32, f64)>,
@@ -100,6 +105,11 @@ impl ColumnBatch {
     /// just below 2^62 (the rest may then have low parts). The sums are exact either way: the
     /// grid changes how fast they are formed, never what they are.
     pub(crate) fn new(words: &[u64], valid: &[bool]) -> Self {
+        Self::of_small_integers(words, valid).unwrap_or_else(|| Self::general(words, valid))
+    }
+
+    /// [`ColumnBatch::new`] for any finite values.
+    fn general(words: &[u64], valid: &[bool]) -> Self {
         let values = || words.iter().map(|&b| f64::from_bits(b));
         let (mut top, mut lowest) = (0i64, i64::MAX);
         for (x, &ok) in values().zip(valid) {
@@ -136,6 +146,26 @@ impl ColumnBatch {
         ColumnBatch { x, v, low, unit: q - 1074, bits }
     }
 
+    /// The common case in one pass: every valid value an integer of magnitude below 2^31. Such a
+    /// batch sits on the integer grid (unit 2^0) with no low parts; that grid may be finer than
+    /// the coarsest (all-even values), which changes no sum.
+    fn of_small_integers(words: &[u64], valid: &[bool]) -> Option<Self> {
+        let mut x = vec![0i64; words.len().min(valid.len())];
+        let top = lanes::small_integers(words, valid, &mut x)?;
+        // `v` is read only at rows with a low part: none here.
+        Some(ColumnBatch { x, v: Vec::new(), low: Vec::new(), unit: 0, bits: 64 - top.leading_zeros() })
+    }
+
+    /// The value of row r (0.0 where NULL).
+    fn value(&self, r: usize) -> f64 {
+        if self.v.is_empty() {
+            // A batch of small integers (unit 2^0): the value is `X`, exactly.
+            self.x[r] as f64
+        } else {
+            self.v[r]
+        }
+    }
+
     /// `n, Σx, Σx²` over the rows valid here and set in `mask` (the complete rows of a pair
     /// whose other column has validity `mask`).
     pub(crate) fn sums_over(&self, valid: &[bool], mask: &[bool]) -> GroupSums {
@@ -149,13 +179,9 @@ impl ColumnBatch {
         let lim = 62 - 2 * i64::from(self.bits);
         if lim >= 6 {
             let block = 1usize << lim.min(20);
+            let narrow = self.bits <= 31;
             for (bx, bm) in xs.chunks(block).zip(ms.chunks(block)) {
-                let (mut a1, mut a2) = (0i64, 0i64);
-                for (&xi, &k) in bx.iter().zip(bm) {
-                    let xi = xi & -i64::from(k);
-                    a1 += xi;
-                    a2 += xi * xi;
-                }
+                let (a1, a2) = lanes::masked_sums(bx, bm, narrow);
                 s1 += i128::from(a1);
                 s2.add(i128::from(a2));
             }
@@ -171,7 +197,7 @@ impl ColumnBatch {
         s2.fold(&mut g.s2, 2 * self.unit);
         for &(r, lo) in &self.low {
             if (r as usize) < rows && valid[r as usize] && ms[r as usize] {
-                g.add_low(self.v[r as usize], lo);
+                g.add_low(self.value(r as usize), lo);
             }
         }
         g
@@ -264,7 +290,7 @@ impl GroupSums {
             let r = r as usize;
             if let (Some(&id), true) = (ids.get(r), valid[r]) {
                 if let Some(g) = groups.get_mut(id as usize) {
-                    g.add_low(b.v[r], lo);
+                    g.add_low(b.value(r), lo);
                 }
             }
         }
@@ -315,26 +341,13 @@ impl PairSums {
         let mut xy = [Wide::default(); 4];
         let n = a.x.len().min(b.x.len());
         let (xs, ys) = (&a.x[..n], &b.x[..n]);
-        // |xy| < 2^(bits_a + bits_b): 4 lanes of 2^k rows each sum in 64 bits while that plus
-        // k stays ≤ 62 (integer columns: always).
+        // |xy| < 2^(bits_a + bits_b): blocks of 2^k rows sum in 64 bits while that plus k stays
+        // ≤ 62 (integer columns: always).
         let lim = 62 - i64::from(a.bits) - i64::from(b.bits);
         if lim >= 6 {
-            let block = 4usize << lim.min(20);
-            for (bx, by) in xs.chunks(block).zip(ys.chunks(block)) {
-                let mut acc = [0i64; 4];
-                let mut cx = bx.chunks_exact(4);
-                let mut cy = by.chunks_exact(4);
-                for (p, q) in (&mut cx).zip(&mut cy) {
-                    for k in 0..4 {
-                        acc[k] += p[k] * q[k];
-                    }
-                }
-                for (p, q) in cx.remainder().iter().zip(cy.remainder()) {
-                    acc[0] += p * q;
-                }
-                for k in 0..4 {
-                    xy[k].add(i128::from(acc[k]));
-                }
+            let narrow = a.bits <= 31 && b.bits <= 31;
+            for (bx, by) in xs.chunks(1 << lim.min(20)).zip(ys.chunks(1 << lim.min(20))) {
+                xy[0].add(i128::from(lanes::dot(bx, by, narrow)));
             }
         } else {
             let mut cx = xs.chunks_exact(4);
@@ -373,7 +386,7 @@ impl PairSums {
             };
             let r = r as usize;
             if va[r] && vb[r] {
-                let (ha, hb) = (a.v[r] - la, b.v[r] - lb);
+                let (ha, hb) = (a.value(r) - la, b.value(r) - lb);
                 add_product(&mut self.sxy, ha, lb, 0);
                 add_product(&mut self.sxy, la, hb, 0);
                 add_product(&mut self.sxy, la, lb, 0);
@@ -424,5 +437,193 @@ impl PairSums {
             return Err(r.err("inconsistent pair sums"));
         }
         Ok(PairSums { x, y, sxy })
+    }
+}
+
+/// The 64-bit inner loops of one block. Integer sums are exact in any order, so the AVX2
+/// versions (4 products per `vpmuldq` when every value fits in 32 bits, instead of SSE2's
+/// emulated 64-bit multiplies) give the same sums as the portable ones. The caller bounds the
+/// block so each total fits in 64 bits (the adds wrap: only the total has to fit).
+mod lanes {
+    /// `Σ x·y` over the block; `narrow`: every `|x|, |y| < 2^31`.
+    #[inline]
+    pub(super) fn dot(xs: &[i64], ys: &[i64], narrow: bool) -> i64 {
+        #[cfg(target_arch = "x86_64")]
+        if narrow && std::arch::is_x86_feature_detected!("avx2") {
+            // Safety: the CPU has AVX2 (checked just above), the only requirement of `dot_avx2`.
+            return unsafe { dot_avx2(xs, ys) };
+        }
+        let _ = narrow;
+        dot_of::<false>(xs, ys)
+    }
+
+    /// `(Σ x, Σ x²)` over the rows with `mask[r]`; `narrow`: every `|x| < 2^31`.
+    #[inline]
+    pub(super) fn masked_sums(xs: &[i64], mask: &[bool], narrow: bool) -> (i64, i64) {
+        #[cfg(target_arch = "x86_64")]
+        if narrow && std::arch::is_x86_feature_detected!("avx2") {
+            // Safety: the CPU has AVX2 (checked just above), the only requirement of
+            // `masked_sums_avx2`.
+            return unsafe { masked_sums_avx2(xs, mask) };
+        }
+        let _ = narrow;
+        masked_sums_of::<false>(xs, mask)
+    }
+
+    /// Writes the valid values (0 elsewhere) to `x` when each is an integer of magnitude below
+    /// 2^31, and returns the OR of their magnitudes; None otherwise.
+    #[inline]
+    pub(super) fn small_integers(words: &[u64], valid: &[bool], x: &mut [i64]) -> Option<u64> {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // Safety: the CPU has AVX2 (checked just above), the only requirement of
+            // `small_integers_avx2`.
+            return unsafe { small_integers_avx2(words, valid, x) };
+        }
+        small_integers_of(words, valid, x)
+    }
+
+    #[inline(always)]
+    fn small_integers_of(words: &[u64], valid: &[bool], x: &mut [i64]) -> Option<u64> {
+        let (mut ok, mut top) = (true, 0u64);
+        for ((&w, &k), x) in words.iter().zip(valid).zip(x.iter_mut()) {
+            let v = f64::from_bits(w & 0u64.wrapping_sub(u64::from(k)));
+            // Saturating cast: NaN, ±∞ and anything outside the i32 range fail the round trip.
+            let i = v as i32;
+            ok &= f64::from(i) == v && i != i32::MIN;
+            top |= u64::from(i.unsigned_abs());
+            *x = i64::from(i);
+        }
+        ok.then_some(top)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn small_integers_avx2(words: &[u64], valid: &[bool], x: &mut [i64]) -> Option<u64> {
+        small_integers_of(words, valid, x)
+    }
+
+    /// A product of two values; `NARROW`: both fit in 32 bits (a signed 32×32→64 multiply).
+    #[inline(always)]
+    fn mul<const NARROW: bool>(p: i64, q: i64) -> i64 {
+        if NARROW {
+            i64::from(p as i32) * i64::from(q as i32)
+        } else {
+            p.wrapping_mul(q)
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn dot_of<const NARROW: bool>(xs: &[i64], ys: &[i64]) -> i64 {
+        xs.iter().zip(ys).fold(0i64, |acc, (&p, &q)| acc.wrapping_add(mul::<NARROW>(p, q)))
+    }
+
+    #[inline(always)]
+    pub(super) fn masked_sums_of<const NARROW: bool>(xs: &[i64], mask: &[bool]) -> (i64, i64) {
+        xs.iter().zip(mask).fold((0i64, 0i64), |(a1, a2), (&x, &k)| {
+            let x = x & -i64::from(k);
+            (a1.wrapping_add(x), a2.wrapping_add(mul::<NARROW>(x, x)))
+        })
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    pub(super) fn dot_avx2(xs: &[i64], ys: &[i64]) -> i64 {
+        dot_of::<true>(xs, ys)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    pub(super) fn masked_sums_avx2(xs: &[i64], mask: &[bool]) -> (i64, i64) {
+        masked_sums_of::<true>(xs, mask)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rng(seed: u64) -> impl FnMut() -> u64 {
+        let mut z = seed;
+        move || {
+            z = z.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            z >> 11
+        }
+    }
+
+    /// The AVX2 loops (where the CPU has them) and the portable ones give the same 64-bit sums,
+    /// and those are the exact sums when they fit: values at the 32-bit bound, mixed signs,
+    /// blocks whose totals reach 2^62 and beyond (wrapped the same way).
+    #[test]
+    fn wide_and_narrow_lanes_agree() {
+        let mut g = rng(5);
+        let top = (1i64 << 31) - 1;
+        let mut cases: Vec<(Vec<i64>, Vec<i64>)> = vec![
+            (vec![top; 64], vec![-top; 64]),
+            (vec![-top; 1000], vec![-top; 1000]),
+            ((0..777).map(|i| if i % 2 == 0 { top } else { -top }).collect(), vec![top; 777]),
+            (vec![0; 5], vec![top; 5]),
+            (Vec::new(), Vec::new()),
+        ];
+        for len in [1, 3, 4, 17, 64, 2048] {
+            let x = (0..len).map(|_| (g() % (2 * top as u64 + 1)) as i64 - top).collect();
+            let y = (0..len).map(|_| (g() % 2001) as i64 - 1000).collect();
+            cases.push((x, y));
+        }
+        for (x, y) in &cases {
+            let exact: i128 = x.iter().zip(y).map(|(&a, &b)| i128::from(a) * i128::from(b)).sum();
+            let d = lanes::dot(x, y, true);
+            assert_eq!(d, lanes::dot_of::<false>(x, y));
+            assert_eq!(d, exact as i64, "the same sum modulo 2^64");
+            if exact.abs() < 1 << 62 {
+                assert_eq!(i128::from(d), exact);
+            }
+            let mask: Vec<bool> = (0..x.len()).map(|_| g() % 3 != 0).collect();
+            let (s1, s2) = lanes::masked_sums(x, &mask, true);
+            assert_eq!((s1, s2), lanes::masked_sums_of::<false>(x, &mask));
+            let e1: i128 = x.iter().zip(&mask).filter(|t| *t.1).map(|t| i128::from(*t.0)).sum();
+            let e2: i128 = x.iter().zip(&mask).filter(|t| *t.1).map(|t| i128::from(*t.0) * i128::from(*t.0)).sum();
+            assert_eq!((i128::from(s1), s2), (e1, e2 as i64));
+        }
+    }
+
+    /// Batches of small integers (the one-pass grid) give the same sums as the general grid.
+    #[test]
+    fn small_integer_batches_match_the_general_grid() {
+        let mut g = rng(9);
+        let top = (1i64 << 31) - 1;
+        let columns: Vec<Vec<f64>> = vec![
+            (0..2048).map(|_| (g() % 4001) as f64 - 2000.0).collect(),
+            (0..2048).map(|_| ((g() % 1000) * 2) as f64).collect(),
+            (0..2048).map(|i| if i % 3 == 0 { top as f64 } else { -(top as f64) }).collect(),
+            (0..2048).map(|_| (g() % (1 << 20)) as f64).collect(),
+            vec![0.0; 2048],
+        ];
+        let valid: Vec<Vec<bool>> =
+            (0..columns.len()).map(|c| (0..2048).map(|_| c == 4 || g() % 5 != 0).collect()).collect();
+        let words: Vec<Vec<u64>> = columns
+            .iter()
+            .zip(&valid)
+            .map(|(x, v)| x.iter().zip(v).map(|(x, &v)| if v { (x + 0.0).to_bits() } else { 0 }).collect())
+            .collect();
+        let fast: Vec<ColumnBatch> = words.iter().zip(&valid).map(|(w, v)| ColumnBatch::new(w, v)).collect();
+        let slow: Vec<ColumnBatch> = words.iter().zip(&valid).map(|(w, v)| ColumnBatch::general(w, v)).collect();
+        assert!(fast.iter().all(|b| b.unit == 0 && b.low.is_empty() && b.v.is_empty()));
+        for i in 0..columns.len() {
+            for j in 0..columns.len() {
+                let pair = |b: &[ColumnBatch]| {
+                    let (sa, sb) = (b[i].sums_over(&valid[i], &valid[j]), b[j].sums_over(&valid[j], &valid[i]));
+                    let mut p = PairSums::default();
+                    p.add_batch_with(&b[i], &valid[i], &sa, &b[j], &valid[j], &sb);
+                    p
+                };
+                assert_eq!(pair(&fast), pair(&slow), "pair {i} {j}");
+            }
+        }
+        // Not small integers: the general grid.
+        for x in [0.5f64, 2147483648.0, -2147483648.0, 1e300] {
+            let b = ColumnBatch::new(&[x.to_bits(), 1f64.to_bits()], &[true, true]);
+            assert!(!b.v.is_empty(), "{x}: the general grid");
+        }
     }
 }

@@ -106,6 +106,58 @@ impl SortedColumn {
     /// Sorts the valid rows of a column given as f64 bits (finite, −0 stored as +0, so equal
     /// bits are equal values).
     pub fn new(bits: &[u64], valid: &[bool]) -> Self {
+        Self::of_small_integers(bits, valid).unwrap_or_else(|| Self::by_sort(bits, valid))
+    }
+
+    /// [`SortedColumn::new`] by a counting sort, when every valid value is an integer and their
+    /// range is at most a few times the row count (dates, codes, counts, delays): O(n + range)
+    /// instead of a comparison sort. Ties come out in row order, which nothing depends on.
+    fn of_small_integers(bits: &[u64], valid: &[bool]) -> Option<Self> {
+        let (mut lo, mut hi, mut n) = (i64::MAX, i64::MIN, 0usize);
+        for (&b, &v) in bits.iter().zip(valid) {
+            if v {
+                let x = f64::from_bits(b);
+                let i = x as i32;
+                if f64::from(i) != x {
+                    return None;
+                }
+                lo = lo.min(i64::from(i));
+                hi = hi.max(i64::from(i));
+                n += 1;
+            }
+        }
+        if n == 0 || hi - lo >= (4 * n as i64).max(1 << 12) {
+            return None;
+        }
+        let slot = |b: u64| (f64::from_bits(b) as i64 - lo) as usize;
+        // start[k]: first position of value lo + k in the order, after the prefix sums.
+        let mut start = vec![0u32; (hi - lo) as usize + 2];
+        for (&b, &v) in bits.iter().zip(valid) {
+            if v {
+                start[slot(b) + 1] += 1;
+            }
+        }
+        let mut runs = Vec::new();
+        for k in 1..start.len() {
+            if start[k] > 0 {
+                runs.push(start[k - 1]);
+            }
+            start[k] += start[k - 1];
+        }
+        runs.push(n as u32);
+        let mut order = vec![0u32; n];
+        for (r, (&b, &v)) in bits.iter().zip(valid).enumerate() {
+            if v {
+                let k = slot(b);
+                order[start[k] as usize] = r as u32;
+                start[k] += 1;
+            }
+        }
+        Some(SortedColumn { order, runs, rows: bits.len() })
+    }
+
+    /// [`SortedColumn::new`] by sorting (value, row) keys.
+    fn by_sort(bits: &[u64], valid: &[bool]) -> Self {
         let mut keys: Vec<(u64, u32)> =
             (0..bits.len()).filter(|&r| valid[r]).map(|r| (order_key(bits[r]), r as u32)).collect();
         keys.sort_unstable_by_key(|k| k.0);
@@ -439,6 +491,46 @@ mod tests {
         let own: Vec<f64> = (0..n).filter(|&r| vx[r]).map(|r| sx.mid_ranks(None)[r]).collect();
         let all: Vec<f64> = (0..n).filter(|&r| vx[r]).map(|r| x[r]).collect();
         assert_eq!(own, mid_ranks(&all));
+    }
+
+    /// The counting sort of small integers and the comparison sort give the same runs of
+    /// rows (ties in any order), so the same ranks.
+    #[test]
+    fn counting_sort_matches_comparison_sort() {
+        let mut z = 99u64;
+        let mut next = || {
+            z = z.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            z >> 33
+        };
+        let n = 3000;
+        let cases: Vec<Vec<f64>> = vec![
+            (0..n).map(|_| (next() % 50) as f64 - 20.0).collect(),
+            (0..n).map(|_| (next() % 900) as f64 * 3.0 - 1.0).collect(),
+            (0..n).map(|i| if i % 2 == 0 { 2147483647.0 } else { -2147483647.0 + (i % 5) as f64 }).collect(),
+            (0..n).map(|i| if i == 7 { 1e6 } else { (i % 3) as f64 }).collect(),
+            (0..n).map(|_| (next() % 100) as f64 * 0.5).collect(),
+            vec![5.0; n],
+        ];
+        for (k, x) in cases.iter().enumerate() {
+            let bits: Vec<u64> = x.iter().map(|v| (v + 0.0).to_bits()).collect();
+            let valid: Vec<bool> = (0..n).map(|_| next() % 6 != 0).collect();
+            let fast = SortedColumn::of_small_integers(&bits, &valid);
+            assert_eq!(fast.is_some(), k < 2 || k == 5, "case {k}");
+            let slow = SortedColumn::by_sort(&bits, &valid);
+            if let Some(f) = fast {
+                assert_eq!((&f.runs, f.rows), (&slow.runs, slow.rows), "case {k}");
+                for w in f.runs.windows(2) {
+                    let (a, b) = (w[0] as usize, w[1] as usize);
+                    let (mut p, mut q) = (f.order[a..b].to_vec(), slow.order[a..b].to_vec());
+                    p.sort_unstable();
+                    q.sort_unstable();
+                    assert_eq!(p, q, "case {k}");
+                }
+                let keep: Vec<bool> = (0..n).map(|_| next() % 3 != 0).collect();
+                assert_eq!(f.mid_ranks(Some(&keep)), slow.mid_ranks(Some(&keep)));
+                assert_eq!(f.dense_ids(None), slow.dense_ids(None));
+            }
+        }
     }
 
     #[test]
