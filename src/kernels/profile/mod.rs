@@ -1063,6 +1063,9 @@ struct Buffered<K: Key> {
     inflight: Option<std::sync::Arc<Folding<K>>>,
     /// Keys pushed since the last flush, one copy each, not yet in the sketch.
     pending: Vec<K>,
+    /// An emptied batch buffer handed back by a fold, the next `pending` (not part of the
+    /// state: it only spares the updating thread a fresh 128 KiB buffer per batch).
+    spare: Vec<K>,
     /// A fold panicked: the sketch restarted empty and [`ProfileState::check`] fails.
     lost: bool,
 }
@@ -1074,6 +1077,7 @@ impl<K: Key> Clone for Buffered<K> {
             core: Some(self.with_core(|c| Box::new(c.clone()))),
             inflight: None,
             pending: self.pending.clone(),
+            spare: Vec::new(),
             lost: self.lost,
         }
     }
@@ -1081,7 +1085,7 @@ impl<K: Key> Clone for Buffered<K> {
 
 impl<K: Key> Buffered<K> {
     fn new(core: Box<Sketch<K>>, kind: ValueKind) -> Self {
-        Buffered { kind, core: Some(core), inflight: None, pending: Vec::new(), lost: false }
+        Buffered { kind, core: Some(core), inflight: None, pending: Vec::new(), spare: Vec::new(), lost: false }
     }
 
     /// The sketch, after waiting for a fold in flight (its buffer is kept for reuse).
@@ -1090,6 +1094,8 @@ impl<K: Key> Buffered<K> {
             let (core, buf) = f.wait(|r| (r.0.take(), std::mem::take(&mut r.1)));
             if self.pending.capacity() == 0 {
                 self.pending = buf;
+            } else if self.spare.capacity() == 0 {
+                self.spare = buf;
             }
             if core.is_none() {
                 self.lost = true;
@@ -1116,8 +1122,14 @@ impl<K: Key> Buffered<K> {
     /// Adds one copy of `k`: buffered, folded in with the next full batch.
     #[inline]
     fn push(&mut self, k: K, pool: Option<&rayon::ThreadPool>) {
+        let batch = PENDING_BYTES / std::mem::size_of::<K>();
+        if self.pending.capacity() == 0 {
+            // one allocation of the whole batch instead of a dozen doublings (if it fails,
+            // push grows the buffer as usual)
+            let _ = self.pending.try_reserve_exact(batch);
+        }
         self.pending.push(k);
-        if self.pending.len() >= PENDING_BYTES / std::mem::size_of::<K>() {
+        if self.pending.len() >= batch {
             self.flush(pool);
         }
     }
@@ -1139,7 +1151,8 @@ impl<K: Key> Buffered<K> {
             Some(pool) => {
                 self.core_mut();
                 let Some(mut core) = self.core.take() else { return };
-                let mut keys = std::mem::take(&mut self.pending);
+                let spare = std::mem::take(&mut self.spare);
+                let mut keys = std::mem::replace(&mut self.pending, spare);
                 let fl = std::sync::Arc::new(Folding {
                     result: std::sync::Mutex::new(None),
                     done: std::sync::Condvar::new(),
@@ -1196,7 +1209,7 @@ impl<K: Key> Buffered<K> {
     }
 
     fn bytes(&self) -> usize {
-        self.pending.capacity() * std::mem::size_of::<K>() + self.with_core(Sketch::bytes)
+        (self.pending.capacity() + self.spare.capacity()) * std::mem::size_of::<K>() + self.with_core(Sketch::bytes)
     }
 
     fn write(&self, out: &mut Vec<u8>) {

@@ -329,11 +329,30 @@ impl CountMin {
     /// touched at a time instead of every row per value.
     pub fn add_batch(&mut self, hashes: &[u64], weights: &[u64]) {
         debug_assert_eq!(hashes.len(), weights.len());
-        let wides: Vec<u128> = hashes.iter().map(|&h| Self::wide(h)).collect();
-        for i in 0..self.rows {
-            for (&wide, &w) in wides.iter().zip(weights) {
-                let c = self.cell(wide, i);
-                self.cells[c] += w;
+        let (lo, hi): (Vec<u64>, Vec<u64>) = hashes.iter().map(|&h| (h, fmix64(h ^ 0x6a09_e667_f3bc_c908))).unzip();
+        let bits = self.bits;
+        let mask = (1u64 << bits) - 1;
+        for (i, row) in self.cells.chunks_exact_mut(1 << bits).take(self.rows).enumerate() {
+            // row i reads bits [i·bits, (i+1)·bits) of hi·2^64 + lo (as `cell`), from one
+            // 64-bit word when they lie in one
+            let shift = i as u32 * bits;
+            let mut bump = |c: u64, w: u64| {
+                if let Some(x) = row.get_mut(c as usize) {
+                    *x += w;
+                }
+            };
+            if shift + bits <= 64 {
+                for (&l, &w) in lo.iter().zip(weights) {
+                    bump((l >> shift) & mask, w);
+                }
+            } else if shift >= 64 {
+                for (&h, &w) in hi.iter().zip(weights) {
+                    bump((h >> (shift - 64)) & mask, w);
+                }
+            } else {
+                for ((&l, &h), &w) in lo.iter().zip(&hi).zip(weights) {
+                    bump(((l >> shift) | (h << (64 - shift))) & mask, w);
+                }
             }
         }
         self.n += weights.iter().sum::<u64>();
@@ -898,6 +917,23 @@ mod tests {
         for v in 0..5000 {
             let e = u.estimate(hash_i128(v));
             assert!((10..=10 + 2 * 50_000 / 4096).contains(&e), "{v}: {e}");
+        }
+    }
+
+    #[test]
+    fn count_min_batches_fill_the_cells_of_single_adds() {
+        // every shape in use (values 8 × 2^12, patterns 8 × 2^9: row 5 of the first and
+        // row 7 of the second straddle the two 64-bit words) and one wider than 64 bits
+        for (rows, bits) in [(8, 12), (8, 9), (4, 20), (1, 3)] {
+            let (mut one, mut batch) = (CountMin::new(rows, bits), CountMin::new(rows, bits));
+            let hashes: Vec<u64> = (0..3000u64).map(|i| fmix64(i * 7 + u64::from(bits))).collect();
+            let weights: Vec<u64> = (0..3000u64).map(|i| 1 + i % 5).collect();
+            for (&h, &w) in hashes.iter().zip(&weights) {
+                one.add(h, w);
+            }
+            batch.add_batch(&hashes, &weights);
+            assert_eq!(one.cells, batch.cells, "{rows} x 2^{bits}");
+            assert_eq!(one.n, batch.n);
         }
     }
 

@@ -257,14 +257,17 @@ pub fn lead_digit_f64(x: f64) -> Option<u8> {
         return None;
     }
     let a = x.abs();
-    if a < 9.0e15 && a.fract() == 0.0 {
+    // `(a as u64) as f64 == a` is `a.fract() == 0.0` here, without the `trunc` library call
+    if a < 9.0e15 && (a as u64) as f64 == a {
         return lead_digit_u128(a as u128);
     }
     if (1e-300..1e300).contains(&a) {
         // Fast path: scale into [1, 10) by a correctly rounded power of ten picked from
         // the binary exponent; trust it unless within 1e-12 of a digit boundary.
         let e2 = ((a.to_bits() >> 52) & 0x7ff) as i32 - 1023;
-        let mut e10 = (f64::from(e2) * std::f64::consts::LOG10_2).floor() as i32;
+        // floor(e2 · log10 2), exactly, for |e2| ≤ 2620 (Ryu's log10Pow2; checked over
+        // every exponent in `tests::integer_log10_of_powers_of_two`)
+        let mut e10 = (e2 * 78913) >> 18;
         let table = pow10_table();
         let p = |e: i32| table[(e + 308).clamp(0, 616) as usize];
         let mut m = a / p(e10);
@@ -275,7 +278,8 @@ pub fn lead_digit_f64(x: f64) -> Option<u8> {
             e10 -= 1;
             m = a / p(e10);
         }
-        let f = m.floor();
+        // m > 0: truncation is the floor (saturating far above 9, which fails the check)
+        let f = f64::from(m as u32);
         if (1.0..=9.0).contains(&f) && m - f > 1e-12 * m && (f + 1.0) - m > 1e-12 * m {
             return Some(f as u8);
         }
@@ -341,29 +345,42 @@ pub fn pattern_buf(s: &[u8], buf: &mut [u8; PATTERN_BYTES]) -> usize {
         buf[..n].copy_from_slice(&p[..n]);
         return n;
     }
-    let (mut len, mut classes, mut last) = (0usize, 0usize, None::<u8>);
+    // Without branches on the data (random letters and digits mispredict): every class is
+    // written at `len`, which advances unless it continues a run. Each ASCII class is one
+    // byte, so `len` counts the classes. `last` starts at 0, which never collapses (only
+    // `9`, `A` and `a` do).
+    let mut len = 0usize;
+    let mut last = 0u8;
     for &b in s {
-        let class = match b {
+        let class = ASCII_CLASS[b as usize];
+        let keep = class != last || !matches!(class, b'9' | b'A' | b'a');
+        if keep && len == 64 {
+            buf[len..len + 3].copy_from_slice("…".as_bytes());
+            return len + 3;
+        }
+        buf[len] = class;
+        len += usize::from(keep);
+        last = class;
+    }
+    len
+}
+
+/// The pattern class of each ASCII byte (non-ASCII bytes map to themselves, unused).
+static ASCII_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = match b {
             b'0'..=b'9' => b'9',
             b'A'..=b'Z' => b'A',
             b'a'..=b'z' => b'a',
             _ => b,
         };
-        if matches!(class, b'9' | b'A' | b'a') && last == Some(class) {
-            continue;
-        }
-        last = Some(class);
-        if classes == 64 {
-            buf[len..len + 3].copy_from_slice("…".as_bytes());
-            len += 3;
-            break;
-        }
-        buf[len] = class;
-        len += 1;
-        classes += 1;
+        i += 1;
     }
-    len
-}
+    t
+};
 
 /// [`pattern`] by characters (any UTF-8, invalid bytes rendered lossily).
 fn pattern_chars(s: &[u8]) -> Vec<u8> {
@@ -438,6 +455,14 @@ mod tests {
         let w = Dist::new(vec![(1.0, 3), (5.0, 1)]);
         assert_eq!(w.quantile(0.5), Some(1.0));
         assert_eq!(w.count_outside(1.0, 4.0), 1);
+    }
+
+    #[test]
+    fn integer_log10_of_powers_of_two() {
+        for e2 in -1100i32..=1100 {
+            let want = (f64::from(e2) * std::f64::consts::LOG10_2).floor() as i32;
+            assert_eq!((e2 * 78913) >> 18, want, "2^{e2}");
+        }
     }
 
     #[test]
