@@ -26,7 +26,9 @@
 //! Rank measures: finalize sorts each numeric column of the sample once (columns in parallel)
 //! and keeps its mid-ranks and tie ids over its own valid rows. A pair whose complete rows are
 //! exactly a column's valid rows reuses them; otherwise the column's presorted rows are re-ranked
-//! over the pair's complete rows in one O(n) pass. Spearman ρ is the Pearson r of the mid-ranks
+//! over the pair's complete rows in one O(n) pass; for Spearman alone those re-rankings are made
+//! once per (column, validity of the other column) and shared by every pair with the same
+//! complete rows. Small-integer columns are ranked by a counting sort. Spearman ρ is the Pearson r of the mid-ranks
 //! (Spearman 1904; ties averaged as scipy's `rankdata`), Kendall τ-b uses the tie ids.
 //!
 //! Non-finite numeric values (NaN, ±Inf) are treated as NULL. Pairwise measures use the rows
@@ -895,7 +897,66 @@ pub(crate) struct Ctx<'a> {
     ids: Vec<(Vec<u32>, usize)>,
     /// Rank data of each usable numeric column when a rank method is on.
     ranks: Vec<Option<ColumnRanks>>,
+    /// Mid-ranks of columns over the complete rows of their pairs, when Spearman is on.
+    mid_cache: Option<MidCache>,
     methods: Vec<bool>,
+}
+
+/// Mid-ranks of ranked columns over the complete rows of a pair, computed once per (column,
+/// validity of the other column) and shared by every pair with the same complete rows (flights'
+/// 13 ranked columns have four validities: 29 re-rankings instead of 48).
+struct MidCache {
+    /// Validity class of each ranked column (the index of the first column with its validity).
+    class_of: Vec<usize>,
+    /// Complete rows of a pair of classes.
+    complete: Vec<Vec<usize>>,
+    /// Mid-ranks of column c over its complete rows with a column of class k, where these are
+    /// not all of c's valid rows.
+    mid: HashMap<(usize, usize), Vec<f64>>,
+}
+
+/// At most this many validity classes are cached (pairs of classes × rows of validity).
+const MID_CACHE_CLASSES: usize = 8;
+/// Bytes the cached mid-ranks may take.
+const MID_CACHE_BYTES: usize = 64 << 20;
+
+fn mid_cache(ctx: &Ctx, pool: Option<&rayon::ThreadPool>) -> Option<MidCache> {
+    let p = ctx.p();
+    let ranked: Vec<usize> = (0..p).filter(|&c| ctx.ranks[c].is_some()).collect();
+    let mut firsts: Vec<usize> = Vec::new();
+    let mut class_of = vec![usize::MAX; p];
+    for &c in &ranked {
+        class_of[c] = match firsts.iter().position(|&f| ctx.valid[f] == ctx.valid[c]) {
+            Some(k) => k,
+            None if firsts.len() < MID_CACHE_CLASSES => {
+                firsts.push(c);
+                firsts.len() - 1
+            }
+            None => return None,
+        };
+    }
+    let k = firsts.len();
+    let keep: Vec<Vec<Vec<bool>>> = (0..k)
+        .map(|a| {
+            (0..k)
+                .map(|b| ctx.valid[firsts[a]].iter().zip(&ctx.valid[firsts[b]]).map(|(x, y)| *x && *y).collect())
+                .collect()
+        })
+        .collect();
+    let complete: Vec<Vec<usize>> =
+        keep.iter().map(|row| row.iter().map(|v| v.iter().filter(|&&x| x).count()).collect()).collect();
+    let needed: Vec<(usize, usize)> = ranked
+        .iter()
+        .flat_map(|&c| (0..k).map(move |b| (c, b)))
+        .filter(|&(c, b)| ctx.ranks[c].as_ref().is_some_and(|r| r.sorted.valid() != complete[class_of[c]][b]))
+        .collect();
+    if needed.len().saturating_mul(ctx.rows).saturating_mul(8) > MID_CACHE_BYTES {
+        return None;
+    }
+    let mids = par_map(pool, &needed, |&(c, b)| {
+        ctx.ranks[c].as_ref().map(|r| r.sorted.mid_ranks(Some(&keep[class_of[c]][b]))).unwrap_or_default()
+    });
+    Some(MidCache { class_of, complete, mid: needed.into_iter().zip(mids).collect() })
 }
 
 /// One numeric column ranked once over the sample: its valid rows sorted by value, and the
@@ -939,6 +1000,7 @@ fn finalize_ctx<'a>(s: &'a CorrState, pool: Option<&rayon::ThreadPool>) -> Ctx<'
         codes: Vec::new(),
         ids: Vec::new(),
         ranks: Vec::new(),
+        mid_cache: None,
         methods,
     };
     // Binned codes feed only mutual information; dense ids feed sample contingency tables
@@ -959,6 +1021,9 @@ fn finalize_ctx<'a>(s: &'a CorrState, pool: Option<&rayon::ThreadPool>) -> Ctx<'
         let ids = if want_tie { sorted.dense_ids(None) } else { Vec::new() };
         Some(ColumnRanks { sorted, mid, ids })
     });
+    if want_mid {
+        ctx.mid_cache = mid_cache(&ctx, pool);
+    }
     ctx
 }
 
@@ -1000,6 +1065,22 @@ impl<'a> Ctx<'a> {
     /// ranking the complete pairs from scratch).
     fn pair_ranks<'c>(&'c self, i: usize, j: usize, want_mid: bool, want_tie: bool) -> Option<PairRanks<'c>> {
         let (a, b) = (self.ranks[i].as_ref()?, self.ranks[j].as_ref()?);
+        if want_mid && !want_tie {
+            if let Some(c) = &self.mid_cache {
+                let (ki, kj) = (c.class_of[i], c.class_of[j]);
+                let m = c.complete[ki][kj];
+                let of = |r: &'c ColumnRanks, col: usize, other: usize| -> Option<MidRanks<'c>> {
+                    if r.sorted.valid() == m {
+                        Some(Cow::Borrowed(&r.mid))
+                    } else {
+                        c.mid.get(&(col, other)).map(|v| Cow::Borrowed(v.as_slice()))
+                    }
+                };
+                if let (Some(x), Some(y)) = (of(a, i, kj), of(b, j, ki)) {
+                    return Some(PairRanks { m, mid: Some((x, y)), ids: None });
+                }
+            }
+        }
         let (va, vb) = (&self.valid[i], &self.valid[j]);
         let all = a.sorted.valid() == self.rows && b.sorted.valid() == self.rows;
         let keep: Option<Vec<bool>> = if all { None } else { Some(va.iter().zip(vb).map(|(x, y)| *x && *y).collect()) };

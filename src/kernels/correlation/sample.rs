@@ -133,9 +133,21 @@ impl Sample {
         Ordering::Equal
     }
 
-    /// (priority, row) pairs of every row, sorted by (priority, content).
-    fn sorted_keys(&self) -> Vec<(u64, u32)> {
+    /// (priority, row) pairs of the `take` smallest rows by (priority, content), in no order.
+    fn smallest_keys(&self, take: usize) -> Vec<(u64, u32)> {
         let mut keys: Vec<(u64, u32)> = self.prio.iter().enumerate().map(|(r, &h)| (h, r as u32)).collect();
+        if keys.len() > take {
+            keys.select_nth_unstable_by(take, |a, b| {
+                a.0.cmp(&b.0).then_with(|| self.cmp_content(a.1 as usize, b.1 as usize))
+            });
+            keys.truncate(take);
+        }
+        keys
+    }
+
+    /// (priority, row) pairs of the `take` smallest rows, sorted by (priority, content).
+    fn sorted_keys(&self, take: usize) -> Vec<(u64, u32)> {
+        let mut keys = self.smallest_keys(take);
         keys.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| self.cmp_content(a.1 as usize, b.1 as usize)));
         keys
     }
@@ -146,11 +158,7 @@ impl Sample {
         if self.len() <= cap {
             return;
         }
-        let mut keys: Vec<(u64, u32)> = self.prio.iter().enumerate().map(|(r, &h)| (h, r as u32)).collect();
-        keys.select_nth_unstable_by(cap, |a, b| {
-            a.0.cmp(&b.0).then_with(|| self.cmp_content(a.1 as usize, b.1 as usize))
-        });
-        keys.truncate(cap);
+        let mut keys = self.smallest_keys(cap);
         // Row order, for a sequential gather.
         keys.sort_unstable_by_key(|k| k.1);
         self.limit = keys.iter().map(|k| k.0).max().unwrap_or(u64::MAX);
@@ -173,8 +181,7 @@ impl Sample {
 
     /// The first `take` rows in (priority, content) order, as word and validity columns.
     pub(crate) fn ordered(&self, take: usize) -> (Vec<Vec<u64>>, Vec<Vec<bool>>) {
-        let mut keys = self.sorted_keys();
-        keys.truncate(take);
+        let keys = self.sorted_keys(take);
         let words = self.words.iter().map(|w| keys.iter().map(|k| w[k.1 as usize]).collect()).collect();
         let valid = self.valid.iter().map(|v| keys.iter().map(|k| v[k.1 as usize]).collect()).collect();
         (words, valid)
@@ -186,8 +193,7 @@ impl Sample {
     /// order, as a row count, the word columns and the validity columns packed 64 rows to a
     /// word. Priorities are not written: they are a function of the row (see [`Sample::read`]).
     pub(crate) fn write(&self, cap: usize, out: &mut Vec<u8>) {
-        let mut keys = self.sorted_keys();
-        keys.truncate(cap.max(1));
+        let keys = self.sorted_keys(cap.max(1));
         out.put_u64(keys.len() as u64);
         for w in &self.words {
             for k in &keys {
