@@ -1243,24 +1243,58 @@ fn sorted_entries<K: Key>(map: &FastMap<K, u64>) -> Vec<(&K, u64)> {
 impl<K: Key> Values<K> {
     /// Switches to sketch mode when the map exceeds the budget.
     fn check_budget(&mut self, opts: &ProfileOptions, kind: ValueKind) {
+        self.check_budget_on(opts, kind, None);
+    }
+
+    /// [`Values::check_budget`], folding the map into the new sketch on `pool` when given
+    /// (the first fold of the sketch, so every later read or fold waits for it: the same
+    /// state as folding it here).
+    fn check_budget_on(&mut self, opts: &ProfileOptions, kind: ValueKind, pool: Option<&rayon::ThreadPool>) {
         if let Values::Exact { map, key_bytes } = self {
             if map.len() > opts.exact_limit || *key_bytes > opts.exact_bytes {
-                let sk = Self::sketch_of(map, kind);
-                *self = Values::Sketch(sk);
+                let map = std::mem::take(map);
+                *self = Values::Sketch(Self::sketch_of(map, kind, pool));
             }
         }
     }
 
-    fn sketch_of(map: &FastMap<K, u64>, kind: ValueKind) -> Box<Buffered<K>> {
-        let mut sk = Box::new(Sketch::new(kind));
-        Self::feed(&mut sk, map, kind);
-        Box::new(Buffered::new(sk, kind))
+    fn sketch_of(map: FastMap<K, u64>, kind: ValueKind, pool: Option<&rayon::ThreadPool>) -> Box<Buffered<K>> {
+        let Some(pool) = pool else {
+            let mut sk = Box::new(Sketch::new(kind));
+            Self::feed(&mut sk, &map, kind);
+            return Box::new(Buffered::new(sk, kind));
+        };
+        let fl = std::sync::Arc::new(Folding { result: std::sync::Mutex::new(None), done: std::sync::Condvar::new() });
+        let buffered = Buffered {
+            kind,
+            core: None,
+            inflight: Some(std::sync::Arc::clone(&fl)),
+            pending: Vec::new(),
+            spare: Vec::new(),
+            lost: false,
+        };
+        pool.spawn(move || {
+            let folded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let mut sk = Box::new(Sketch::new(kind));
+                Self::feed(&mut sk, &map, kind);
+                sk
+            }))
+            .ok();
+            drop(map);
+            let mut g = fl.result.lock().unwrap_or_else(|e| e.into_inner());
+            *g = Some((folded, Vec::new()));
+            drop(g);
+            fl.done.notify_all();
+        });
+        Box::new(buffered)
     }
 
+    /// Adds every entry of `map` in key order (keys sorted by [`Key::sort_keys`], a radix
+    /// sort for numbers, instead of comparing entries).
     fn feed(sk: &mut Sketch<K>, map: &FastMap<K, u64>, kind: ValueKind) {
-        let entries = sorted_entries(map);
-        let keys: Vec<K> = entries.iter().map(|e| e.0.clone()).collect();
-        let weights: Vec<u64> = entries.iter().map(|e| e.1).collect();
+        let mut keys: Vec<K> = map.keys().cloned().collect();
+        K::sort_keys(&mut keys);
+        let weights: Vec<u64> = keys.iter().map(|k| map.get(k).copied().unwrap_or(0)).collect();
         sk.add_distinct(&keys, &weights, kind);
     }
 
@@ -1659,7 +1693,7 @@ impl ProfileState {
                     for_valid(v.len(), validity, |i| sk.push(conv(v[i]), pool));
                 }
             }
-            vals.check_budget(&opts, kind);
+            vals.check_budget_on(&opts, kind, pool);
         }
     }
 
@@ -1722,7 +1756,7 @@ impl ProfileState {
                     for_valid(v.len(), validity, |i| sk.push(float_key(conv(v[i])), pool));
                 }
             }
-            vals.check_budget(&opts, kind);
+            vals.check_budget_on(&opts, kind, pool);
         }
     }
 
