@@ -505,10 +505,16 @@ fn measure_grouped(g: &Grouped, dep: &Codes, side_cap: usize) -> Result<Option<M
     let mut cnt = filled(null as usize + 1, 0u32)?;
     let mut by_value = filled(null as usize + 1, 0u64)?;
     let mut touched: Vec<u32> = Vec::new();
-    let (mut agree, mut pairs) = (0u64, 0u64);
+    let (mut agree, mut pairs, mut singles) = (0u64, 0u64, 0u64);
     let mut xy = crate::kernels::exact::ExactSum::<1>::new();
     for w in g.start.windows(2) {
         let rows = &g.rows[w[0] as usize..w[1] as usize];
+        if let [r] = rows {
+            // One row: its value agrees, and its term c²/size is 1 (added below, all at once).
+            by_value[dep.code[*r as usize].min(null) as usize] += 1;
+            singles += 1;
+            continue;
+        }
         touched.clear();
         for &r in rows {
             let v = dep.code[r as usize].min(null);
@@ -517,17 +523,22 @@ fn measure_grouped(g: &Grouped, dep: &Codes, side_cap: usize) -> Result<Option<M
             }
             cnt[v as usize] += 1;
         }
-        let (mut best, mut sq) = (0u64, 0u128);
+        // Σ c² ≤ size² < 2⁶⁴ (fewer than 2³² rows): u64 is exact, and converts as u128 would.
+        let (mut best, mut sq) = (0u64, 0u64);
         for &v in &touched {
             let c = u64::from(std::mem::take(&mut cnt[v as usize]));
             best = best.max(c);
-            sq += u128::from(c) * u128::from(c);
+            sq += c * c;
             by_value[v as usize] += c;
         }
         agree += best;
         pairs += touched.len() as u64;
         xy.add_f64(sq as f64 / rows.len() as f64);
     }
+    // The exact sum does not depend on the order of its terms.
+    xy.add_f64(singles as f64);
+    agree += singles;
+    pairs += singles;
     let groups = g.start.len() as u64 - 1;
     if pairs - groups > side_cap as u64 {
         return Ok(None);
