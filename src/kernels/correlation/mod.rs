@@ -722,9 +722,7 @@ impl CorrState {
         // Bottom-k sample: priorities column by column (the same hash as row by row).
         let mut prio = vec![sample::priority_seed(self.options.seed); rows];
         for c in 0..p {
-            for (h, (&w, &v)) in prio.iter_mut().zip(enc[c].iter().zip(&val[c])) {
-                *h = sample::priority_step(*h, c, w, v);
-            }
+            sample::priority_steps(&mut prio, c, &enc[c], &val[c]);
         }
         let cap = self.sample_cap();
         self.sample.push_batch(&prio, &enc, &val, cap);
