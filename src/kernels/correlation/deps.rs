@@ -46,7 +46,7 @@ const CONDITION_REPORT: f64 = 30.0;
 
 pub(crate) fn find(ctx: &Ctx, pool: Option<&rayon::ThreadPool>) -> Result<Vec<Dependency>> {
     let mut out = Vec::new();
-    let grouped = Grouped::all(ctx, pool);
+    let grouped = Grouped::all(ctx, pool)?;
     let fd1 = functional_dependencies(ctx, pool, &grouped);
     let fd_set: HashSet<(usize, usize)> = fd1.iter().map(|(a, b, _)| (*a, *b)).collect();
     out.extend(fd1.into_iter().map(|(_, _, d)| d));
@@ -241,27 +241,15 @@ struct Grouped<'c> {
 }
 
 impl<'c> Grouped<'c> {
-    fn all(ctx: &'c Ctx, pool: Option<&rayon::ThreadPool>) -> Vec<Grouped<'c>> {
+    fn all(ctx: &'c Ctx, pool: Option<&rayon::ThreadPool>) -> Result<Vec<Grouped<'c>>> {
         let columns: Vec<usize> = (0..ctx.p()).collect();
         par_map(pool, &columns, |&c| {
             let (codes, k) = (&ctx.ids[c].0, ctx.ids[c].1);
-            let mut starts = vec![0u32; k + 1];
-            for &v in codes.iter().filter(|&&v| v != u32::MAX) {
-                starts[v as usize + 1] += 1;
-            }
-            for v in 0..k {
-                starts[v + 1] += starts[v];
-            }
-            let mut next = starts.clone();
-            let mut rows = vec![0u32; starts[k] as usize];
-            for (r, &v) in codes.iter().enumerate() {
-                if v != u32::MAX {
-                    rows[next[v as usize] as usize] = r as u32;
-                    next[v as usize] += 1;
-                }
-            }
-            Grouped { codes, rows, starts }
+            let g = super::verify::rows_by_group(codes, k as u32)?;
+            Ok(Grouped { codes, rows: g.rows, starts: g.start })
         })
+        .into_iter()
+        .collect()
     }
     /// Non-NULL sample rows.
     fn valid(&self) -> usize {
@@ -985,7 +973,7 @@ mod tests {
     fn group_scan_agrees_with_the_sample_pair_table() {
         let s = sampled_state();
         let ctx = super::super::finalize_ctx(&s, None);
-        let grouped = Grouped::all(&ctx, None);
+        let grouped = Grouped::all(&ctx, None).unwrap();
         let p = ctx.p();
         let mut scratch = Scratch::default();
         let (mut kept, mut stopped) = (0, 0);

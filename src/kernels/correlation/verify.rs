@@ -382,8 +382,8 @@ fn filled<T: Clone>(len: usize, x: T) -> Result<Vec<T>> {
     let mut v = Vec::new();
     v.try_reserve_exact(len).map_err(|_| {
         Error::budget(format!(
-            "dr_verify_dependencies: cannot allocate {len} entries to group the rows; lower memory_limit so \
-             fewer rows are kept per state"
+            "cannot allocate {len} entries to group rows by value; lower memory_limit (fewer rows kept per \
+             state) or sample_size"
         ))
     })?;
     v.resize(len, x);
@@ -429,12 +429,20 @@ struct Summary {
     over: bool,
 }
 
-/// The rows of one determinant by group: group g's judged rows are
-/// `rows[start[g]..start[g + 1]]`, ascending.
+impl Summary {
+    /// The summary of `rows` judged rows in `groups` groups (the streaming path's rules: over
+    /// the cap first, then hopeless).
+    fn of(rows: u64, groups: u32, group_cap: usize) -> Summary {
+        let over = groups as usize > group_cap;
+        Summary { rows, groups: u64::from(groups), over, hopeless: !over && 2 * u64::from(groups) > rows }
+    }
+}
+
+/// Rows by group: group g's rows are `rows[start[g]..start[g + 1]]`, ascending.
 #[derive(Clone)]
-struct Grouped {
-    start: Vec<u32>,
-    rows: Vec<u32>,
+pub(super) struct Grouped {
+    pub(super) start: Vec<u32>,
+    pub(super) rows: Vec<u32>,
 }
 
 /// Group ids of the judged rows of a two-column determinant (u32::MAX where not judged), and
@@ -468,8 +476,9 @@ fn pair_groups(outer: &Grouped, inner: &Codes) -> Result<(Vec<u32>, u32)> {
     Ok((gid, next))
 }
 
-/// The judged rows of each group (a counting sort of the rows by group id).
-fn rows_by_group(gid: &[u32], groups: u32) -> Result<Grouped> {
+/// The rows of each group (a stable counting sort of the rows by group id; rows whose id is
+/// u32::MAX are left out). Also the sample's rows by value in [`super::deps`].
+pub(super) fn rows_by_group(gid: &[u32], groups: u32) -> Result<Grouped> {
     let mut start = filled(groups as usize + 1, 0u32)?;
     let mut judged = 0usize;
     for &g in gid {
@@ -850,18 +859,15 @@ impl VerifyState {
                     let (a, b) = if code(*a)?.values >= code(*b)?.values { (*a, *b) } else { (*b, *a) };
                     let (gid, groups) = pair_groups(by_value(a)?, code(b)?)?;
                     // Over the cap or hopeless: no need to sort the rows by group.
-                    let rows = gid.iter().filter(|&&g| g != u32::MAX).count() as u64;
-                    let over = groups as usize > group_cap;
-                    if over || 2 * u64::from(groups) > rows {
-                        return Ok((Summary { rows, groups: u64::from(groups), over, hopeless: !over }, Vec::new()));
+                    let s = Summary::of(gid.iter().filter(|&&g| g != u32::MAX).count() as u64, groups, group_cap);
+                    if s.over || s.hopeless {
+                        return Ok((s, Vec::new()));
                     }
                     (std::borrow::Cow::Owned(rows_by_group(&gid, groups)?), groups)
                 }
                 _ => return Err(Error::invalid("dr_verify_dependencies: a determinant of one or two columns")),
             };
-            let rows = grouped.rows.len() as u64;
-            let over = groups as usize > group_cap;
-            let s = Summary { rows, groups: u64::from(groups), over, hopeless: !over && 2 * u64::from(groups) > rows };
+            let s = Summary::of(grouped.rows.len() as u64, groups, group_cap);
             if s.over || s.hopeless {
                 return Ok((s, Vec::new()));
             }
