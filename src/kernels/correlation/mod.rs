@@ -735,7 +735,25 @@ impl CorrState {
             return Ok(());
         }
         if !self.ready {
-            *self = other.clone();
+            // A copy of `other`, its sample pushed into room for the next merge (a clone's
+            // columns would have no spare capacity, so that merge would copy them again).
+            let cap = other.sample_cap();
+            let mut sample = Sample::new(other.columns.len());
+            sample.merge(&other.sample, cap);
+            let CorrState { columns, options, ready, rows, nonnull, col_counts, pearson, pairs, groups, sample: _ } =
+                other;
+            *self = CorrState {
+                columns: columns.clone(),
+                options: options.clone(),
+                ready: *ready,
+                rows: *rows,
+                nonnull: nonnull.clone(),
+                col_counts: col_counts.clone(),
+                pearson: pearson.clone(),
+                pairs: pairs.clone(),
+                groups: groups.clone(),
+                sample,
+            };
             return Ok(());
         }
         self.check_mergeable(other).map_err(Error::invalid)?;
@@ -970,7 +988,7 @@ fn finalize_ctx<'a>(s: &'a CorrState, pool: Option<&rayon::ThreadPool>) -> Ctx<'
     let cap = s.sample_cap();
     let pairs = (p * p.saturating_sub(1) / 2).max(1);
     let work_rows = (s.options.pair_work_budget / pairs).max(2000);
-    let (words, valid) = s.sample.ordered(cap.min(work_rows));
+    let (words, valid) = s.sample.ordered(cap.min(work_rows), pool);
     let rows = words.first().map_or(0, Vec::len);
     let sample_exact = rows as u64 == s.rows;
     let skip: Vec<Option<String>> = (0..p).map(|c| column_skip(s, c)).collect();

@@ -93,8 +93,18 @@ impl Sample {
     /// and `valid[c][r]` are column c of row r, `prio[r]` its priority. Prunes to `cap` rows
     /// when the sample reaches `2 · cap`.
     pub(crate) fn push_batch(&mut self, prio: &[u64], words: &[Vec<u64>], valid: &[Vec<bool>], cap: usize) {
+        let mut incoming = prio.iter().filter(|&&h| h <= self.limit).count();
+        if self.len() + incoming > self.prio.capacity() && self.len() > 0 {
+            // Make room without growing the columns (a copy of all of them) where rows can go:
+            // those above the limit (a merge may have lowered it), then, still short, all but
+            // the `cap` smallest. Either way every row of the final sample stays.
+            self.drop_above_limit();
+            if self.len() + incoming > self.prio.capacity() && self.len() > cap {
+                self.prune(cap);
+                incoming = prio.iter().filter(|&&h| h <= self.limit).count();
+            }
+        }
         let limit = self.limit;
-        let incoming = prio.iter().filter(|&&h| h <= limit).count();
         self.make_room(incoming, cap);
         if incoming == prio.len() {
             self.prio.extend_from_slice(prio);
@@ -133,6 +143,29 @@ impl Sample {
             self.prio.shrink_to(need);
             self.words.iter_mut().for_each(|w| w.shrink_to(need));
             self.valid.iter_mut().for_each(|v| v.shrink_to(need));
+        }
+    }
+
+    /// Drops the rows above the limit, in place.
+    fn drop_above_limit(&mut self) {
+        let limit = self.limit;
+        if self.prio.iter().all(|&h| h <= limit) {
+            return;
+        }
+        let keep: Vec<u32> = (0..self.prio.len()).filter(|&r| self.prio[r] <= limit).map(|r| r as u32).collect();
+        // Rows ascend, so row i comes from row keep[i] ≥ i.
+        fn compact<T: Copy>(col: &mut Vec<T>, keep: &[u32]) {
+            for (i, &r) in keep.iter().enumerate() {
+                col[i] = col[r as usize];
+            }
+            col.truncate(keep.len());
+        }
+        compact(&mut self.prio, &keep);
+        for w in &mut self.words {
+            compact(w, &keep);
+        }
+        for v in &mut self.valid {
+            compact(v, &keep);
         }
     }
 
@@ -208,12 +241,23 @@ impl Sample {
         }
     }
 
-    /// The first `take` rows in (priority, content) order, as word and validity columns.
-    pub(crate) fn ordered(&self, take: usize) -> (Vec<Vec<u64>>, Vec<Vec<bool>>) {
-        let keys = self.sorted_keys(take);
-        let words = self.words.iter().map(|w| keys.iter().map(|k| w[k.1 as usize]).collect()).collect();
-        let valid = self.valid.iter().map(|v| keys.iter().map(|k| v[k.1 as usize]).collect()).collect();
-        (words, valid)
+    /// The first `take` rows in (priority, content) order, as word and validity columns;
+    /// sorted and gathered on `pool` when given (the same columns either way).
+    pub(crate) fn ordered(&self, take: usize, pool: Option<&rayon::ThreadPool>) -> (Vec<Vec<u64>>, Vec<Vec<bool>>) {
+        let Some(pool) = pool else {
+            let keys = self.sorted_keys(take);
+            let words = self.words.iter().map(|w| keys.iter().map(|k| w[k.1 as usize]).collect()).collect();
+            let valid = self.valid.iter().map(|v| keys.iter().map(|k| v[k.1 as usize]).collect()).collect();
+            return (words, valid);
+        };
+        use rayon::prelude::*;
+        pool.install(|| {
+            let mut keys = self.smallest_keys(take);
+            keys.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| self.cmp_content(a.1 as usize, b.1 as usize)));
+            let words = self.words.par_iter().map(|w| keys.iter().map(|k| w[k.1 as usize]).collect()).collect();
+            let valid = self.valid.par_iter().map(|v| keys.iter().map(|k| v[k.1 as usize]).collect()).collect();
+            (words, valid)
+        })
     }
 }
 
@@ -315,12 +359,64 @@ mod tests {
             s.push_batch(&p, &w, &v, 10);
             parts.merge(&s, 10);
         }
-        let (a, b) = (one.ordered(10), parts.ordered(10));
+        let (a, b) = (one.ordered(10, None), parts.ordered(10, None));
         assert_eq!(a, b);
         let mut want: Vec<u64> = rows.iter().map(|r| r.0).collect();
         want.sort_unstable();
         let got: Vec<u64> = a.0[0].iter().map(|&i| (i * 37) % 101).collect();
         assert_eq!(got, want[..10]);
+    }
+
+    /// Merge trees of pre-filled states (the combine path: a merge lowers the limit, rows above
+    /// it are dropped and full samples pruned before any column grows) keep exactly the `cap`
+    /// smallest rows by (priority, content), with many equal priorities, and the pool's ordering
+    /// equals the serial one.
+    #[test]
+    fn merges_that_drop_and_prune_first_keep_the_smallest() {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        let mut z = 11u64;
+        let mut next = move || {
+            z = z.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            z >> 33
+        };
+        for (n, cap, prios) in
+            [(5000usize, 100usize, 1u64 << 31), (3000, 700, 500), (4000, 1, 1 << 20), (2500, 2000, 3000)]
+        {
+            let rows: Vec<(u64, u64, bool)> = (0..n).map(|_| (next() % prios, next() % 50, next() % 5 != 0)).collect();
+            let mut want = rows.clone();
+            want.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+            want.truncate(cap);
+            let want_cols = (
+                vec![want.iter().map(|r| r.1).collect::<Vec<u64>>()],
+                vec![want.iter().map(|r| r.2).collect::<Vec<bool>>()],
+            );
+            for parts in [1usize, 2, 3, 7] {
+                // Thread-local states fed batch by batch, then merged in a row, the first into an
+                // empty sample (as `CorrState::combine` does), then pairwise.
+                let states: Vec<Sample> = rows
+                    .chunks(n.div_ceil(parts))
+                    .map(|chunk| {
+                        let mut s = Sample::new(1);
+                        for b in chunk.chunks(97) {
+                            let (p, w, v) = batch(b);
+                            s.push_batch(&p, &w, &v, cap);
+                        }
+                        s
+                    })
+                    .collect();
+                let mut acc = Sample::new(1);
+                for s in &states {
+                    acc.merge(s, cap);
+                }
+                assert_eq!(acc.ordered(cap, None), want_cols, "n {n} cap {cap} parts {parts}");
+                assert_eq!(acc.ordered(cap, Some(&pool)), want_cols, "pool: n {n} cap {cap} parts {parts}");
+                let mut rev = Sample::new(1);
+                for s in states.iter().rev() {
+                    rev.merge(s, cap);
+                }
+                assert_eq!(rev.ordered(cap, None), want_cols, "reversed: n {n} cap {cap} parts {parts}");
+            }
+        }
     }
 
     /// The batch priorities (AVX-512 where the CPU has it) equal the row-by-row steps.
@@ -350,6 +446,6 @@ mod tests {
         let mut s = Sample::new(1);
         let (p, w, v) = batch(&[(5, 9, true), (5, 3, true), (5, 3, false), (7, 1, true)]);
         s.push_batch(&p, &w, &v, 1);
-        assert_eq!(s.ordered(1), (vec![vec![3]], vec![vec![false]]));
+        assert_eq!(s.ordered(1, None), (vec![vec![3]], vec![vec![false]]));
     }
 }
