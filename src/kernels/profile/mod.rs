@@ -556,6 +556,12 @@ impl WideSum {
 
     #[inline]
     fn add_mul(&mut self, v: i128, w: u64) {
+        if let Ok(v) = i64::try_from(v) {
+            // |v·w| < 2^63·2^64: one 64×64→128 multiply, never overflows
+            let t = i128::from(v) * i128::from(w);
+            self.add_parts(if t < 0 { -1 } else { 0 }, t as u128);
+            return;
+        }
         if let Some(t) = v.checked_mul(i128::from(w)) {
             self.add_parts(if t < 0 { -1 } else { 0 }, t as u128);
             return;

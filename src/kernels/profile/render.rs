@@ -77,7 +77,16 @@ pub fn decimal_str(v: i128, scale: u8) -> String {
 
 /// `10^scale` as a double (for decimal → double conversion).
 pub fn pow10(scale: u8) -> f64 {
-    10f64.powi(i32::from(scale))
+    // 10^0..10^22 are exact doubles, so the table equals powi there (whose products of
+    // exact powers of ten are exact); powi is a library call, per value in sketch mode
+    const EXACT: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+        1e20, 1e21, 1e22,
+    ];
+    match EXACT.get(usize::from(scale)) {
+        Some(&p) => p,
+        None => 10f64.powi(i32::from(scale)),
+    }
 }
 
 /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian.

@@ -225,6 +225,17 @@ impl Sum {
     }
 }
 
+/// 10^0 ..= 10^19, every power of ten a u64 holds.
+const POW10_U64: [u64; 20] = {
+    let mut t = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
 /// First significant digit of a non-zero integer magnitude.
 pub fn lead_digit_u128(mut v: u128) -> Option<u8> {
     if v == 0 {
@@ -233,7 +244,7 @@ pub fn lead_digit_u128(mut v: u128) -> Option<u8> {
     if let Ok(s) = u64::try_from(v) {
         // One division by the largest power of ten ≤ s (a loop of divisions by 10 costs
         // ~30 cycles each, per value, in sketch mode).
-        return Some((s / 10u64.pow(s.ilog10())) as u8);
+        return Some((s / POW10_U64[s.ilog10() as usize]) as u8);
     }
     while v >= 1_000_000 {
         v /= 1_000_000;

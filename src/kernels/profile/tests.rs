@@ -1230,3 +1230,62 @@ fn key_sorts_agree_with_comparison_sorts() {
         }
     }
 }
+
+/// `WideSum` as an exact big number: `hi·2^128 + lo`.
+fn wide_big(s: WideSum) -> crate::kernels::exact::BigFixed {
+    use crate::kernels::exact::BigFixed;
+    let two128 = BigFixed::from_u128(1 << 127).mul_u128(2);
+    BigFixed::from_i128(s.hi).mul(&two128).add(&BigFixed::from_u128(s.lo))
+}
+
+#[test]
+fn wide_sum_equals_big_integer_sum() {
+    use crate::kernels::exact::BigFixed;
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    // i64 values (the one-multiply path) and wider i128 ones, small and huge weights
+    let mut s = WideSum::default();
+    let mut oracle = BigFixed::from_u128(0);
+    for i in 0..20_000u64 {
+        let v: i128 = match i % 5 {
+            0 => i128::from(rng.next() as i64),
+            1 => i128::from([i64::MIN, i64::MAX, -1, 0, 1][(i / 5 % 5) as usize]),
+            2 => (rng.next() as i128) << 60 | rng.next() as i128,
+            3 => [i128::MIN, i128::MAX, i128::from(i64::MIN) - 1, i128::from(i64::MAX) + 1][(i / 5 % 4) as usize],
+            _ => i128::from((rng.next() % 2001) as i64 - 1000),
+        };
+        let w = match i % 3 {
+            0 => 1,
+            1 => rng.next(),
+            _ => u64::MAX,
+        };
+        s.add_mul(v, w);
+        oracle = oracle.add(&BigFixed::from_i128(v).mul_u128(u128::from(w)));
+        if i % 997 == 0 {
+            assert_eq!(wide_big(s).cmp_value(&oracle), Ordering::Equal, "after {i} terms");
+        }
+    }
+    assert_eq!(wide_big(s).cmp_value(&oracle), Ordering::Equal);
+}
+
+#[test]
+fn decimal_scale_and_lead_digit_tables_match_their_definitions() {
+    for scale in 0..=38u8 {
+        // the parsed literal is the correctly rounded power; powi is the old definition
+        let lit: f64 = format!("1e{scale}").parse().expect("literal");
+        if scale <= 22 {
+            assert_eq!(render::pow10(scale), lit, "scale {scale}");
+        }
+        assert_eq!(render::pow10(scale).to_bits(), 10f64.powi(i32::from(scale)).to_bits(), "scale {scale}");
+    }
+    let mut rng = Rng(7);
+    let mut vals: Vec<u128> = (0..20_000).map(|_| u128::from(rng.next() >> (rng.next() % 64))).collect();
+    for k in 0..38u32 {
+        let p = 10u128.pow(k);
+        vals.extend([p - 1, p, p + 1, 2 * p - 1, 9 * p, p * 10 - 1]);
+    }
+    vals.push(u128::MAX);
+    for v in vals {
+        let first = v.to_string().bytes().next().map(|b| b - b'0').filter(|_| v != 0);
+        assert_eq!(stats::lead_digit_u128(v), first, "{v}");
+    }
+}
