@@ -51,9 +51,10 @@
 //!   once, integer and decimal sums from a 256-bit integer.
 //!
 //! Memory per state: exact mode ≤ `exact_limit` entries (hash-map buckets of ≈ 25 B for
-//! numbers, ≈ 25 B + key bytes for strings; keys capped at 257 B and their total at
-//! `exact_bytes`); measured 2.8 MiB for 100 000 distinct BIGINTs, 4.4 MiB for 100 000
-//! distinct 17-character strings. Sketch mode is bounded by **1 MiB**: HLL 16 KiB +
+//! numbers, ≈ 33 B for strings, whose keys of ≤ 22 B are stored in the bucket
+//! (`ByteKey`), + the bytes of longer keys; keys capped at 257 B and their total at
+//! `exact_bytes`); measured 2.8 MiB for 100 000 distinct BIGINTs. Sketch mode is bounded
+//! by **1 MiB**: HLL 16 KiB +
 //! Count-Min 256 KiB + ≤ 1536 candidates (≤ 257 B keys) + ≤ 3584 buckets (≈ 132 KiB) +
 //! exact power sums (≈ 1 KiB for typical data) + patterns (≤ 256 exact or 32 KiB sketch +
 //! 192 candidates); measured in `tests::sketch_states_stay_under_one_mebibyte`.
@@ -86,6 +87,7 @@
 //! - `benford`: first significant digit of non-zero finite INTEGER/DECIMAL/DOUBLE values
 //!   (correct for |x| < 1), reported when there are ≥ 100 of them.
 
+mod byte_key;
 mod codec;
 pub(crate) mod hash;
 pub mod render;
@@ -98,6 +100,7 @@ use std::cmp::Ordering;
 use std::hash::Hash;
 
 use crate::kernels::exact::PowerSums;
+use byte_key::ByteKey;
 use codec::{corrupt, count, get_bool, get_bytes, get_i128, get_u128, get_u64, get_u8, get_usize, put_bytes, put_u64};
 use hash::{hash_bytes, hash_i128, FastMap};
 use sketch::{BucketQuantiles, HeavyHitters, Hll, LogHist};
@@ -478,7 +481,7 @@ impl Key for u64 {
     }
 }
 
-impl Key for Box<[u8]> {
+impl Key for ByteKey {
     fn key_cmp(&self, o: &Self) -> Ordering {
         self.cmp(o)
     }
@@ -507,7 +510,7 @@ impl Key for Box<[u8]> {
         if b.len() > MAX_KEY && b.last() != Some(&0xff) {
             return Err(corrupt("long key without its hash"));
         }
-        Ok(Box::from(b))
+        Ok(ByteKey::new(b))
     }
     fn numeric(&self, _: ValueKind) -> (f64, Option<i128>, Option<u8>) {
         (f64::NAN, None, None)
@@ -722,8 +725,8 @@ const PATTERN_SEED: u64 = 0x243f_6a88;
 /// union), so the switch is split-invariant.
 #[derive(Clone)]
 enum Patterns {
-    Exact(FastMap<Box<[u8]>, u64>),
-    Sketch(Box<HeavyHitters<Box<[u8]>>>),
+    Exact(FastMap<ByteKey, u64>),
+    Sketch(Box<HeavyHitters<ByteKey>>),
 }
 
 impl Patterns {
@@ -731,12 +734,12 @@ impl Patterns {
         hash_bytes(p, PATTERN_SEED)
     }
 
-    fn new_sketch() -> Box<HeavyHitters<Box<[u8]>>> {
+    fn new_sketch() -> Box<HeavyHitters<ByteKey>> {
         Box::new(HeavyHitters::new(PATTERN_CAP, PATTERN_CM.0, PATTERN_CM.1))
     }
 
-    fn feed(hh: &mut HeavyHitters<Box<[u8]>>, map: &FastMap<Box<[u8]>, u64>) {
-        let mut v: Vec<(&Box<[u8]>, u64)> = map.iter().map(|(k, &c)| (k, c)).collect();
+    fn feed(hh: &mut HeavyHitters<ByteKey>, map: &FastMap<ByteKey, u64>) {
+        let mut v: Vec<(&ByteKey, u64)> = map.iter().map(|(k, &c)| (k, c)).collect();
         v.sort_unstable();
         for (k, c) in v {
             hh.add_with(&k[..], Self::hash(k), c, || k.clone());
@@ -751,21 +754,21 @@ impl Patterns {
                     *c += w;
                     return;
                 }
-                map.insert(Box::from(pat), w);
+                map.insert(ByteKey::new(pat), w);
                 if map.len() > PATTERN_EXACT {
                     let mut hh = Self::new_sketch();
                     Self::feed(&mut hh, map);
                     *self = Patterns::Sketch(hh);
                 }
             }
-            Patterns::Sketch(hh) => hh.add_with(pat, Self::hash(pat), w, || Box::from(pat)),
+            Patterns::Sketch(hh) => hh.add_with(pat, Self::hash(pat), w, || ByteKey::new(pat)),
         }
     }
 
     fn merge(&mut self, o: &Patterns) {
         match (&mut *self, o) {
             (Patterns::Exact(_), Patterns::Exact(om)) => {
-                let mut v: Vec<(&Box<[u8]>, &u64)> = om.iter().collect();
+                let mut v: Vec<(&ByteKey, &u64)> = om.iter().collect();
                 v.sort_unstable();
                 for (k, &c) in v {
                     self.add(k, c);
@@ -796,11 +799,11 @@ impl Patterns {
     }
 
     fn write(&self, out: &mut Vec<u8>) {
-        let put = <Box<[u8]> as Key>::write_key;
+        let put = <ByteKey as Key>::write_key;
         match self {
             Patterns::Exact(map) => {
                 out.push(0);
-                let mut v: Vec<(&Box<[u8]>, &u64)> = map.iter().collect();
+                let mut v: Vec<(&ByteKey, &u64)> = map.iter().collect();
                 v.sort_unstable();
                 put_u64(out, v.len() as u64);
                 for (k, &c) in v {
@@ -816,12 +819,12 @@ impl Patterns {
     }
 
     fn read(r: &mut &[u8], n: u64) -> Result<Patterns, String> {
-        let get = |r: &mut &[u8]| get_bytes(r, MAX_PATTERN, "pattern").map(Box::from);
+        let get = |r: &mut &[u8]| get_bytes(r, MAX_PATTERN, "pattern").map(ByteKey::new);
         match get_u8(r)? {
             0 => {
                 let len = count(r, PATTERN_EXACT, 16, "patterns")?;
                 let mut map = FastMap::default();
-                let mut prev: Option<Box<[u8]>> = None;
+                let mut prev: Option<ByteKey> = None;
                 let mut total = 0u64;
                 for _ in 0..len {
                     let k = get(r)?;
@@ -839,7 +842,13 @@ impl Patterns {
                 Ok(Patterns::Exact(map))
             }
             1 => {
-                let hh = HeavyHitters::read(r, (PATTERN_CAP, PATTERN_CM.0, PATTERN_CM.1), |a, b| a.cmp(b), get)?;
+                let hh = HeavyHitters::read(
+                    r,
+                    (PATTERN_CAP, PATTERN_CM.0, PATTERN_CM.1),
+                    |a, b| a.cmp(b),
+                    get,
+                    |k| Self::hash(k),
+                )?;
                 if hh.n() != n {
                     return Err(corrupt("pattern sketch count does not add up"));
                 }
@@ -1004,7 +1013,7 @@ impl<K: Key> Sketch<K> {
             return Err(corrupt("sketch count does not add up"));
         }
         let hll = Hll::read(r)?;
-        let top = HeavyHitters::read(r, (TOP_CAP, TOP_CM.0, TOP_CM.1), K::key_cmp, K::read_key)?;
+        let top = HeavyHitters::read(r, (TOP_CAP, TOP_CM.0, TOP_CM.1), K::key_cmp, K::read_key, K::hll_hash)?;
         if top.n() != n {
             return Err(corrupt("top-value sketch count does not add up"));
         }
@@ -1390,7 +1399,7 @@ enum Store {
     Empty,
     Int(Values<i128>),
     Float(Values<u64>),
-    Bytes(Values<Box<[u8]>>),
+    Bytes(Values<ByteKey>),
 }
 
 /// Streaming length/whitespace statistics of text, blob and nested values.
@@ -1781,14 +1790,14 @@ impl ProfileState {
                         return;
                     }
                     *key_bytes += key.len();
-                    map.insert(Box::from(&key[..]), 1);
+                    map.insert(ByteKey::new(&key), 1);
                 }
                 Values::Sketch(sk) => {
                     let sk = sk.core_mut();
                     let h = hash_bytes(&key, BYTES_SEED);
                     sk.n += 1;
                     sk.hll.insert(h);
-                    sk.top.add_with(&key[..], h, 1, || Box::from(&key[..]));
+                    sk.top.add_with(&key[..], h, 1, || ByteKey::new(&key));
                     if let Some(p) = &mut sk.patterns {
                         let mut buf = [0u8; stats::PATTERN_BYTES];
                         let len = stats::pattern_buf(pattern_source(s), &mut buf);

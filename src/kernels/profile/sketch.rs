@@ -50,6 +50,8 @@ use std::cmp::Ordering;
 use std::hash::Hash;
 
 use super::codec::{corrupt, count, get_f64, get_u64, get_u8, put_u64, take};
+use hashbrown::HashTable;
+
 use super::hash::{fmix64, FastMap};
 
 /// HyperLogLog precision: 2^P registers.
@@ -165,36 +167,48 @@ fn tau(mut x: f64) -> f64 {
     }
 }
 
-/// Misra–Gries candidates with the Agarwal et al. purge (see the module comment).
+/// One Misra–Gries counter: the key, its 64-bit hash (the caller's, so that the table never
+/// hashes a key itself: the caller has hashed it for Count-Min already) and its count.
+#[derive(Clone)]
+struct Counter<K> {
+    hash: u64,
+    key: K,
+    count: u64,
+}
+
+/// Misra–Gries candidates with the Agarwal et al. purge (see the module comment), in a
+/// hash table keyed by the caller's hash of each key (every key of one summary must be
+/// hashed by the same function).
 #[derive(Clone)]
 pub struct MisraGries<K: Eq + Hash> {
     cap: usize,
-    map: FastMap<K, u64>,
+    table: HashTable<Counter<K>>,
     scratch: Vec<u64>,
 }
 
 impl<K: Eq + Hash + Clone> MisraGries<K> {
     /// A summary guaranteeing every value above n/(cap+1) is kept; holds ≤ 3·cap/2 keys.
     pub fn new(cap: usize) -> Self {
-        MisraGries { cap: cap.max(4), map: FastMap::default(), scratch: Vec::new() }
+        MisraGries { cap: cap.max(4), table: HashTable::new(), scratch: Vec::new() }
     }
 
     fn limit(&self) -> usize {
         self.cap + self.cap / 2
     }
 
-    /// Adds weight `w` to the item borrowed as `q`, creating it with `make` when absent.
+    /// Adds weight `w` to the item borrowed as `q` whose hash is `h`, creating it with
+    /// `make` when absent.
     #[inline]
-    pub fn add_with<Q: ?Sized + Hash + Eq>(&mut self, q: &Q, w: u64, make: impl FnOnce() -> K)
+    pub fn add_with<Q: ?Sized + Eq>(&mut self, q: &Q, h: u64, w: u64, make: impl FnOnce() -> K)
     where
         K: Borrow<Q>,
     {
-        if let Some(c) = self.map.get_mut(q) {
-            *c += w;
+        if let Some(c) = self.table.find_mut(h, |c| c.key.borrow() == q) {
+            c.count += w;
             return;
         }
-        self.map.insert(make(), w);
-        if self.map.len() > self.limit() {
+        self.table.insert_unique(h, Counter { hash: h, key: make(), count: w }, |c| c.hash);
+        if self.table.len() > self.limit() {
             self.purge();
         }
     }
@@ -203,48 +217,54 @@ impl<K: Eq + Hash + Clone> MisraGries<K> {
     fn purge(&mut self) {
         let mut counts = std::mem::take(&mut self.scratch);
         counts.clear();
-        counts.extend(self.map.values().copied());
+        counts.extend(self.table.iter().map(|c| c.count));
         if counts.len() > self.cap {
             // (cap+1)-th largest = index len − cap − 1 in ascending order
             let idx = counts.len() - self.cap - 1;
             let v = *counts.select_nth_unstable(idx).1;
-            self.map.retain(|_, c| {
-                *c = c.saturating_sub(v);
-                *c > 0
+            self.table.retain(|c| {
+                c.count = c.count.saturating_sub(v);
+                c.count > 0
             });
         }
         self.scratch = counts;
     }
 
-    /// Adds every counter of `other`, then purges; never changes `other`.
+    /// Adds every counter of `other` (whose keys were hashed by the same function), then
+    /// purges; never changes `other`.
     pub fn merge(&mut self, other: &MisraGries<K>) {
-        for (k, &c) in &other.map {
-            *self.map.entry(k.clone()).or_insert(0) += c;
+        for o in &other.table {
+            match self.table.find_mut(o.hash, |c| c.key == o.key) {
+                Some(c) => c.count += o.count,
+                None => {
+                    self.table.insert_unique(o.hash, o.clone(), |c| c.hash);
+                }
+            }
         }
-        if self.map.len() > self.limit() {
+        if self.table.len() > self.limit() {
             self.purge();
         }
-        self.map.shrink_to(self.limit() + 1);
+        self.table.shrink_to(self.limit() + 1, |c| c.hash);
     }
 
     /// The candidates with their lower-bound counts.
     pub fn items(&self) -> impl Iterator<Item = (&K, u64)> {
-        self.map.iter().map(|(k, &c)| (k, c))
+        self.table.iter().map(|c| (&c.key, c.count))
     }
 
     /// Number of candidates held.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.table.len()
     }
 
     /// True when no candidate is held.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.table.is_empty()
     }
 
     /// Heap bytes of the table (keys' own heap not included).
     pub fn bytes(&self) -> usize {
-        self.map.capacity() * (std::mem::size_of::<(K, u64)>() + 1)
+        self.table.capacity() * (std::mem::size_of::<Counter<K>>() + 1)
     }
 
     /// Appends the candidates in `cmp` order (canonical bytes for one state).
@@ -259,13 +279,14 @@ impl<K: Eq + Hash + Clone> MisraGries<K> {
     }
 
     /// Reads what [`MisraGries::write`] wrote: strictly increasing keys, positive counts
-    /// summing to at most `n`.
+    /// summing to at most `n`; `hash` is the function the summary's keys are hashed with.
     pub fn read(
         r: &mut &[u8],
         cap: usize,
         n: u64,
         cmp: impl Fn(&K, &K) -> Ordering,
         get: impl Fn(&mut &[u8]) -> Result<K, String>,
+        hash: impl Fn(&K) -> u64,
     ) -> Result<Self, String> {
         let mut mg = MisraGries::new(cap);
         let len = count(r, mg.limit(), 9, "top-value candidates")?;
@@ -279,7 +300,8 @@ impl<K: Eq + Hash + Clone> MisraGries<K> {
             }
             total = total.checked_add(c).filter(|&t| t <= n).ok_or_else(|| corrupt("candidate counts exceed n"))?;
             prev = Some(k.clone());
-            mg.map.insert(k, c);
+            let h = hash(&k);
+            mg.table.insert_unique(h, Counter { hash: h, key: k, count: c }, |c| c.hash);
         }
         Ok(mg)
     }
@@ -425,20 +447,20 @@ impl<K: Eq + Hash + Clone> HeavyHitters<K> {
 
     /// Adds `w` copies of the item borrowed as `q` whose 64-bit hash is `h`.
     #[inline]
-    pub fn add_with<Q: ?Sized + Hash + Eq>(&mut self, q: &Q, h: u64, w: u64, make: impl FnOnce() -> K)
+    pub fn add_with<Q: ?Sized + Eq>(&mut self, q: &Q, h: u64, w: u64, make: impl FnOnce() -> K)
     where
         K: Borrow<Q>,
     {
         self.cm.add(h, w);
-        self.mg.add_with(q, w, make);
+        self.mg.add_with(q, h, w, make);
     }
 
     /// Adds `weights[j]` copies of `keys[j]` (64-bit hash `hashes[j]`) for every j, in that
     /// order: the same as [`HeavyHitters::add_with`] on each.
     pub fn add_batch(&mut self, keys: &[K], hashes: &[u64], weights: &[u64]) {
         self.cm.add_batch(hashes, weights);
-        for (k, &w) in keys.iter().zip(weights) {
-            self.mg.add_with(k, w, || k.clone());
+        for ((k, &h), &w) in keys.iter().zip(hashes).zip(weights) {
+            self.mg.add_with(k, h, w, || k.clone());
         }
     }
 
@@ -481,15 +503,17 @@ impl<K: Eq + Hash + Clone> HeavyHitters<K> {
         self.mg.write(out, cmp, put);
     }
 
-    /// Reads what [`HeavyHitters::write`] wrote for this shape.
+    /// Reads what [`HeavyHitters::write`] wrote for this shape; `hash` is the 64-bit hash
+    /// the keys are added with.
     pub fn read(
         r: &mut &[u8],
         (cap, rows, bits): (usize, usize, u32),
         cmp: impl Fn(&K, &K) -> Ordering,
         get: impl Fn(&mut &[u8]) -> Result<K, String>,
+        hash: impl Fn(&K) -> u64,
     ) -> Result<Self, String> {
         let cm = CountMin::read(r, rows, bits)?;
-        let mg = MisraGries::read(r, cap, cm.n(), cmp, get)?;
+        let mg = MisraGries::read(r, cap, cm.n(), cmp, get, hash)?;
         Ok(HeavyHitters { mg, cm })
     }
 }
@@ -892,7 +916,7 @@ mod tests {
             stream.swap(k, (rng % (k as u64 + 1)) as usize);
         }
         for (j, &x) in stream.iter().enumerate() {
-            parts[j % 3].add_with(&x, 1, || x);
+            parts[j % 3].add_with(&x, fmix64(x), 1, || x);
         }
         let mut all = parts[2].clone();
         all.merge(&parts[0]);
@@ -902,6 +926,106 @@ mod tests {
             assert!(c > 0 && c <= heavy_each && c + n / (cap as u64 + 1) >= heavy_each, "{h}: {c}");
         }
         assert!(all.len() <= cap + cap / 2);
+    }
+
+    /// The textbook summary (Agarwal et al. purge) over a BTreeMap: the oracle.
+    struct OracleMg {
+        cap: usize,
+        map: std::collections::BTreeMap<Vec<u8>, u64>,
+    }
+
+    impl OracleMg {
+        fn purge(&mut self) {
+            if self.map.len() > self.cap + self.cap / 2 {
+                let mut c: Vec<u64> = self.map.values().copied().collect();
+                c.sort_unstable();
+                let v = c[c.len() - self.cap - 1];
+                self.map.retain(|_, x| {
+                    *x = x.saturating_sub(v);
+                    *x > 0
+                });
+            }
+        }
+        fn add(&mut self, k: &[u8], w: u64) {
+            *self.map.entry(k.to_vec()).or_insert(0) += w;
+            self.purge();
+        }
+        fn merge(&mut self, o: &OracleMg) {
+            for (k, &c) in &o.map {
+                *self.map.entry(k.clone()).or_insert(0) += c;
+            }
+            self.purge();
+        }
+    }
+
+    fn sorted(mg: &MisraGries<Vec<u8>>) -> Vec<(Vec<u8>, u64)> {
+        let mut v: Vec<(Vec<u8>, u64)> = mg.items().map(|(k, c)| (k.clone(), c)).collect();
+        v.sort_unstable();
+        v
+    }
+
+    #[test]
+    fn misra_gries_matches_a_btreemap_oracle_even_when_hashes_collide() {
+        // keys: empty, non-UTF-8, lengths around the 22-byte inline boundary of ByteKey,
+        // a few heavy ones; hashes: good, few distinct values, all equal
+        let hashes: [fn(&[u8]) -> u64; 3] = [|k| super::super::hash::hash_bytes(k, 9), |k| k.len() as u64 % 3, |_| 0];
+        for hash in hashes {
+            let cap = 16;
+            let (mut a, mut b) = (MisraGries::<Vec<u8>>::new(cap), MisraGries::<Vec<u8>>::new(cap));
+            let (mut oa, mut ob) =
+                (OracleMg { cap, map: Default::default() }, OracleMg { cap, map: Default::default() });
+            let mut rng = 0x2545_f491_4f6c_dd1du64;
+            for i in 0..20_000u64 {
+                rng = fmix64(rng.wrapping_add(i));
+                let k: Vec<u8> = match rng % 5 {
+                    0 => vec![],
+                    1 => vec![0xff, 0xfe, (rng >> 8) as u8 & 3],
+                    2 => vec![b'h'; 21 + (rng >> 16) as usize % 3],
+                    _ => (0..(rng >> 20) as usize % 40).map(|j| (rng >> (j % 50)) as u8).collect(),
+                };
+                let w = 1 + (rng >> 40) % 3;
+                if i % 2 == 0 {
+                    a.add_with(&k[..], hash(&k), w, || k.clone());
+                    oa.add(&k, w);
+                } else {
+                    b.add_with(&k[..], hash(&k), w, || k.clone());
+                    ob.add(&k, w);
+                }
+                if i % 997 == 0 {
+                    assert_eq!(sorted(&a), oa.map.clone().into_iter().collect::<Vec<_>>());
+                }
+            }
+            a.merge(&b);
+            oa.merge(&ob);
+            let want: Vec<(Vec<u8>, u64)> = oa.map.into_iter().collect();
+            assert_eq!(sorted(&a), want);
+            assert!(a.len() <= cap + cap / 2 && !want.is_empty());
+            // the written bytes read back into the same summary
+            let mut out = Vec::new();
+            a.write(
+                &mut out,
+                |x, y| x.cmp(y),
+                |k, o| {
+                    o.extend_from_slice(&(k.len() as u64).to_le_bytes());
+                    o.extend_from_slice(k);
+                },
+            );
+            let get = |r: &mut &[u8]| {
+                let n = get_u64(r)? as usize;
+                let k = take(r, n)?.to_vec();
+                Ok(k)
+            };
+            let back =
+                MisraGries::read(&mut &out[..], cap, u64::MAX, |x: &Vec<u8>, y| x.cmp(y), get, |k| hash(k)).unwrap();
+            assert_eq!(sorted(&back), want);
+            // lookups after reading use the same hash
+            let mut back2 = back.clone();
+            if let Some((k, c)) = want.first() {
+                back2.add_with(&k[..], hash(k), 1, || k.clone());
+                assert_eq!(sorted(&back2).iter().find(|x| &x.0 == k).map(|x| x.1), Some(c + 1));
+                assert_eq!(back2.len(), back.len());
+            }
+        }
     }
 
     #[test]

@@ -359,22 +359,46 @@ pub fn pattern_buf(s: &[u8], buf: &mut [u8; PATTERN_BYTES]) -> usize {
     // Without branches on the data (random letters and digits mispredict): every class is
     // written at `len`, which advances unless it continues a run. Each ASCII class is one
     // byte, so `len` counts the classes. `last` starts at 0, which never collapses (only
-    // `9`, `A` and `a` do).
+    // `9`, `A` and `a` do). `keep` is computed with non-short-circuit `|` from a table, so
+    // that it compiles to flag arithmetic instead of a data-dependent branch.
     let mut len = 0usize;
     let mut last = 0u8;
+    if s.len() <= 64 {
+        // at most 64 classes: the cap cannot be reached, so the loop needs no exit test
+        // (`len` < 64 at every write, so the mask never changes the index)
+        for &b in s {
+            let class = ASCII_CLASS[b as usize];
+            let keep = (class != last) | !ASCII_RUNS[b as usize];
+            buf[len & 0xff] = class;
+            len += usize::from(keep);
+            last = class;
+        }
+        return len;
+    }
     for &b in s {
         let class = ASCII_CLASS[b as usize];
-        let keep = class != last || !matches!(class, b'9' | b'A' | b'a');
-        if keep && len == 64 {
+        let keep = (class != last) | !ASCII_RUNS[b as usize];
+        if len == 64 && keep {
             buf[len..len + 3].copy_from_slice("…".as_bytes());
             return len + 3;
         }
-        buf[len] = class;
+        buf[len & 0xff] = class;
         len += usize::from(keep);
         last = class;
     }
     len
 }
+
+/// Whether the class of each ASCII byte collapses in runs (`9`, `A`, `a`).
+static ASCII_RUNS: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = matches!(i as u8, b'0'..=b'9' | b'A'..=b'Z' | b'a'..=b'z');
+        i += 1;
+    }
+    t
+};
 
 /// The pattern class of each ASCII byte (non-ASCII bytes map to themselves, unused).
 static ASCII_CLASS: [u8; 256] = {
