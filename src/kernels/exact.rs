@@ -720,6 +720,24 @@ fn mag_mul(a: &[u64], b: &[u64]) -> Vec<u64> {
     r
 }
 
+/// `a·w` as `N + 1` limbs: [`mag_mul`]`(a, &[w])` without the heap (a weighted push
+/// runs once per distinct value of a sketch batch).
+#[inline(always)]
+fn mul_u64<const N: usize, const M: usize>(a: &[u64; N], w: u64) -> [u64; M] {
+    debug_assert_eq!(M, N + 1);
+    let mut r = [0u64; M];
+    let mut carry = 0u128;
+    for (x, &l) in r.iter_mut().zip(a) {
+        let t = u128::from(l) * u128::from(w) + carry;
+        *x = t as u64;
+        carry = t >> 64;
+    }
+    if let Some(top) = r.get_mut(N) {
+        *top = carry as u64;
+    }
+    r
+}
+
 /// `a ← ⌊a/d⌋`, returns the remainder.
 fn mag_divrem_u64(a: &mut [u64], d: u64) -> u64 {
     let mut rem = 0u128;
@@ -873,11 +891,10 @@ impl PowerSums {
         let m2 = m as u128 * m as u128;
         let m3 = mul3(m2, m);
         let m4 = square4(m2);
-        let wm = |l: &[u64]| mag_mul(l, &[w]);
-        self.s1.add_wide(s, &wm(&[m]), p);
-        self.s2.add_wide(0, &wm(&[m2 as u64, (m2 >> 64) as u64]), 2 * p);
-        self.s3.add_wide(s, &wm(&m3), 3 * p);
-        self.s4.add_wide(0, &wm(&m4), 4 * p);
+        self.s1.add_wide(s, &mul_u64::<1, 2>(&[m], w), p);
+        self.s2.add_wide(0, &mul_u64::<2, 3>(&[m2 as u64, (m2 >> 64) as u64], w), 2 * p);
+        self.s3.add_wide(s, &mul_u64::<3, 4>(&m3, w), 3 * p);
+        self.s4.add_wide(0, &mul_u64::<4, 5>(&m4, w), 4 * p);
     }
 
     /// Adds `other` (never modified).
@@ -1395,6 +1412,35 @@ mod tests {
         let mut u = PowerSums::new();
         [data[0], data[1], data[0], data[0]].iter().for_each(|&x| u.push(x));
         assert_eq!(bytes_p(&w), bytes_p(&u));
+    }
+
+    #[test]
+    fn weighted_power_sums_equal_big_integer_products() {
+        // Σ w·x^k against BigFixed products (schoolbook multiplication, independent of the
+        // chunked accumulator), with weights up to u64::MAX
+        let data = mixed_in(3_000, 11, 300.0);
+        let mut r = Rng(5);
+        let mut ps = PowerSums::new();
+        let mut oracle = [BigFixed::zero(), BigFixed::zero(), BigFixed::zero(), BigFixed::zero()];
+        for (i, &x) in data.iter().enumerate() {
+            let w = match i % 4 {
+                0 => 1,
+                1 => r.next() >> (r.next() % 64),
+                2 => u64::MAX,
+                _ => 2 + r.next() % 1000,
+            };
+            ps.push_weighted(x, w);
+            let Some((s, m, p)) = split(x) else { continue };
+            let xb = BigFixed::from_parts(s != 0, vec![m], p as i64 - 1074);
+            let mut pow = BigFixed::from_u128(1);
+            for o in &mut oracle {
+                pow = pow.mul(&xb);
+                *o = o.add(&pow.mul_u128(u128::from(w)));
+            }
+        }
+        for (k, (got, want)) in ps.sums().iter().zip(&oracle).enumerate() {
+            assert_eq!(got.cmp_value(want), Ordering::Equal, "sum of x^{}", k + 1);
+        }
     }
 
     #[test]

@@ -351,7 +351,8 @@ impl CountMin {
     /// touched at a time instead of every row per value.
     pub fn add_batch(&mut self, hashes: &[u64], weights: &[u64]) {
         debug_assert_eq!(hashes.len(), weights.len());
-        let (lo, hi): (Vec<u64>, Vec<u64>) = hashes.iter().map(|&h| (h, fmix64(h ^ 0x6a09_e667_f3bc_c908))).unzip();
+        let lo = hashes;
+        let hi: Vec<u64> = hashes.iter().map(|&h| fmix64(h ^ 0x6a09_e667_f3bc_c908)).collect();
         let bits = self.bits;
         let mask = (1u64 << bits) - 1;
         for (i, row) in self.cells.chunks_exact_mut(1 << bits).take(self.rows).enumerate() {
