@@ -153,19 +153,24 @@ impl Sample {
             return;
         }
         let keep: Vec<u32> = (0..self.prio.len()).filter(|&r| self.prio[r] <= limit).map(|r| r as u32).collect();
-        // Rows ascend, so row i comes from row keep[i] ≥ i.
+        self.keep_rows(&keep);
+    }
+
+    /// Keeps the rows `keep` (ascending) and no others, in place: row i comes from row
+    /// keep[i] ≥ i, and the columns keep their capacity for the next batches.
+    fn keep_rows(&mut self, keep: &[u32]) {
         fn compact<T: Copy>(col: &mut Vec<T>, keep: &[u32]) {
             for (i, &r) in keep.iter().enumerate() {
                 col[i] = col[r as usize];
             }
             col.truncate(keep.len());
         }
-        compact(&mut self.prio, &keep);
+        compact(&mut self.prio, keep);
         for w in &mut self.words {
-            compact(w, &keep);
+            compact(w, keep);
         }
         for v in &mut self.valid {
-            compact(v, &keep);
+            compact(v, keep);
         }
     }
 
@@ -224,21 +229,8 @@ impl Sample {
         // Row order, for a sequential gather.
         keys.sort_unstable_by_key(|k| k.1);
         self.limit = keys.iter().map(|k| k.0).max().unwrap_or(u64::MAX);
-        // Gathered in place (rows ascend, so row i comes from row keys[i].1 ≥ i), keeping the
-        // columns' capacity for the next batches.
-        fn gather<T: Copy>(col: &mut Vec<T>, keys: &[(u64, u32)]) {
-            for (i, k) in keys.iter().enumerate() {
-                col[i] = col[k.1 as usize];
-            }
-            col.truncate(keys.len());
-        }
-        gather(&mut self.prio, &keys);
-        for w in &mut self.words {
-            gather(w, &keys);
-        }
-        for v in &mut self.valid {
-            gather(v, &keys);
-        }
+        let rows: Vec<u32> = keys.iter().map(|k| k.1).collect();
+        self.keep_rows(&rows);
     }
 
     /// The first `take` rows in (priority, content) order, as word and validity columns;
