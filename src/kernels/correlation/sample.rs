@@ -200,22 +200,32 @@ impl Sample {
         Ordering::Equal
     }
 
+    /// Order of two (priority, row) pairs by (priority, content).
+    fn cmp_keys(&self, a: &(u64, u32), b: &(u64, u32)) -> Ordering {
+        a.0.cmp(&b.0).then_with(|| self.cmp_content(a.1 as usize, b.1 as usize))
+    }
+
     /// (priority, row) pairs of the `take` smallest rows by (priority, content), in no order.
     fn smallest_keys(&self, take: usize) -> Vec<(u64, u32)> {
         let mut keys: Vec<(u64, u32)> = self.prio.iter().enumerate().map(|(r, &h)| (h, r as u32)).collect();
         if keys.len() > take {
-            keys.select_nth_unstable_by(take, |a, b| {
-                a.0.cmp(&b.0).then_with(|| self.cmp_content(a.1 as usize, b.1 as usize))
-            });
+            keys.select_nth_unstable_by(take, |a, b| self.cmp_keys(a, b));
             keys.truncate(take);
         }
         keys
     }
 
-    /// (priority, row) pairs of the `take` smallest rows, sorted by (priority, content).
-    fn sorted_keys(&self, take: usize) -> Vec<(u64, u32)> {
+    /// (priority, row) pairs of the `take` smallest rows, sorted by (priority, content): on
+    /// `pool` when given (the same order either way).
+    fn sorted_keys(&self, take: usize, pool: Option<&rayon::ThreadPool>) -> Vec<(u64, u32)> {
         let mut keys = self.smallest_keys(take);
-        keys.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| self.cmp_content(a.1 as usize, b.1 as usize)));
+        match pool {
+            Some(pool) => {
+                use rayon::slice::ParallelSliceMut;
+                pool.install(|| keys.par_sort_unstable_by(|a, b| self.cmp_keys(a, b)));
+            }
+            None => keys.sort_unstable_by(|a, b| self.cmp_keys(a, b)),
+        }
         keys
     }
 
@@ -236,20 +246,10 @@ impl Sample {
     /// The first `take` rows in (priority, content) order, as word and validity columns;
     /// sorted and gathered on `pool` when given (the same columns either way).
     pub(crate) fn ordered(&self, take: usize, pool: Option<&rayon::ThreadPool>) -> (Vec<Vec<u64>>, Vec<Vec<bool>>) {
-        let Some(pool) = pool else {
-            let keys = self.sorted_keys(take);
-            let words = self.words.iter().map(|w| keys.iter().map(|k| w[k.1 as usize]).collect()).collect();
-            let valid = self.valid.iter().map(|v| keys.iter().map(|k| v[k.1 as usize]).collect()).collect();
-            return (words, valid);
-        };
-        use rayon::prelude::*;
-        pool.install(|| {
-            let mut keys = self.smallest_keys(take);
-            keys.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| self.cmp_content(a.1 as usize, b.1 as usize)));
-            let words = self.words.par_iter().map(|w| keys.iter().map(|k| w[k.1 as usize]).collect()).collect();
-            let valid = self.valid.par_iter().map(|v| keys.iter().map(|k| v[k.1 as usize]).collect()).collect();
-            (words, valid)
-        })
+        let keys = self.sorted_keys(take, pool);
+        let words = super::par_map(pool, &self.words, |w| keys.iter().map(|k| w[k.1 as usize]).collect());
+        let valid = super::par_map(pool, &self.valid, |v| keys.iter().map(|k| v[k.1 as usize]).collect());
+        (words, valid)
     }
 }
 
@@ -258,7 +258,7 @@ impl Sample {
     /// order, as a row count, the word columns and the validity columns packed 64 rows to a
     /// word. Priorities are not written: they are a function of the row (see [`Sample::read`]).
     pub(crate) fn write(&self, cap: usize, out: &mut Vec<u8>) {
-        let keys = self.sorted_keys(cap.max(1));
+        let keys = self.sorted_keys(cap.max(1), None);
         out.put_u64(keys.len() as u64);
         for w in &self.words {
             for k in &keys {

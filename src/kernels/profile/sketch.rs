@@ -326,7 +326,13 @@ impl CountMin {
 
     #[inline(always)]
     fn wide(h: u64) -> u128 {
-        (u128::from(fmix64(h ^ 0x6a09_e667_f3bc_c908)) << 64) | u128::from(h)
+        (u128::from(Self::high_word(h)) << 64) | u128::from(h)
+    }
+
+    /// The upper 64 bits of [`CountMin::wide`] (the lower ones are `h`).
+    #[inline(always)]
+    fn high_word(h: u64) -> u64 {
+        fmix64(h ^ 0x6a09_e667_f3bc_c908)
     }
 
     #[inline(always)]
@@ -352,7 +358,7 @@ impl CountMin {
     pub fn add_batch(&mut self, hashes: &[u64], weights: &[u64]) {
         debug_assert_eq!(hashes.len(), weights.len());
         let lo = hashes;
-        let hi: Vec<u64> = hashes.iter().map(|&h| fmix64(h ^ 0x6a09_e667_f3bc_c908)).collect();
+        let hi: Vec<u64> = hashes.iter().map(|&h| Self::high_word(h)).collect();
         let bits = self.bits;
         let mask = (1u64 << bits) - 1;
         for (i, row) in self.cells.chunks_exact_mut(1 << bits).take(self.rows).enumerate() {
