@@ -55,7 +55,7 @@
 //! (`ByteKey`), + the bytes of longer keys; keys capped at 257 B and their total at
 //! `exact_bytes`); measured 2.8 MiB for 100 000 distinct BIGINTs. Sketch mode is bounded
 //! by **1 MiB**: HLL 16 KiB +
-//! Count-Min 256 KiB + ≤ 1536 candidates (≤ 257 B keys) + ≤ 3584 buckets (≈ 132 KiB) +
+//! Count-Min 256 KiB + ≤ 1536 candidates (≤ 257 B keys) + ≤ 3584 buckets (≈ 112 KiB) +
 //! exact power sums (≈ 1 KiB for typical data) + patterns (≤ 256 exact or 32 KiB sketch +
 //! 192 candidates); measured in `tests::sketch_states_stay_under_one_mebibyte`.
 //!

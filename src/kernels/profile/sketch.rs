@@ -43,7 +43,7 @@
 //!
 //! Memory (constant): HLL 16 KiB; Count-Min 8 × 4096 × 8 B = 256 KiB for values and
 //! 8 × 512 × 8 B = 32 KiB for patterns; Misra–Gries ≤ 1536 keys; the histogram ≤ 3584
-//! buckets of 32 B in a 4096-slot table (≈ 132 KiB).
+//! buckets of 32 B in a sorted vector (≈ 112 KiB).
 
 use std::borrow::Borrow;
 use std::cmp::Ordering;
@@ -52,7 +52,7 @@ use std::hash::Hash;
 use super::codec::{corrupt, count, get_f64, get_u64, get_u8, put_u64, take};
 use hashbrown::HashTable;
 
-use super::hash::{fmix64, FastMap};
+use super::hash::fmix64;
 
 /// HyperLogLog precision: 2^P registers.
 const P: u32 = 14;
@@ -525,7 +525,7 @@ impl<K: Eq + Hash + Clone> HeavyHitters<K> {
     }
 }
 
-/// Most non-empty buckets a [`LogHist`] keeps (fills a 4096-slot table to 7/8).
+/// Most non-empty buckets a [`LogHist`] keeps.
 pub const HIST_BUCKETS: usize = 3584;
 
 /// One histogram bucket: how many values, and the smallest and largest of them.
@@ -555,161 +555,164 @@ fn shr(k: u64, s: u32) -> u64 {
     k.checked_shr(s).unwrap_or(0)
 }
 
-/// Adaptive log-linear bucket histogram of doubles (see the module comment).
+/// Adaptive log-linear bucket histogram of doubles (see the module comment): the non-empty
+/// buckets as `(id, bucket)` sorted by id, so that a sorted batch merges in one sequential
+/// pass instead of one hash-table probe per bucket (a state's buckets are cold in cache
+/// whenever a wide table's other columns ran in between).
 #[derive(Clone, Default)]
 pub struct LogHist {
     shift: u32,
-    map: FastMap<u64, Bucket>,
+    buckets: Vec<(u64, Bucket)>,
+}
+
+#[inline(always)]
+fn absorb(a: &mut Bucket, b: &Bucket) {
+    a.count += b.count;
+    a.min = a.min.min(b.min);
+    a.max = a.max.max(b.max);
+}
+
+/// Buckets sorted by id (distinct ids) re-bucketed `d` bits coarser: ids shifted, equal
+/// neighbours summed, in place.
+fn coarsen(v: &mut Vec<(u64, Bucket)>, d: u32) {
+    if d == 0 {
+        return;
+    }
+    let mut out = 0usize;
+    for i in 0..v.len() {
+        let (id, b) = v[i];
+        let id = shr(id, d);
+        if out > 0 && v[out - 1].0 == id {
+            absorb(&mut v[out - 1].1, &b);
+        } else {
+            v[out] = (id, b);
+            out += 1;
+        }
+    }
+    v.truncate(out);
+}
+
+/// The smallest `d` at which the id-sorted distinct `ids` fall into at most
+/// [`HIST_BUCKETS`] buckets of `id >> d`. Two ids a < b share a bucket at `d` exactly
+/// when d ≥ the bit length of a ^ b, so over sorted ids the count at `d` is 1 + the
+/// adjacent pairs whose a ^ b is longer than d bits.
+fn extra_shift(ids: impl Iterator<Item = u64>) -> u32 {
+    let mut longer = [0usize; 65];
+    let mut prev: Option<u64> = None;
+    for id in ids {
+        if let Some(p) = prev {
+            longer[(64 - (p ^ id).leading_zeros()) as usize] += 1;
+        }
+        prev = Some(id);
+    }
+    // count(d) = 1 + Σ_{l > d} longer[l]
+    let mut count = 1 + longer.iter().sum::<usize>();
+    let mut d = 0u32;
+    while count > HIST_BUCKETS && d < 64 {
+        d += 1;
+        count -= longer[d as usize];
+    }
+    d
 }
 
 impl LogHist {
     /// Adds `w` copies of the non-NaN `x`.
-    #[inline]
     pub fn insert(&mut self, x: f64, w: u64) {
-        let x = if x == 0.0 { 0.0 } else { x };
-        let key = order_key(x);
-        loop {
-            let id = shr(key, self.shift);
-            if let Some(b) = self.map.get_mut(&id) {
-                b.count += w;
-                if x < b.min {
-                    b.min = x;
-                }
-                if x > b.max {
-                    b.max = x;
-                }
-                return;
-            }
-            if self.map.len() < HIST_BUCKETS {
-                self.map.insert(id, Bucket { count: w, min: x, max: x });
-                return;
-            }
-            self.rebucket(self.shift + 1);
-        }
+        self.insert_many(&[(x, w)]);
     }
 
-    /// Adds weighted non-NaN values: the same state as [`LogHist::insert`] on each (the
-    /// state is a function of the multiset). Consecutive values that share a bucket are
-    /// summed before the table is touched, so an ascending input costs one table access
-    /// per bucket.
-    ///
-    /// When a new bucket finds the table full, the shift jumps at once to the one the
-    /// table and the rest of `xs` need together ([`LogHist::shift_for`]): the smallest
-    /// shift at which the union fits, which is where inserting one by one ends up too.
+    /// Adds weighted non-NaN values sorted ascending: the same state as [`LogHist::insert`]
+    /// on each (the state is a function of the multiset). Consecutive values that share a
+    /// bucket are summed first; the runs then meet the sorted buckets in one forward walk.
     pub fn insert_many(&mut self, xs: &[(f64, u64)]) {
         let norm = |x: f64| if x == 0.0 { 0.0 } else { x };
-        let mut i = 0;
-        while i < xs.len() {
-            let start = i;
-            let x0 = norm(xs[i].0);
+        let mut fresh: Vec<(u64, Bucket)> = Vec::new();
+        let mut i = 0usize;
+        let mut k = 0usize;
+        while k < xs.len() {
+            let x0 = norm(xs[k].0);
             let id = shr(order_key(x0), self.shift);
-            let mut b = Bucket { count: xs[i].1, min: x0, max: x0 };
-            i += 1;
-            while let Some(&(x, w)) = xs.get(i) {
+            let mut b = Bucket { count: xs[k].1, min: x0, max: x0 };
+            k += 1;
+            while let Some(&(x, w)) = xs.get(k) {
                 let x = norm(x);
                 if shr(order_key(x), self.shift) != id {
                     break;
                 }
                 b.count += w;
-                if x < b.min {
-                    b.min = x;
-                }
-                if x > b.max {
-                    b.max = x;
-                }
+                b.min = b.min.min(x);
+                b.max = b.max.max(x);
+                k += 1;
+            }
+            while self.buckets.get(i).is_some_and(|e| e.0 < id) {
                 i += 1;
             }
-            if !self.try_insert_bucket(id, b) {
-                let to = self.shift_for(&xs[start..]);
-                self.rebucket(to);
-                i = start;
+            match self.buckets.get_mut(i) {
+                Some(e) if e.0 == id => absorb(&mut e.1, &b),
+                _ => fresh.push((id, b)),
             }
         }
+        debug_assert!(fresh.windows(2).all(|p| p[0].0 < p[1].0), "insert_many needs ascending values");
+        self.add_fresh(fresh);
     }
 
-    /// Adds `b` (all of it in bucket `id` at the current shift) unless that bucket is new
-    /// and the table full; false then, nothing changed.
-    #[inline]
-    fn try_insert_bucket(&mut self, id: u64, b: Bucket) -> bool {
-        if let Some(a) = self.map.get_mut(&id) {
-            a.count += b.count;
-            a.min = a.min.min(b.min);
-            a.max = a.max.max(b.max);
-            return true;
-        }
-        if self.map.len() < HIST_BUCKETS {
-            self.map.insert(id, b);
-            return true;
-        }
-        false
-    }
-
-    /// The smallest shift ≥ the current one at which the buckets held and those of `xs`
-    /// number at most [`HIST_BUCKETS`]. Two distinct bucket ids a < b at the current shift
-    /// share a bucket at `shift + d` exactly when d ≥ the bit length of a ^ b, so over the
-    /// sorted distinct ids the count at `shift + d` is 1 + the adjacent pairs whose a ^ b
-    /// is longer than d bits.
-    fn shift_for(&self, xs: &[(f64, u64)]) -> u32 {
-        let mut ids: Vec<u64> = Vec::with_capacity(self.map.len() + xs.len());
-        ids.extend(self.map.keys().copied());
-        ids.extend(xs.iter().map(|&(x, _)| shr(order_key(x), self.shift)));
-        ids.sort_unstable();
-        ids.dedup();
-        let mut longer = [0usize; 65];
-        for w in ids.windows(2) {
-            longer[(64 - (w[0] ^ w[1]).leading_zeros()) as usize] += 1;
-        }
-        // count(d) = 1 + Σ_{l > d} longer[l]
-        let mut count = 1 + longer.iter().sum::<usize>();
-        let mut d = 0u32;
-        while count > HIST_BUCKETS && d < 64 {
-            d += 1;
-            count -= longer[d as usize];
-        }
-        (self.shift + d).min(64)
-    }
-
-    fn put(map: &mut FastMap<u64, Bucket>, id: u64, b: &Bucket) {
-        map.entry(id)
-            .and_modify(|a| {
-                a.count += b.count;
-                a.min = a.min.min(b.min);
-                a.max = a.max.max(b.max);
-            })
-            .or_insert(*b);
-    }
-
-    /// Re-buckets at shift `to` (≥ the current one), then coarsens while over the limit.
-    fn rebucket(&mut self, mut to: u32) {
-        loop {
-            let d = to - self.shift;
-            let mut m = FastMap::with_capacity_and_hasher(self.map.len().min(HIST_BUCKETS), Default::default());
-            for (&id, b) in &self.map {
-                Self::put(&mut m, shr(id, d), b);
+    /// Adds `runs` (buckets at the current shift, sorted by id, distinct ids), then coarsens
+    /// to the smallest shift at which the union has at most [`HIST_BUCKETS`] buckets.
+    fn absorb_sorted(&mut self, mut runs: Vec<(u64, Bucket)>) {
+        let mut fresh = 0usize;
+        let mut i = 0usize;
+        for r in 0..runs.len() {
+            let (id, b) = runs[r];
+            while self.buckets.get(i).is_some_and(|e| e.0 < id) {
+                i += 1;
             }
-            self.map = m;
-            self.shift = to;
-            if self.map.len() <= HIST_BUCKETS {
-                return;
+            match self.buckets.get_mut(i) {
+                Some(e) if e.0 == id => absorb(&mut e.1, &b),
+                _ => {
+                    runs[fresh] = (id, b);
+                    fresh += 1;
+                }
             }
-            to += 1;
+        }
+        runs.truncate(fresh);
+        self.add_fresh(runs);
+    }
+
+    /// Adds buckets whose ids are not held (sorted, distinct) by a backward in-place merge,
+    /// then coarsens while over [`HIST_BUCKETS`].
+    fn add_fresh(&mut self, fresh: Vec<(u64, Bucket)>) {
+        if fresh.is_empty() {
+            return;
+        }
+        let old = self.buckets.len();
+        self.buckets.extend_from_slice(&fresh);
+        let (mut a, mut b, mut w) = (old, fresh.len(), self.buckets.len());
+        while b > 0 {
+            w -= 1;
+            if a > 0 && self.buckets[a - 1].0 > fresh[b - 1].0 {
+                self.buckets[w] = self.buckets[a - 1];
+                a -= 1;
+            } else {
+                self.buckets[w] = fresh[b - 1];
+                b -= 1;
+            }
+        }
+        if self.buckets.len() > HIST_BUCKETS {
+            let d = extra_shift(self.buckets.iter().map(|e| e.0));
+            coarsen(&mut self.buckets, d);
+            self.shift = (self.shift + d).min(64);
         }
     }
 
     /// Merges `other`; never changes it. The result is the histogram of the union.
     pub fn merge(&mut self, other: &LogHist) {
         let s = self.shift.max(other.shift);
-        if s > self.shift {
-            self.rebucket(s);
-        }
-        let d = s - other.shift;
-        for (&id, b) in &other.map {
-            Self::put(&mut self.map, shr(id, d), b);
-        }
-        if self.map.len() > HIST_BUCKETS {
-            self.rebucket(self.shift + 1);
-        }
-        self.map.shrink_to(HIST_BUCKETS);
+        coarsen(&mut self.buckets, s - self.shift);
+        self.shift = s;
+        let mut o = other.buckets.clone();
+        coarsen(&mut o, s - other.shift);
+        self.absorb_sorted(o);
+        self.buckets.shrink_to(HIST_BUCKETS);
     }
 
     /// The current shift (0 = every value in its own bucket).
@@ -725,24 +728,20 @@ impl LogHist {
 
     /// The non-empty buckets in value order.
     pub fn buckets(&self) -> Vec<Bucket> {
-        let mut v: Vec<(u64, Bucket)> = self.map.iter().map(|(&k, &b)| (k, b)).collect();
-        v.sort_unstable_by_key(|x| x.0);
-        v.into_iter().map(|x| x.1).collect()
+        self.buckets.iter().map(|x| x.1).collect()
     }
 
     /// Heap bytes.
     pub fn bytes(&self) -> usize {
-        self.map.capacity() * (std::mem::size_of::<(u64, Bucket)>() + 1)
+        self.buckets.capacity() * std::mem::size_of::<(u64, Bucket)>()
     }
 
     /// Appends the shift and the buckets in key order.
     pub fn write(&self, out: &mut Vec<u8>) {
         out.push(self.shift as u8);
-        let mut v: Vec<(u64, Bucket)> = self.map.iter().map(|(&k, &b)| (k, b)).collect();
-        v.sort_unstable_by_key(|x| x.0);
-        put_u64(out, v.len() as u64);
-        for (id, b) in v {
-            put_u64(out, id);
+        put_u64(out, self.buckets.len() as u64);
+        for (id, b) in &self.buckets {
+            put_u64(out, *id);
             put_u64(out, b.count);
             put_u64(out, b.min.to_bits());
             put_u64(out, b.max.to_bits());
@@ -756,7 +755,7 @@ impl LogHist {
             return Err(corrupt(format_args!("histogram shift {shift}")));
         }
         let len = count(r, HIST_BUCKETS, 32, "histogram buckets")?;
-        let mut map = FastMap::with_capacity_and_hasher(len, Default::default());
+        let mut buckets = Vec::with_capacity(len);
         let mut prev: Option<u64> = None;
         let mut total = 0u64;
         for _ in 0..len {
@@ -775,9 +774,9 @@ impl LogHist {
             }
             total = total.checked_add(b.count).ok_or_else(|| corrupt("histogram count overflow"))?;
             prev = Some(id);
-            map.insert(id, b);
+            buckets.push((id, b));
         }
-        Ok((LogHist { shift, map }, total))
+        Ok((LogHist { shift, buckets }, total))
     }
 }
 
@@ -1108,6 +1107,80 @@ mod tests {
             assert_eq!((many.shift(), many.buckets()), (one.shift(), one.buckets()), "chunk {chunk}");
         }
         assert!(one.shift() > 0);
+    }
+
+    /// The histogram of a multiset computed directly: the smallest shift at which its
+    /// distinct `order_key >> shift` number at most HIST_BUCKETS, each bucket's count,
+    /// min and max (a BTreeMap, no sorted-vector code shared with LogHist).
+    fn oracle_hist(xs: &[(f64, u64)]) -> (u32, Vec<Bucket>) {
+        let norm = |x: f64| if x == 0.0 { 0.0 } else { x };
+        let mut shift = 0u32;
+        loop {
+            let ids: std::collections::BTreeSet<u64> =
+                xs.iter().map(|&(x, _)| shr(order_key(norm(x)), shift)).collect();
+            if ids.len() <= HIST_BUCKETS || shift == 64 {
+                break;
+            }
+            shift += 1;
+        }
+        let mut m: std::collections::BTreeMap<u64, Bucket> = std::collections::BTreeMap::new();
+        for &(x, w) in xs {
+            let x = norm(x);
+            let b = m.entry(shr(order_key(x), shift)).or_insert(Bucket { count: 0, min: x, max: x });
+            b.count += w;
+            if x < b.min {
+                b.min = x;
+            }
+            if x > b.max {
+                b.max = x;
+            }
+        }
+        (shift, m.into_values().collect())
+    }
+
+    #[test]
+    fn log_hist_equals_the_direct_histogram_of_the_multiset() {
+        // clustered, spread over many binades, weighted, with zeros of both signs and ±∞;
+        // fed in sorted batches of several sizes into 1–4 states merged in two orders
+        for case in 0..4u64 {
+            let xs: Vec<(f64, u64)> = (0..40_000u64)
+                .map(|i| {
+                    let r = fmix64(i ^ (case << 40));
+                    let x = match case {
+                        0 => (r >> 11) as f64 * 1e-12,
+                        1 => f64::from_bits(r >> 2) * if r & 1 == 0 { -1.0 } else { 1.0 },
+                        2 => ((r % 3000) as f64) - 1500.0,
+                        _ => {
+                            [0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, 1.5][(r % 5) as usize]
+                                + (i % 50) as f64 * 1e-3
+                        }
+                    };
+                    (x, 1 + r % 4)
+                })
+                .collect();
+            let want = oracle_hist(&xs);
+            for (batch, parts) in [(1usize, 1usize), (97, 3), (4096, 2), (40_000, 4)] {
+                let mut states: Vec<LogHist> = (0..parts).map(|_| LogHist::default()).collect();
+                for (k, chunk) in xs.chunks(batch).enumerate() {
+                    let mut v = chunk.to_vec();
+                    v.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+                    states[k % parts].insert_many(&v);
+                }
+                for order in [false, true] {
+                    let mut m = LogHist::default();
+                    let it: Vec<&LogHist> = if order { states.iter().rev().collect() } else { states.iter().collect() };
+                    for s in it {
+                        m.merge(s);
+                    }
+                    assert_eq!((m.shift(), m.buckets()), want, "case {case} batch {batch} parts {parts}");
+                    let mut out = Vec::new();
+                    m.write(&mut out);
+                    let (back, total) = LogHist::read(&mut &out[..]).expect("reads back");
+                    assert_eq!((back.shift(), back.buckets()), want);
+                    assert_eq!(total, xs.iter().map(|x| x.1).sum::<u64>());
+                }
+            }
+        }
     }
 
     #[test]
