@@ -213,6 +213,51 @@ impl<K: Eq + Hash + Clone> MisraGries<K> {
         }
     }
 
+    /// Adds `weights[j]` to `keys[j]` (hash `hashes[j]`) for every j as one step: held
+    /// counters grow, and the new keys join unless that would exceed the limit, in which
+    /// case one purge runs over the counters and the new keys together — subtracting their
+    /// (cap+1)-th largest count from all — and only new keys above it are inserted. That is
+    /// the purge [`MisraGries::add_with`] runs, over more counters at once: the cap+1
+    /// largest each lose v, so the total subtracted stays ≤ n/(cap+1) and every value
+    /// above n/(cap+1) is kept. A batch of mostly new, light keys (a high-cardinality
+    /// column) so costs one probe per key instead of an insert and a share of a purge.
+    /// The keys of one batch must be distinct (the callers pass sorted, deduplicated keys).
+    pub fn add_batch(&mut self, keys: &[K], hashes: &[u64], weights: &[u64]) {
+        let mut fresh: Vec<usize> = Vec::new();
+        for (j, (k, (&h, &w))) in keys.iter().zip(hashes.iter().zip(weights)).enumerate() {
+            match self.table.find_mut(h, |c| c.key == *k) {
+                Some(c) => c.count += w,
+                None => fresh.push(j),
+            }
+        }
+        let insert = |table: &mut HashTable<Counter<K>>, j: usize, count: u64| {
+            table.insert_unique(hashes[j], Counter { hash: hashes[j], key: keys[j].clone(), count }, |c| c.hash);
+        };
+        if self.table.len() + fresh.len() <= self.limit() {
+            for j in fresh {
+                insert(&mut self.table, j, weights[j]);
+            }
+            return;
+        }
+        let mut counts = std::mem::take(&mut self.scratch);
+        counts.clear();
+        counts.extend(self.table.iter().map(|c| c.count));
+        counts.extend(fresh.iter().map(|&j| weights[j]));
+        // (cap+1)-th largest = index len − cap − 1 in ascending order (len > limit > cap)
+        let idx = counts.len() - self.cap - 1;
+        let v = *counts.select_nth_unstable(idx).1;
+        self.scratch = counts;
+        self.table.retain(|c| {
+            c.count = c.count.saturating_sub(v);
+            c.count > 0
+        });
+        for j in fresh {
+            if weights[j] > v {
+                insert(&mut self.table, j, weights[j] - v);
+            }
+        }
+    }
+
     /// Subtracts the (cap+1)-th largest counter from all; drops the non-positive ones.
     fn purge(&mut self) {
         let mut counts = std::mem::take(&mut self.scratch);
@@ -462,13 +507,12 @@ impl<K: Eq + Hash + Clone> HeavyHitters<K> {
         self.mg.add_with(q, h, w, make);
     }
 
-    /// Adds `weights[j]` copies of `keys[j]` (64-bit hash `hashes[j]`) for every j, in that
-    /// order: the same as [`HeavyHitters::add_with`] on each.
+    /// Adds `weights[j]` copies of `keys[j]` (64-bit hash `hashes[j]`) for every j: the
+    /// same Count-Min cells as [`HeavyHitters::add_with`] on each, and the candidates of one
+    /// batch step ([`MisraGries::add_batch`]), with the same guarantee.
     pub fn add_batch(&mut self, keys: &[K], hashes: &[u64], weights: &[u64]) {
         self.cm.add_batch(hashes, weights);
-        for ((k, &h), &w) in keys.iter().zip(hashes).zip(weights) {
-            self.mg.add_with(k, h, w, || k.clone());
-        }
+        self.mg.add_batch(keys, hashes, weights);
     }
 
     /// Merges `other`; never changes it.
@@ -1030,6 +1074,54 @@ mod tests {
                 back2.add_with(&k[..], hash(k), 1, || k.clone());
                 assert_eq!(sorted(&back2).iter().find(|x| &x.0 == k).map(|x| x.1), Some(c + 1));
                 assert_eq!(back2.len(), back.len());
+            }
+        }
+    }
+
+    #[test]
+    fn misra_gries_batches_match_a_btreemap_oracle_and_keep_the_heavy_values() {
+        // the oracle adds a whole batch, then purges once if over the limit; batches of
+        // distinct keys with a few heavy ones, light singletons and colliding hashes
+        let hashes: [fn(&[u8]) -> u64; 3] = [|k| super::super::hash::hash_bytes(k, 9), |k| k.len() as u64 % 3, |_| 0];
+        for hash in hashes {
+            for (cap, batch) in [(16usize, 1usize), (16, 40), (64, 500), (64, 5000)] {
+                let mut mg = MisraGries::<Vec<u8>>::new(cap);
+                let mut oracle = OracleMg { cap, map: Default::default() };
+                let mut truth: std::collections::BTreeMap<Vec<u8>, u64> = Default::default();
+                let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+                let mut n = 0u64;
+                for round in 0..40u64 {
+                    let mut b: std::collections::BTreeMap<Vec<u8>, u64> = Default::default();
+                    for i in 0..batch as u64 {
+                        rng = fmix64(rng.wrapping_add(i + round));
+                        let k: Vec<u8> = if rng % 4 == 0 {
+                            vec![b'h', (rng >> 8) as u8 % 3]
+                        } else {
+                            (rng >> 12).to_le_bytes()[..1 + (rng >> 4) as usize % 8].to_vec()
+                        };
+                        *b.entry(k).or_insert(0) += 1 + (rng >> 50) % 2;
+                    }
+                    let keys: Vec<Vec<u8>> = b.keys().cloned().collect();
+                    let ws: Vec<u64> = b.values().copied().collect();
+                    let hs: Vec<u64> = keys.iter().map(|k| hash(k)).collect();
+                    mg.add_batch(&keys, &hs, &ws);
+                    for (k, &w) in keys.iter().zip(&ws) {
+                        *oracle.map.entry(k.clone()).or_insert(0) += w;
+                        *truth.entry(k.clone()).or_insert(0) += w;
+                        n += w;
+                    }
+                    oracle.purge();
+                    assert_eq!(
+                        sorted(&mg),
+                        oracle.map.clone().into_iter().collect::<Vec<_>>(),
+                        "cap {cap} batch {batch}"
+                    );
+                    assert!(mg.len() <= cap + cap / 2);
+                }
+                for (k, &f) in &truth {
+                    let c = mg.items().find(|(x, _)| *x == k).map_or(0, |x| x.1);
+                    assert!(c <= f && c + n / (cap as u64 + 1) >= f, "{k:?}: {c} of {f}, n {n}");
+                }
             }
         }
     }
