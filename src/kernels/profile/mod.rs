@@ -1450,11 +1450,15 @@ impl TextStats {
         }
     }
 
-    fn add_text(&mut self, s: &[u8]) {
+    /// One text value; `minmax`: compare it with min and max (not needed for a value
+    /// seen before).
+    fn add_text(&mut self, s: &[u8], minmax: bool) {
         let ascii = s.is_ascii();
         let chars = if ascii { s.len() } else { s.iter().filter(|&&b| (b as i8) >= -0x40).count() };
         self.add_len(chars as u64);
-        self.add_minmax(s);
+        if minmax {
+            self.add_minmax(s);
+        }
         if s.is_empty() {
             self.empty += 1;
             return;
@@ -1775,10 +1779,12 @@ impl ProfileState {
         }
     }
 
-    fn add_bytes(&mut self, s: &[u8], kind: ValueKind) {
+    /// Counts one byte-string value; true when the exact map already held it (so the text
+    /// statistics that depend only on which values occur, min and max, need no update).
+    fn add_bytes(&mut self, s: &[u8], kind: ValueKind) -> bool {
         self.rows += 1;
         if !self.accept(kind, 1) {
-            return;
+            return false;
         }
         let opts = self.opts;
         if let Store::Bytes(vals) = &mut self.store {
@@ -1787,7 +1793,7 @@ impl ProfileState {
                 Values::Exact { map, key_bytes } => {
                     if let Some(c) = map.get_mut(&key[..]) {
                         *c += 1;
-                        return;
+                        return true;
                     }
                     *key_bytes += key.len();
                     map.insert(ByteKey::new(&key), 1);
@@ -1803,28 +1809,35 @@ impl ProfileState {
                         let len = stats::pattern_buf(pattern_source(s), &mut buf);
                         p.add(&buf[..len], 1);
                     }
-                    return;
+                    return false;
                 }
             }
             vals.check_budget(&opts, kind);
         }
+        false
     }
 
     /// One VARCHAR value (invalid UTF-8 is rendered lossily).
     pub fn add_text(&mut self, s: &[u8]) {
-        if self.kind == ValueKind::Text || self.kind == ValueKind::Unknown {
-            self.text.add_text(s);
+        let text = self.kind == ValueKind::Text || self.kind == ValueKind::Unknown;
+        // a value the exact map held already was compared with min and max when it came
+        // first (equal keys are equal values: long ones carry a 128-bit hash)
+        let seen = self.add_bytes(s, ValueKind::Text);
+        if text {
+            self.text.add_text(s, !seen);
         }
-        self.add_bytes(s, ValueKind::Text);
     }
 
     /// One BLOB value.
     pub fn add_blob(&mut self, b: &[u8]) {
-        if self.kind == ValueKind::Blob || self.kind == ValueKind::Unknown {
+        let blob = self.kind == ValueKind::Blob || self.kind == ValueKind::Unknown;
+        let seen = self.add_bytes(b, ValueKind::Blob);
+        if blob {
             self.text.add_len(b.len() as u64);
-            self.text.add_minmax(b);
+            if !seen {
+                self.text.add_minmax(b);
+            }
         }
-        self.add_bytes(b, ValueKind::Blob);
     }
 
     /// One nested or otherwise unsupported value (LIST, STRUCT, MAP, UUID, INTERVAL, …)

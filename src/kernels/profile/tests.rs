@@ -1289,3 +1289,51 @@ fn decimal_scale_and_lead_digit_tables_match_their_definitions() {
         assert_eq!(stats::lead_digit_u128(v), first, "{v}");
     }
 }
+
+#[test]
+fn text_min_max_and_counts_with_repeats_match_a_direct_computation() {
+    // repeated values (a value seen before skips the min/max comparison in exact mode),
+    // the smallest and largest values arriving early and repeating late, a switch to
+    // sketches midway (exact_limit 50), 3 states merged
+    let vals: Vec<String> = (0..6000u64)
+        .map(|i| {
+            let r = crate::kernels::profile::hash::fmix64(i);
+            match r % 7 {
+                0 => " pad ".into(),
+                1 => "\t".into(),
+                2 => format!("k{}", r % 40),
+                3 => format!("Ü{}", r % 30),
+                _ => format!("v{:05}", r % if i < 3000 { 20 } else { 5000 }),
+            }
+        })
+        .collect();
+    // a smallest and a largest value that occur once each
+    let mut vals = vals;
+    vals.insert(17, String::new());
+    vals.push("\u{fff0}once".into());
+    for limit in [50usize, 100_000] {
+        let opts = ProfileOptions { exact_limit: limit, ..ProfileOptions::default() };
+        let mut parts: Vec<ProfileState> = (0..3).map(|_| ProfileState::with_options(opts)).collect();
+        for (i, v) in vals.iter().enumerate() {
+            parts[i % 3].add_text(v.as_bytes());
+        }
+        let mut s = ProfileState::with_options(opts);
+        for p in &parts {
+            s.combine(p);
+        }
+        let p = s.finalize();
+        let min = vals.iter().min().cloned();
+        let max = vals.iter().max().cloned();
+        assert_eq!((p.min.clone(), p.max.clone()), (min, max), "limit {limit}");
+        let lens: Vec<usize> = vals.iter().map(|v| v.chars().count()).collect();
+        assert_eq!(
+            (p.min_length, p.max_length),
+            (lens.iter().min().map(|&l| l as u64), lens.iter().max().map(|&l| l as u64))
+        );
+        let count = |f: &dyn Fn(&String) -> bool| Some(vals.iter().filter(|v| f(v)).count() as u64);
+        assert_eq!(p.empty_count, count(&|v| v.is_empty()));
+        assert_eq!(p.untrimmed_count, count(&|v| v.trim() != v.as_str()));
+        assert_eq!(p.non_ascii_count, count(&|v| !v.is_ascii()));
+        assert_eq!(p.distinct_is_exact, limit > 5200);
+    }
+}
