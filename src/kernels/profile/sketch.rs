@@ -239,18 +239,7 @@ impl<K: Eq + Hash + Clone> MisraGries<K> {
             }
             return;
         }
-        let mut counts = std::mem::take(&mut self.scratch);
-        counts.clear();
-        counts.extend(self.table.iter().map(|c| c.count));
-        counts.extend(fresh.iter().map(|&j| weights[j]));
-        // (cap+1)-th largest = index len − cap − 1 in ascending order (len > limit > cap)
-        let idx = counts.len() - self.cap - 1;
-        let v = *counts.select_nth_unstable(idx).1;
-        self.scratch = counts;
-        self.table.retain(|c| {
-            c.count = c.count.saturating_sub(v);
-            c.count > 0
-        });
+        let v = self.cut(fresh.iter().map(|&j| weights[j]));
         for j in fresh {
             if weights[j] > v {
                 insert(&mut self.table, j, weights[j] - v);
@@ -260,19 +249,29 @@ impl<K: Eq + Hash + Clone> MisraGries<K> {
 
     /// Subtracts the (cap+1)-th largest counter from all; drops the non-positive ones.
     fn purge(&mut self) {
+        self.cut(std::iter::empty());
+    }
+
+    /// The purge over the held counters and `extra` counts together (keys not inserted):
+    /// v = the (cap+1)-th largest of them all (0 when there are at most cap) is subtracted
+    /// from the held counters, the non-positive ones dropped; returns v.
+    fn cut(&mut self, extra: impl Iterator<Item = u64>) -> u64 {
         let mut counts = std::mem::take(&mut self.scratch);
         counts.clear();
         counts.extend(self.table.iter().map(|c| c.count));
+        counts.extend(extra);
+        let mut v = 0;
         if counts.len() > self.cap {
             // (cap+1)-th largest = index len − cap − 1 in ascending order
             let idx = counts.len() - self.cap - 1;
-            let v = *counts.select_nth_unstable(idx).1;
+            v = *counts.select_nth_unstable(idx).1;
             self.table.retain(|c| {
                 c.count = c.count.saturating_sub(v);
                 c.count > 0
             });
         }
         self.scratch = counts;
+        v
     }
 
     /// Adds every counter of `other` (whose keys were hashed by the same function), then
@@ -670,17 +669,17 @@ impl LogHist {
     /// bucket are summed first; the runs then meet the sorted buckets in one forward walk.
     pub fn insert_many(&mut self, xs: &[(f64, u64)]) {
         let norm = |x: f64| if x == 0.0 { 0.0 } else { x };
-        let mut fresh: Vec<(u64, Bucket)> = Vec::new();
-        let mut i = 0usize;
+        let shift = self.shift;
         let mut k = 0usize;
-        while k < xs.len() {
-            let x0 = norm(xs[k].0);
-            let id = shr(order_key(x0), self.shift);
-            let mut b = Bucket { count: xs[k].1, min: x0, max: x0 };
+        let runs = std::iter::from_fn(|| {
+            let &(x0, w0) = xs.get(k)?;
+            let x0 = norm(x0);
+            let id = shr(order_key(x0), shift);
+            let mut b = Bucket { count: w0, min: x0, max: x0 };
             k += 1;
             while let Some(&(x, w)) = xs.get(k) {
                 let x = norm(x);
-                if shr(order_key(x), self.shift) != id {
+                if shr(order_key(x), shift) != id {
                     break;
                 }
                 b.count += w;
@@ -688,6 +687,18 @@ impl LogHist {
                 b.max = b.max.max(x);
                 k += 1;
             }
+            Some((id, b))
+        });
+        self.absorb_runs(runs);
+    }
+
+    /// Adds `runs` (buckets at the current shift, ascending distinct ids) in one forward walk
+    /// over the held buckets, then coarsens to the smallest shift at which the union has at
+    /// most [`HIST_BUCKETS`] buckets.
+    fn absorb_runs(&mut self, runs: impl Iterator<Item = (u64, Bucket)>) {
+        let mut fresh: Vec<(u64, Bucket)> = Vec::new();
+        let mut i = 0usize;
+        for (id, b) in runs {
             while self.buckets.get(i).is_some_and(|e| e.0 < id) {
                 i += 1;
             }
@@ -696,30 +707,8 @@ impl LogHist {
                 _ => fresh.push((id, b)),
             }
         }
-        debug_assert!(fresh.windows(2).all(|p| p[0].0 < p[1].0), "insert_many needs ascending values");
+        debug_assert!(fresh.windows(2).all(|p| p[0].0 < p[1].0), "runs must ascend");
         self.add_fresh(fresh);
-    }
-
-    /// Adds `runs` (buckets at the current shift, sorted by id, distinct ids), then coarsens
-    /// to the smallest shift at which the union has at most [`HIST_BUCKETS`] buckets.
-    fn absorb_sorted(&mut self, mut runs: Vec<(u64, Bucket)>) {
-        let mut fresh = 0usize;
-        let mut i = 0usize;
-        for r in 0..runs.len() {
-            let (id, b) = runs[r];
-            while self.buckets.get(i).is_some_and(|e| e.0 < id) {
-                i += 1;
-            }
-            match self.buckets.get_mut(i) {
-                Some(e) if e.0 == id => absorb(&mut e.1, &b),
-                _ => {
-                    runs[fresh] = (id, b);
-                    fresh += 1;
-                }
-            }
-        }
-        runs.truncate(fresh);
-        self.add_fresh(runs);
     }
 
     /// Adds buckets whose ids are not held (sorted, distinct) by a backward in-place merge,
@@ -755,7 +744,7 @@ impl LogHist {
         self.shift = s;
         let mut o = other.buckets.clone();
         coarsen(&mut o, s - other.shift);
-        self.absorb_sorted(o);
+        self.absorb_runs(o.into_iter());
         self.buckets.shrink_to(HIST_BUCKETS);
     }
 
